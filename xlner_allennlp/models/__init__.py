@@ -1,0 +1,1 @@
+"""Re-exports; see the modules of this folder."""
