@@ -19,8 +19,39 @@ install: .venv/.installed
 test: install
 	$(PY) -m pytest -q tests
 
-main: install
-	bash scripts/main.sh
+ALLENNLP := .venv/bin/allennlp
+ALIGNMENTS ?= artifacts/alignments
+RUN ?= runs/cross_augmented-$(TARGET)
+CONFIG ?= training_config/cross_augmented.jsonnet
+DEV_es := $(DATA)/ner/es/conll2002/esp.testa
+DEV_nl := $(DATA)/ner/nl/conll2002/ned.testa
+DEV_de := $(DATA)/ner/de/conll2003/deu.testa
+DEV_fr := $(DATA)/ner/fr/wikineural/val.tsv
+ENC_de := latin-1
+EXAMPLE_es := Mariano Rajoy visitó ayer la sede de Telefónica en Barcelona .
+EXAMPLE_nl := Mark Rutte sprak gisteren in Amsterdam met de directie van Philips .
+EXAMPLE_de := Angela Merkel besuchte gestern das Werk von Siemens in München .
+EXAMPLE_fr := Emmanuel Macron a rencontré les dirigeants de Renault à Lyon .
+export XLNER_DATA := $(DATA)
+export XLNER_TARGET := $(TARGET)
+export XLNER_ALIGNMENTS := $(ALIGNMENTS)
+
+# The main job: align TARGET's vectors to English, train Cross-Augmented on English labels only,
+# evaluate on the TARGET dev set, tag a raw TARGET sentence. `make main TARGET=nl RUN=runs/x`.
+main: install $(ALIGNMENTS)/$(TARGET)-en/meta.json
+	$(ALLENNLP) train $(CONFIG) -s $(RUN) --include-package xlner_allennlp
+	$(ALLENNLP) evaluate $(RUN)/model.tar.gz $(DEV_$(TARGET)) --include-package xlner_allennlp \
+	  --output-file $(RUN)/target_dev_metrics.json \
+	  -o '{"validation_dataset_reader": {"language": "$(TARGET)", "encoding": "$(or $(ENC_$(TARGET)),utf-8)"}}'
+	echo '{"sentence": "$(EXAMPLE_$(TARGET))", "language": "$(TARGET)"}' > $(RUN)/example.jsonl
+	$(ALLENNLP) predict $(RUN)/model.tar.gz $(RUN)/example.jsonl --predictor xlner_tagger \
+	  --include-package xlner_allennlp --silent --output-file $(RUN)/example_prediction.jsonl
+	cat $(RUN)/example_prediction.jsonl
+
+# Alignment of a language's vectors into English space (Procrustes + CSLS refinement, MUSE train dictionary).
+$(ALIGNMENTS)/%-en/meta.json: install
+	$(ALLENNLP) xlner-align --source-vectors $(DATA)/emb/$*.npy --target-vectors $(DATA)/emb/en.npy \
+	  --method procrustes-refine --dictionary $(DATA)/dict/muse/$*-en.0-5000.txt --output $(ALIGNMENTS)/$*-en
 
 clean:
 	rm -rf .venv runs artifacts

@@ -9,4 +9,7 @@ try:
 except ImportError:  # pragma: no cover - library use without AllenNLP
     pass
 else:
+    from xlner_allennlp.environment import set_default_environment
+
+    set_default_environment()
     from xlner_allennlp import commands, data, models, modules, predictors, training  # noqa: F401

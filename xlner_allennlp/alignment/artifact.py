@@ -6,9 +6,12 @@ Layout of ``DIR/``::
                        vocabulary sizes, evaluation results, format version
     mapping.npy        W, float32 (d, d): a source row vector x maps to normalize_source(x) @ W
     normalization.npz  the statistics of the fitted normalization steps (source_mean_i, target_mean_i)
+    target_mapping.npy optional W_t (d, d); only methods that also transform the target space
+                       (self-learning with re-weighting) write it
 
 The target side is the reference space: ``apply(X, side="target")`` only normalizes (W is the
-identity there), so a pivot language is served by the same artifact. Writing is atomic: files go
+identity there, unless ``target_mapping.npy`` is present), so a pivot language is served by the
+same artifact. Writing is atomic: files go
 to a temporary sibling directory that is renamed into place, so an interrupted run leaves either
 the old artifact or the new one, never a half-written one.
 """
@@ -57,6 +60,7 @@ class Alignment:
     hyperparameters: Dict[str, Any] = field(default_factory=dict)
     inputs: Dict[str, Any] = field(default_factory=dict)
     evaluation: Dict[str, Any] = field(default_factory=dict)
+    target_mapping: Optional[np.ndarray] = None
 
     def __post_init__(self) -> None:
         self.mapping = np.asarray(self.mapping, dtype=np.float32)
@@ -64,6 +68,15 @@ class Alignment:
             raise ArtifactError(f"the mapping must be a square matrix, got shape {self.mapping.shape}")
         if not np.isfinite(self.mapping).all():
             raise ArtifactError("the mapping contains NaN or infinite values")
+        if self.target_mapping is not None:
+            self.target_mapping = np.asarray(self.target_mapping, dtype=np.float32)
+            if self.target_mapping.shape != self.mapping.shape:
+                raise ArtifactError(
+                    f"the target mapping has shape {self.target_mapping.shape}, "
+                    f"the source mapping {self.mapping.shape}"
+                )
+            if not np.isfinite(self.target_mapping).all():
+                raise ArtifactError("the target mapping contains NaN or infinite values")
 
     @property
     def dim(self) -> int:
@@ -82,7 +95,8 @@ class Alignment:
                 f"vectors of shape {matrix.shape} do not fit a {self.dim}-dimensional alignment"
             )
         if side == "target":
-            return self.target_normalization.apply(matrix)
+            normalized = self.target_normalization.apply(matrix)
+            return normalized if self.target_mapping is None else normalized @ self.target_mapping
         return self.source_normalization.apply(matrix) @ self.mapping
 
     def apply_words(self, words: Sequence[str], vectors: WordVectors, side: str = "source") -> np.ndarray:
@@ -147,6 +161,8 @@ def save_alignment(alignment: Alignment, directory: str) -> None:
     tmp = tempfile.mkdtemp(prefix=f".{os.path.basename(directory)}.tmp-", dir=parent)
     try:
         np.save(os.path.join(tmp, "mapping.npy"), alignment.mapping)
+        if alignment.target_mapping is not None:
+            np.save(os.path.join(tmp, "target_mapping.npy"), alignment.target_mapping)
         np.savez(
             os.path.join(tmp, "normalization.npz"),
             **_normalization_arrays("source", alignment.source_normalization),
@@ -226,8 +242,10 @@ def load_alignment(directory: str) -> Alignment:
     with np.load(os.path.join(directory, "normalization.npz")) as arrays:
         source = _load_normalization(meta["normalization"]["source"], arrays, "source")
         target = _load_normalization(meta["normalization"]["target"], arrays, "target")
+    target_mapping_file = os.path.join(directory, "target_mapping.npy")
     return Alignment(
         mapping=np.load(os.path.join(directory, "mapping.npy")),
+        target_mapping=np.load(target_mapping_file) if os.path.isfile(target_mapping_file) else None,
         source_normalization=source,
         target_normalization=target,
         source_language=meta["source_language"],

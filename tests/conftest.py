@@ -1,0 +1,23 @@
+"""Shared fixtures: a tiny generated data directory with the layout of ../shared/data."""
+import os
+
+import pytest
+
+from tests.tiny_data import make_tiny_data
+
+PROJECT_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+REAL_DATA = os.path.abspath(os.environ.get("XLNER_DATA", os.path.join(PROJECT_ROOT, "..", "shared", "data")))
+
+
+@pytest.fixture(scope="session")
+def tiny_data(tmp_path_factory) -> dict:
+    """Environment variables pointing the configs at a freshly generated tiny data directory."""
+    return make_tiny_data(str(tmp_path_factory.mktemp("tiny_data")))
+
+
+def real_data_or_skip(*relative: str) -> str:
+    """The real data directory, or skip the test when it (or a needed file in it) is absent."""
+    for name in relative or ("",):
+        if not os.path.exists(os.path.join(REAL_DATA, name)):
+            pytest.skip(f"real data not found at {os.path.join(REAL_DATA, name)} (set XLNER_DATA)")
+    return REAL_DATA

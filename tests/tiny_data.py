@@ -1,0 +1,129 @@
+"""A tiny data directory with the layout of ``../shared/data``, generated for tests.
+
+Sentences are built from small name lists so that a model can fit them in an epoch or two. Target
+language words are word-by-word translations of the English ones and their vectors are an exact
+rotation of their English counterparts, so the correct alignment artifact (that rotation) is known.
+"""
+import os
+import random
+from typing import Dict, List, Tuple
+
+import numpy as np
+
+from xlner_allennlp.alignment import Alignment, Normalization, WordVectors, save_alignment, write_vectors
+
+DIM = 300
+Sentence = List[Tuple[str, str]]
+
+_EN = {
+    "persons": [["John", "Smith"], ["Mary"], ["Peter", "Blackburn"]],
+    "places": [["London"], ["Paris"], ["New", "York"]],
+    "orgs": [["Reuters"], ["European", "Commission"]],
+    "frame": [("{PER}", "said"), ("in", "{LOC}"), ("to", "{ORG}"), ("today", ".")],
+}
+# Word-by-word "translations" for the target languages; names stay the same.
+_TRANSLATIONS = {
+    "es": {"said": "dijo", "in": "en", "to": "a", "today": "hoy", ".": "."},
+    "nl": {"said": "zei", "in": "in", "to": "aan", "today": "vandaag", ".": "."},
+    "de": {"said": "sagte", "in": "in", "to": "an", "today": "heute", ".": "."},
+    "fr": {"said": "dit", "in": "à", "to": "à", "today": "aujourd'hui", ".": "."},
+}
+
+
+def _sentence(rng: random.Random, translate: Dict[str, str]) -> Sentence:
+    person, place, org = rng.choice(_EN["persons"]), rng.choice(_EN["places"]), rng.choice(_EN["orgs"])
+    tagged: Sentence = []
+    for name, tag in ((person, "PER"), (None, "said"), (None, "in"), (place, "LOC"),
+                      (None, "to"), (org, "ORG"), (None, "today"), (None, ".")):
+        if name is None:
+            tagged.append((translate.get(tag, tag), "O"))
+        else:
+            tagged.extend((word, ("B-" if i == 0 else "I-") + tag) for i, word in enumerate(name))
+    return tagged
+
+
+def sentences(language: str, count: int, seed: int) -> List[Sentence]:
+    """``count`` IOB2-tagged sentences of ``language`` (``en`` or a key of the translations)."""
+    rng = random.Random(seed)
+    translate = {} if language == "en" else _TRANSLATIONS[language]
+    return [_sentence(rng, translate) for _ in range(count)]
+
+
+def _to_iob1(tags: List[str]) -> List[str]:
+    """IOB2 to IOB1: ``B-`` only where an entity directly follows one of the same type."""
+    out = []
+    for i, tag in enumerate(tags):
+        if tag.startswith("B-") and not (i > 0 and tags[i - 1] != "O" and tags[i - 1][2:] == tag[2:]):
+            tag = "I-" + tag[2:]
+        out.append(tag)
+    return out
+
+
+def _write(path: str, text: str, encoding: str = "utf-8") -> None:
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    with open(path, "w", encoding=encoding) as handle:
+        handle.write(text)
+
+
+def _conll(sents: List[Sentence], columns: int, iob1: bool, docstart: bool) -> str:
+    lines = ["-DOCSTART- " + " ".join(["-X-"] * (columns - 2)) + " O", ""] if docstart else []
+    for sent in sents:
+        words = [w for w, _ in sent]
+        tags = _to_iob1([t for _, t in sent]) if iob1 else [t for _, t in sent]
+        lines.extend(" ".join([w] + ["X"] * (columns - 2) + [t]) for w, t in zip(words, tags))
+        lines.append("")
+    return "\n".join(lines) + "\n"
+
+
+def _tsv(sents: List[Sentence]) -> str:
+    blocks = ["\n".join(f"{i}\t{w}\t{t}" for i, (w, t) in enumerate(sent)) for sent in sents]
+    return "\n\n".join(blocks) + "\n"
+
+
+def _tokens(sents: List[Sentence]) -> str:
+    return "\n\n".join("\n".join(w for w, _ in sent) for sent in sents) + "\n"
+
+
+def _rotation(seed: int) -> np.ndarray:
+    q, _ = np.linalg.qr(np.random.default_rng(seed).standard_normal((DIM, DIM)))
+    return q.astype(np.float32)
+
+
+def make_tiny_data(root: str) -> Dict[str, str]:
+    """Write the tiny data directory under ``root``; returns the environment for the configs."""
+    en_train, en_dev = sentences("en", 24, 1), sentences("en", 8, 2)
+    _write(f"{root}/ner/en/conll2003/eng.train", _conll(en_train, 4, iob1=True, docstart=True))
+    _write(f"{root}/ner/en/conll2003/eng.testa", _conll(en_dev, 4, iob1=True, docstart=True))
+    _write(f"{root}/ner/es/conll2002/esp.testa", _conll(sentences("es", 8, 3), 3, iob1=False, docstart=False))
+    _write(f"{root}/ner/es/conll2002/esp.train.tokens", _tokens(sentences("es", 16, 4)))
+    _write(f"{root}/ner/nl/conll2002/ned.testa", _conll(sentences("nl", 8, 5), 3, iob1=False, docstart=True))
+    _write(f"{root}/ner/nl/conll2002/ned.train.tokens", _tokens(sentences("nl", 16, 6)))
+    _write(f"{root}/ner/de/conll2003/deu.testa", _conll(sentences("de", 8, 7), 5, iob1=True, docstart=True),
+           encoding="latin-1")
+    _write(f"{root}/ner/de/conll2003/deu.train.tokens", _tokens(sentences("de", 16, 8)))
+    _write(f"{root}/ner/fr/wikineural/val.tsv", _tsv(sentences("fr", 8, 9)))
+
+    rng = np.random.default_rng(0)
+    en_words = sorted({w.lower() for s in en_train + en_dev for w, _ in s} | {"the", "of"})
+    en_matrix = rng.standard_normal((len(en_words), DIM)).astype(np.float32)
+    write_vectors(WordVectors(en_words, en_matrix), f"{root}/emb/en.npy")
+    en_index = {w: i for i, w in enumerate(en_words)}
+    for k, (language, translate) in enumerate(sorted(_TRANSLATIONS.items())):
+        rotation = _rotation(100 + k)
+        back = {v: w for w, v in translate.items()}
+        words = sorted({translate.get(w, w) for w in en_words})
+        matrix = np.stack([en_matrix[en_index[back.get(w, w)]] for w in words]) @ rotation.T
+        write_vectors(WordVectors(words, matrix), f"{root}/emb/{language}.npy")
+        _write(f"{root}/dict/muse/{language}-en.0-5000.txt",
+               "".join(f"{w} {back.get(w, w)}\n" for w in words))
+        unit = Normalization.fit(matrix, "unit")
+        save_alignment(
+            Alignment(rotation, unit, Normalization.fit(en_matrix, "unit"), language, "en", "procrustes"),
+            f"{root}/alignments/{language}-en",
+        )
+    return {
+        "XLNER_DATA": root,
+        "XLNER_ALIGNMENTS": f"{root}/alignments",
+        "XLNER_EPOCHS": "1",
+        "XLNER_MAX_TRAIN": "0",
+    }

@@ -1,0 +1,135 @@
+"""Dictionary induction, MUSE's unsupervised selection criterion, and iterative Procrustes refinement.
+
+Vector files are sorted by frequency, so "the K most frequent words" are the first K rows. All
+functions here take unit-length (normalized) source rows already mapped into the target space.
+"""
+import logging
+from dataclasses import dataclass, field
+from typing import Any, Dict, List, Optional, Tuple
+
+import numpy as np
+from tqdm import tqdm
+
+from xlner_allennlp.alignment.retrieval import DEFAULT_MEMORY_MB, csls_knn, knn, mean_topk_similarity, unit_rows
+from xlner_allennlp.alignment.supervised import procrustes
+
+logger = logging.getLogger(__name__)
+
+DIRECTIONS = ("s2t", "t2s", "mutual", "union")
+
+
+def induce_dictionary(
+    mapped_source: np.ndarray,
+    target: np.ndarray,
+    max_rank: int = 15000,
+    direction: str = "mutual",
+    method: str = "csls",
+    csls_k: int = 10,
+    memory_mb: float = DEFAULT_MEMORY_MB,
+) -> Tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Translation pairs among the ``max_rank`` most frequent words of each side.
+
+    ``direction``: ``s2t`` (each source word's best target), ``t2s``, ``mutual`` (pairs found in
+    both directions) or ``union``. ``method``: ``csls`` or ``nn``. Returns source rows, target
+    rows and the cosine of each pair, sorted by decreasing cosine.
+    """
+    if direction not in DIRECTIONS:
+        raise ValueError(f"unknown direction {direction!r}; choose from {', '.join(DIRECTIONS)}")
+    src = unit_rows(mapped_source[:max_rank])
+    tgt = unit_rows(target[:max_rank])
+    forward = backward = None
+    if method == "csls":
+        r_src = mean_topk_similarity(src, tgt, csls_k, False, memory_mb)
+        r_tgt = mean_topk_similarity(tgt, src, csls_k, False, memory_mb)
+        if direction != "t2s":
+            forward = csls_knn(src, tgt, 1, csls_k, False, memory_mb, query_r=r_src, key_r=r_tgt)[1][:, 0]
+        if direction != "s2t":
+            backward = csls_knn(tgt, src, 1, csls_k, False, memory_mb, query_r=r_tgt, key_r=r_src)[1][:, 0]
+    elif method == "nn":
+        if direction != "t2s":
+            forward = knn(src, tgt, 1, False, memory_mb)[1][:, 0]
+        if direction != "s2t":
+            backward = knn(tgt, src, 1, False, memory_mb)[1][:, 0]
+    else:
+        raise ValueError(f"unknown induction method {method!r}; choose from csls, nn")
+    pairs_forward = set(zip(range(src.shape[0]), forward.tolist())) if forward is not None else set()
+    pairs_backward = set(zip(backward.tolist(), range(tgt.shape[0]))) if backward is not None else set()
+    if direction == "s2t":
+        pairs = pairs_forward
+    elif direction == "t2s":
+        pairs = pairs_backward
+    elif direction == "mutual":
+        pairs = pairs_forward & pairs_backward
+    else:
+        pairs = pairs_forward | pairs_backward
+    if not pairs:
+        return np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0, np.float32)
+    rows = np.asarray(sorted(pairs), dtype=np.int64)
+    cosines = np.einsum("ij,ij->i", src[rows[:, 0]], tgt[rows[:, 1]])
+    order = np.argsort(-cosines, kind="stable")
+    return rows[order, 0], rows[order, 1], cosines[order]
+
+
+def mean_cosine_criterion(
+    mapped_source: np.ndarray,
+    target: np.ndarray,
+    max_rank: int = 10000,
+    csls_k: int = 10,
+    memory_mb: float = DEFAULT_MEMORY_MB,
+) -> float:
+    """MUSE's unsupervised model-selection criterion: the mean cosine of the CSLS source-to-target
+    dictionary among the ``max_rank`` most frequent words. Higher is better; it needs no gold pairs."""
+    _, _, cosines = induce_dictionary(mapped_source, target, max_rank, "s2t", "csls", csls_k, memory_mb)
+    return float(cosines.mean()) if cosines.size else 0.0
+
+
+@dataclass
+class RefinementResult:
+    """The selected mapping, its criterion value, and one log entry per iteration."""
+
+    mapping: np.ndarray
+    criterion: float
+    best_iteration: int
+    history: List[Dict[str, Any]] = field(default_factory=list)
+
+
+def refine(
+    source: np.ndarray,
+    target: np.ndarray,
+    mapping: np.ndarray,
+    iterations: int = 5,
+    max_rank: int = 15000,
+    direction: str = "mutual",
+    csls_k: int = 10,
+    criterion_rank: int = 10000,
+    anchor: Optional[Tuple[np.ndarray, np.ndarray]] = None,
+    memory_mb: float = DEFAULT_MEMORY_MB,
+    desc: str = "refinement",
+) -> RefinementResult:
+    """Iterative Procrustes refinement (Conneau et al. 2018), keeping the best mapping by the criterion.
+
+    Each iteration induces a dictionary by ``direction`` CSLS nearest neighbours among the
+    ``max_rank`` most frequent words under the current mapping, adds the ``anchor`` pairs (source
+    rows, target rows; e.g. a supervised training dictionary) when given, and solves Procrustes
+    again. ``source`` and ``target`` are normalized rows; iteration 0 is the initial ``mapping``.
+    """
+    best = RefinementResult(mapping, mean_cosine_criterion(source @ mapping, target, criterion_rank, csls_k, memory_mb), 0)
+    best.history.append({"iteration": 0, "criterion": best.criterion})
+    current = mapping
+    for iteration in tqdm(range(1, iterations + 1), desc=desc, leave=False):
+        src_rows, tgt_rows, _ = induce_dictionary(
+            source @ current, target, max_rank, direction, "csls", csls_k, memory_mb
+        )
+        if anchor is not None:
+            src_rows = np.concatenate([src_rows, anchor[0]])
+            tgt_rows = np.concatenate([tgt_rows, anchor[1]])
+        if src_rows.size == 0:
+            logger.warning("refinement iteration %d induced no pair; stopping", iteration)
+            break
+        current = procrustes(source[src_rows], target[tgt_rows])
+        criterion = mean_cosine_criterion(source @ current, target, criterion_rank, csls_k, memory_mb)
+        best.history.append({"iteration": iteration, "criterion": criterion, "n_pairs": int(src_rows.size)})
+        logger.info("refinement %d: %d pairs, criterion %.4f", iteration, src_rows.size, criterion)
+        if criterion > best.criterion:
+            best.mapping, best.criterion, best.best_iteration = current, criterion, iteration
+    return best

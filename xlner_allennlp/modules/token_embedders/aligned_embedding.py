@@ -1,0 +1,235 @@
+"""Frozen word embeddings of several languages mapped into one shared (aligned) space.
+
+Each language's vectors are read from its vector file and, when it has an alignment artifact,
+mapped once with the artifact's frozen normalization and mapping; otherwise they are only
+normalized. Ids come from the ``xlner_aligned_word`` indexer (0 padding, 1 OOV, r + 2 row r).
+"""
+import logging
+import time
+from typing import Any, Dict, List, Optional, Sequence, Union
+
+import numpy as np
+import torch
+from allennlp.common.checks import ConfigurationError
+from allennlp.modules.token_embedders.token_embedder import TokenEmbedder
+
+from xlner_allennlp.alignment.artifact import SIDES, ArtifactError, load_alignment
+from xlner_allennlp.alignment.normalization import Normalization, parse_steps
+from xlner_allennlp.alignment.vectors import VectorFileError, load_vectors
+from xlner_allennlp.data.token_indexers.aligned_word import (
+    FIRST_ROW_ID,
+    remember_word_index,
+    unknown_language_error,
+)
+
+logger = logging.getLogger(__name__)
+
+SPEC_KEYS = ("vectors", "alignment", "side", "max_vocab")
+_NAME = "xlner_aligned_embedding"
+
+
+@TokenEmbedder.register("xlner_aligned_embedding")
+class AlignedEmbedding(TokenEmbedder):
+    """
+    Looks up frozen, cross-lingually aligned word vectors: one model, plug in any aligned language.
+
+    For each language the vectors are loaded (`load_vectors`) and mapped once, at construction:
+    with an alignment artifact, `load_alignment(dir).apply(vectors, side)` (the source side
+    gives `normalize_source(x) @ W`, the target/pivot side only `normalize_target(x)`), with the
+    normalization recorded in the artifact; without one, the `normalization` steps fitted on that
+    language's own vectors. All languages live in one table, each as a block
+    `[padding (zeros), OOV (zeros), row 0, row 1, ...]`, and `forward` adds each instance's block
+    offset to the ids of the `xlner_aligned_word` indexer.
+
+    The table is a non-persistent buffer: it is never trained (no parameter, no gradient) and
+    never written to the model archive. Vectors and mappings are referenced by path and rebuilt
+    from the files when an archive is loaded, so configuration overrides (or `add_language`) can
+    point a trained model to other paths, e.g. to tag a language that was aligned after training.
+
+    Registered as a `TokenEmbedder` with name "xlner_aligned_embedding".
+
+    # Parameters
+
+    languages : `Dict[str, Dict[str, Any]]`
+        Language name to its settings: `"vectors"` (required) the path of its vector file (`.npy`
+        + `.vocab`, or word2vec text); `"alignment"` (optional) an alignment artifact directory;
+        `"side"` (optional, `"source"` or `"target"`, only with `"alignment"`) which side of the
+        artifact this language is, by default `"target"` when the artifact's target language is
+        this language and `"source"` when its source language is; `"max_vocab"` (optional) keep
+        only the first rows of the vector file. Give the indexer the same dict.
+    normalization : `str`, optional (default=`"unit"`)
+        Normalization steps (e.g. `"unit"`, `"unit,center"`, `"none"`) applied to the languages
+        that have no alignment artifact; an artifact applies its own recorded normalization.
+    default_language : `Optional[str]`, optional (default=`None`)
+        The language of instances given no language in `forward`. When `None` and exactly one
+        language is configured, that language is the default.
+    """
+
+    def __init__(
+        self,
+        languages: Dict[str, Dict[str, Any]],
+        normalization: str = "unit",
+        default_language: Optional[str] = None,
+    ) -> None:
+        super().__init__()
+        if not languages:
+            raise ConfigurationError(f"{_NAME}: no languages configured")
+        try:
+            parse_steps(normalization)
+        except ValueError as error:
+            raise ConfigurationError(f"{_NAME}: {error}") from None
+        self._normalization = normalization
+        self._dim: Optional[int] = None
+        self._dim_source = ""
+        self._languages: Dict[str, Dict[str, Any]] = {}
+        self._order: List[str] = []
+        self.register_buffer("table", torch.zeros(0, 0), persistent=False)
+        self.register_buffer("_offsets", torch.zeros(0, dtype=torch.long), persistent=False)
+        self.register_buffer("_sizes", torch.zeros(0, dtype=torch.long), persistent=False)
+        blocks = {language: self._build_block(language, spec) for language, spec in languages.items()}
+        self._set_table(blocks)
+        if default_language is None and len(self._languages) == 1:
+            default_language = self._order[0]
+        if default_language is not None and default_language not in self._languages:
+            raise unknown_language_error(default_language, self._order, _NAME)
+        self._default_language = default_language
+
+    @property
+    def languages(self) -> List[str]:
+        """The configured languages, in table order."""
+        return list(self._order)
+
+    def get_output_dim(self) -> int:
+        return int(self.table.shape[1])
+
+    def add_language(self, language: str, spec: Dict[str, Any]) -> None:
+        """Load and map ``language`` (an entry as in ``languages``); replaces it if present."""
+        block = self._build_block(language, spec)
+        blocks: Dict[str, Union[np.ndarray, torch.Tensor]] = {}
+        for name, offset, size in zip(self._order, self._offsets.tolist(), self._sizes.tolist()):
+            if name != language:
+                blocks[name] = self.table[offset : offset + size]
+        blocks[language] = block
+        self._set_table(blocks)
+
+    def forward(
+        self, tokens: torch.LongTensor, language: Union[str, Sequence[Optional[str]], None] = None
+    ) -> torch.Tensor:
+        """
+        `tokens`: ids from `xlner_aligned_word`, shape `(batch, ...)`; `language`: the language of
+        each instance (length `batch`), one language for all, or `None` for `default_language`.
+        When `tokens`' first dimension is a multiple `k * batch` (wrapping dims flattened by
+        `TimeDistributed`), each language applies to `k` consecutive rows. Returns
+        `(batch, ..., dim)`.
+        """
+        positions = self._positions(language, tokens.size(0))
+        index = torch.as_tensor(positions, dtype=torch.long, device=tokens.device)
+        shape = (-1,) + (1,) * (tokens.dim() - 1)
+        sizes = self._sizes[index].view(shape)
+        too_large = tokens >= sizes
+        if bool(too_large.any()):
+            row = int(too_large.reshape(tokens.size(0), -1).any(dim=1).nonzero()[0, 0])
+            name = self._order[positions[row]]
+            raise ConfigurationError(
+                f"{_NAME}: id {int(tokens[row].max())} is beyond the {int(self._sizes[positions[row]]) - FIRST_ROW_ID} "
+                f"words of language {name!r} ({self._languages[name]['vectors']}); the indexer and the "
+                f"embedder must use the same vector file and max_vocab"
+            )
+        ids = tokens + self._offsets[index].view(shape)
+        return torch.nn.functional.embedding(ids, self.table)
+
+    def _positions(self, language: Union[str, Sequence[Optional[str]], None], rows: int) -> List[int]:
+        names: List[Optional[str]]
+        if language is None or isinstance(language, str):
+            names = [language] * rows
+        else:
+            names = list(language)
+            if len(names) != rows:
+                if not names or rows % len(names) != 0:
+                    raise ConfigurationError(
+                        f"{_NAME}: {len(names)} languages given for a batch of {rows} instances"
+                    )
+                names = [name for name in names for _ in range(rows // len(names))]
+        position = {name: i for i, name in enumerate(self._order)}
+        positions = []
+        for name in names:
+            name = self._default_language if name is None else name
+            if name not in position:
+                raise unknown_language_error(name, self._order, _NAME)
+            positions.append(position[name])
+        return positions
+
+    def _build_block(self, language: str, spec: Dict[str, Any]) -> np.ndarray:
+        """`[padding, OOV, mapped rows...]` of ``language`` as float32, shape `(n + 2, dim)`."""
+        where = f"{_NAME}, language {language!r}"
+        if not isinstance(spec, dict) or not isinstance(spec.get("vectors"), str):
+            raise ConfigurationError(f"{where}: the entry needs a \"vectors\" path, got {spec!r}")
+        unknown = sorted(set(spec) - set(SPEC_KEYS))
+        if unknown:
+            raise ConfigurationError(f"{where}: unknown key(s) {unknown}; allowed: {', '.join(SPEC_KEYS)}")
+        path, directory, side = spec["vectors"], spec.get("alignment"), spec.get("side")
+        max_vocab = spec.get("max_vocab")
+        if max_vocab is not None and (not isinstance(max_vocab, int) or max_vocab <= 0):
+            raise ConfigurationError(f"{where}: max_vocab must be a positive integer, got {max_vocab!r}")
+        if side is not None and directory is None:
+            raise ConfigurationError(f"{where}: \"side\" is given but no \"alignment\" artifact")
+        if side is not None and side not in SIDES:
+            raise ConfigurationError(f"{where}: side must be 'source' or 'target', got {side!r}")
+        start = time.perf_counter()
+        try:
+            vectors = load_vectors(path, max_vocab)
+        except VectorFileError as error:
+            raise ConfigurationError(f"{where}: {error}") from None
+        if self._dim is not None and vectors.dim != self._dim:
+            raise ConfigurationError(
+                f"{where}: {path} has {vectors.dim}-dimensional vectors but {self._dim_source} has "
+                f"{self._dim}; all languages must share one space"
+            )
+        if directory is None:
+            mapped = Normalization.fit(vectors.matrix, self._normalization).apply(vectors.matrix)
+        else:
+            try:
+                alignment = load_alignment(directory)
+            except ArtifactError as error:
+                raise ConfigurationError(f"{where}: {error}") from None
+            if side is None:
+                if language == alignment.target_language:
+                    side = "target"
+                elif language == alignment.source_language:
+                    side = "source"
+                else:
+                    raise ConfigurationError(
+                        f"{where}: the artifact {directory} maps {alignment.source_language!r} to "
+                        f"{alignment.target_language!r}; set \"side\" to say which one this language is"
+                    )
+            if alignment.dim != vectors.dim:
+                raise ConfigurationError(
+                    f"{where}: the artifact {directory} is {alignment.dim}-dimensional but {path} has "
+                    f"{vectors.dim}-dimensional vectors"
+                )
+            mapped = alignment.apply(vectors.matrix, side)
+        remember_word_index(path, max_vocab, vectors.index)
+        block = np.zeros((len(vectors) + FIRST_ROW_ID, vectors.dim), dtype=np.float32)
+        block[FIRST_ROW_ID:] = mapped
+        if self._dim is None:
+            self._dim, self._dim_source = vectors.dim, path
+        self._languages[language] = dict(spec)
+        logger.info(
+            "%s: %s, %d words from %s%s in %.1f s",
+            _NAME,
+            language,
+            len(vectors),
+            path,
+            f" mapped as {side} of {directory}" if directory else f" normalized {self._normalization!r}",
+            time.perf_counter() - start,
+        )
+        return block
+
+    def _set_table(self, blocks: Dict[str, Union[np.ndarray, torch.Tensor]]) -> None:
+        tensors = [torch.as_tensor(block, dtype=self.table.dtype, device=self.table.device) for block in blocks.values()]
+        sizes = [int(t.shape[0]) for t in tensors]
+        offsets = np.cumsum([0] + sizes[:-1]).tolist()
+        self._order = list(blocks)
+        self.table = torch.cat(tensors)
+        self._sizes = torch.tensor(sizes, dtype=torch.long, device=self.table.device)
+        self._offsets = torch.tensor(offsets, dtype=torch.long, device=self.table.device)
