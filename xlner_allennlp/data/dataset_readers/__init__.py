@@ -1,1 +1,7 @@
 """Re-exports; see the modules of this folder."""
+from xlner_allennlp.data.dataset_readers.conll import (
+    ConllFormatError,
+    ConllReader,
+    ConllSentence,
+    read_conll_sentences,
+)

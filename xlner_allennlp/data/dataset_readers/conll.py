@@ -129,7 +129,7 @@ def read_conll_sentences(path: str, encoding: str = "utf-8") -> Iterator[ConllSe
             if len(fields) != layout.columns:
                 raise ConllFormatError(
                     f"{path}, line {line_number}: {len(fields)} columns, but the file's first "
-                    f"line (line {layout.first_line}) has {layout.columns}"
+                    f"token line (line {layout.first_line}) has {layout.columns}"
                 )
             if layout.token_column == 1 and not fields[0].isdigit():
                 raise ConllFormatError(
@@ -347,7 +347,9 @@ class ConllReader(DatasetReader):
         """The token indexers for `language`, binding language-bound indexers once."""
         if language not in self._indexers_by_language:
             self._indexers_by_language[language] = {
-                name: indexer.for_language(language) if hasattr(indexer, "for_language") else indexer
+                name: (
+                    indexer.for_language(language) if hasattr(indexer, "for_language") else indexer
+                )
                 for name, indexer in self._token_indexers.items()
             }
         return self._indexers_by_language[language]

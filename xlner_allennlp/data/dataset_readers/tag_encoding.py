@@ -84,8 +84,8 @@ def detect_iob_scheme(tag_sequences: Iterable[List[str]]) -> str:
 
     Counts the tags that would be irregular under each scheme and returns the scheme with fewer
     (IOB2 on a tie, e.g. when there are no entities, where both read the same). Published files
-    contain a few irregular tags (CoNLL-2002 Spanish dev has one entity-initial ``I-``), so this is a
-    vote rather than a proof.
+    contain a few irregular tags (CoNLL-2002 Spanish dev has one entity-initial ``I-``), so this
+    is a vote rather than a proof.
     """
     irregular = {scheme: 0 for scheme in IOB_SCHEMES}
     for tags in tag_sequences:

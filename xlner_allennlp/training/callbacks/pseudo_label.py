@@ -1,0 +1,400 @@
+"""The `xlner_pseudo_label` trainer callback: self-training rounds on length-selected,
+pseudo-labelled target-language sentences (Bari et al., 2020)."""
+import json
+import logging
+import os
+import random
+import tempfile
+from collections import Counter
+from typing import TYPE_CHECKING, Any, Dict, List, Optional, Tuple
+
+import torch
+from allennlp.common.checks import ConfigurationError
+from allennlp.data import Batch, Instance
+from allennlp.data.data_loaders import MultiProcessDataLoader
+from allennlp.models import Model
+from allennlp.nn import util as nn_util
+from allennlp.training.callbacks.callback import TrainerCallback
+
+from xlner_allennlp.data.dataset_readers.conll import read_conll_sentences
+from xlner_allennlp.data.dataset_readers.pseudo_labelled import PseudoLabelledReader
+from xlner_allennlp.data.dataset_readers.tag_encoding import tags_to_spans
+from xlner_allennlp.models.cross_augmented_tagger import CrossAugmentedTagger
+
+if TYPE_CHECKING:
+    from allennlp.training.gradient_descent_trainer import GradientDescentTrainer
+
+logger = logging.getLogger(__name__)
+
+LENGTH_UNITS = ("quantile", "tokens")
+PSEUDO_LABELS_DIR = "pseudo_labels"
+PSEUDO_LABELLED_FILE = "pseudo_labelled.jsonl"
+STATISTICS_FILE = "statistics.json"
+
+
+def round_directory(serialization_dir: str, round_number: int) -> str:
+    """Where round `round_number` (1-based) writes its pseudo-labelled set and statistics."""
+    return os.path.join(serialization_dir, PSEUDO_LABELS_DIR, f"round_{round_number}")
+
+
+def _atomic_write_text(path: str, text: str) -> None:
+    """Write `text` to `path` through a temporary file in the same directory and `os.replace`."""
+    directory = os.path.dirname(path)
+    os.makedirs(directory, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=directory)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.remove(tmp)
+        raise
+
+
+@TrainerCallback.register("xlner_pseudo_label")
+class PseudoLabelCallback(TrainerCallback):
+    """
+    Self-training with pseudo-labelled target sentences selected by length (Bari et al., 2020).
+
+    The source model first trains on the labelled source data alone for `pretrain_epochs`
+    epochs. Then each of `rounds` rounds, lasting `epochs_per_round` epochs, starts (at the end
+    of the epoch before it) by
+
+    1. drawing a length threshold `l ~ U{lo, ..., hi}` (integers, both ends included) with a
+       generator seeded by `(seed, round)` alone, so the schedule is the same in every run and
+       after a recovery; `lo` and `hi` come from `min_length` and `max_length` (see
+       `length_unit`);
+    2. tagging every unlabelled target sentence of at most `l` tokens with the current model's
+       source path (Viterbi; for `xlner_cross_augmented` the source encoder, dense layer and
+       CRF, else the model's own forward), and keeping those whose Viterbi path confidence is at
+       least `min_confidence`;
+    3. writing the kept sentences, atomically, to
+       `<serialization_dir>/pseudo_labels/round_K/pseudo_labelled.jsonl` (one JSON object per
+       sentence: `words`, `tags` in the model's label encoding, `language`, `confidence`,
+       `index` = the sentence's position in the unlabelled file) and their statistics to
+       `statistics.json` next to it (round, threshold and its bounds, sentences, tokens,
+       entities per type, mean confidence, ...);
+    4. pointing the training reader at the new file: the round trains on the source data and
+       the pseudo-labelled sentences together. After the last round its set stays in use.
+
+    The training reader must be `xlner_pseudo_labelled` and the training data loader must not
+    cache its instances: a `MultiProcessDataLoader` needs `max_instances_in_memory` (AllenNLP's
+    lazy mode, which re-reads the reader every epoch; set it above the size of the training set
+    so that batches are shuffled over all of it). Both are checked in `on_start`.
+
+    Recovery (`allennlp train --recover`): the round number, the threshold and the round's file
+    are in the callback's `state_dict`, saved in every checkpoint. A recovered run points the
+    reader back at the file of the round it was in and relabels nothing until the next round is
+    due, so a round always trains on one pseudo-labelled set; a missing file is an error.
+    Distributed training is not supported.
+
+    Registered as a `TrainerCallback` with name "xlner_pseudo_label".
+
+    # Parameters
+
+    serialization_dir : `str`
+        Given by the trainer; the rounds are written under `<serialization_dir>/pseudo_labels`.
+    unlabelled_data_path : `str`
+        The unlabelled target-language text: any file `xlner_conll` reads (one token per line,
+        blank lines between sentences; a labelled file's tags are ignored).
+    target_language : `str`
+        ISO code of that text; selects the target word vectors and, in
+        `xlner_cross_augmented`, marks the pseudo-labelled instances for the target path.
+    pretrain_epochs : `int`, optional (default=`1`)
+        Epochs of training on the source data alone before the first round (at least 1).
+    rounds : `int`, optional (default=`1`)
+        Number of pseudo-labelling rounds.
+    epochs_per_round : `int`, optional (default=`1`)
+        Training epochs of each round.
+    min_length : `float`, optional (default=`0.0`)
+        Lower end `lo` of the threshold's range, in `length_unit`.
+    max_length : `float`, optional (default=`1.0`)
+        Upper end `hi` of the threshold's range, in `length_unit`.
+    length_unit : `str`, optional (default=`"quantile"`)
+        `"quantile"`: `min_length` and `max_length` are quantiles (in [0, 1]) of the lengths of
+        the unlabelled sentences, taken as the length at rank `round(q * (n - 1))` of the sorted
+        lengths (so 0 and 1 are the shortest and longest sentence); `"tokens"`: they are
+        lengths in tokens (integers).
+    min_confidence : `Optional[float]`, optional (default=`None`)
+        Keep only sentences whose Viterbi confidence (probability of the best path under the
+        CRF) is at least this; `None` keeps all selected sentences.
+    encoding : `str`, optional (default=`"utf-8"`)
+        Character encoding of the unlabelled file (`"latin-1"` for CoNLL-2003 German).
+    batch_size : `int`, optional (default=`64`)
+        Sentences per batch when tagging.
+    seed : `int`, optional (default=`13`)
+        Seed of the thresholds.
+    """
+
+    def __init__(
+        self,
+        serialization_dir: str,
+        unlabelled_data_path: str,
+        target_language: str,
+        pretrain_epochs: int = 1,
+        rounds: int = 1,
+        epochs_per_round: int = 1,
+        min_length: float = 0.0,
+        max_length: float = 1.0,
+        length_unit: str = "quantile",
+        min_confidence: Optional[float] = None,
+        encoding: str = "utf-8",
+        batch_size: int = 64,
+        seed: int = 13,
+    ) -> None:
+        super().__init__(serialization_dir)
+        if pretrain_epochs < 1:
+            raise ConfigurationError(f"xlner_pseudo_label: pretrain_epochs must be at least 1, got {pretrain_epochs}")
+        if rounds < 1 or epochs_per_round < 1:
+            raise ConfigurationError(
+                f"xlner_pseudo_label: rounds and epochs_per_round must be at least 1, got {rounds} and "
+                f"{epochs_per_round}"
+            )
+        if length_unit not in LENGTH_UNITS:
+            raise ConfigurationError(f"xlner_pseudo_label: length_unit must be one of {LENGTH_UNITS}, got {length_unit!r}")
+        if length_unit == "quantile" and not 0.0 <= min_length <= max_length <= 1.0:
+            raise ConfigurationError(
+                f"xlner_pseudo_label: quantiles need 0 <= min_length <= max_length <= 1, got {min_length} and {max_length}"
+            )
+        if length_unit == "tokens" and not (
+            float(min_length).is_integer() and float(max_length).is_integer() and 1 <= min_length <= max_length
+        ):
+            raise ConfigurationError(
+                f"xlner_pseudo_label: token lengths need integers 1 <= min_length <= max_length, got {min_length} "
+                f"and {max_length}"
+            )
+        if min_confidence is not None and not 0.0 <= min_confidence <= 1.0:
+            raise ConfigurationError(f"xlner_pseudo_label: min_confidence must be in [0, 1], got {min_confidence}")
+        if batch_size < 1:
+            raise ConfigurationError(f"xlner_pseudo_label: batch_size must be at least 1, got {batch_size}")
+        self.unlabelled_data_path = unlabelled_data_path
+        self.target_language = target_language
+        self.pretrain_epochs = pretrain_epochs
+        self.rounds = rounds
+        self.epochs_per_round = epochs_per_round
+        self.min_length = min_length
+        self.max_length = max_length
+        self.length_unit = length_unit
+        self.min_confidence = min_confidence
+        self.encoding = encoding
+        self.batch_size = batch_size
+        self.seed = seed
+        # The round in force (0: pretraining), its threshold and its file relative to
+        # serialization_dir; this is the state saved in checkpoints.
+        self.round = 0
+        self.threshold: Optional[int] = None
+        self.pseudo_labelled_file: Optional[str] = None
+        self._unlabelled: Optional[List[List[str]]] = None
+
+    # ----- schedule -------------------------------------------------------------------------
+
+    def round_for_epoch(self, epoch: int) -> int:
+        """The round whose pseudo-labelled set epoch `epoch` (0-based) trains on; 0 before the
+        first round, and the last round for every epoch after it."""
+        if epoch < self.pretrain_epochs:
+            return 0
+        return min(self.rounds, (epoch - self.pretrain_epochs) // self.epochs_per_round + 1)
+
+    def length_bounds(self, lengths: List[int]) -> Tuple[int, int]:
+        """The range `(lo, hi)` of the threshold for sentences of these lengths."""
+        if self.length_unit == "tokens":
+            return int(self.min_length), int(self.max_length)
+        ordered = sorted(lengths)
+        last = len(ordered) - 1
+        return ordered[round(self.min_length * last)], ordered[round(self.max_length * last)]
+
+    def draw_threshold(self, round_number: int, lo: int, hi: int) -> int:
+        """`l ~ U{lo, ..., hi}`, a function of (`seed`, `round_number`, `lo`, `hi`) only."""
+        return random.Random(f"xlner_pseudo_label:{self.seed}:{round_number}").randint(lo, hi)
+
+    # ----- trainer hooks ----------------------------------------------------------------------
+
+    def on_start(self, trainer: "GradientDescentTrainer", is_primary: bool = True, **kwargs) -> None:
+        super().on_start(trainer, is_primary=is_primary, **kwargs)
+        if torch.distributed.is_available() and torch.distributed.is_initialized():
+            raise ConfigurationError("xlner_pseudo_label does not support distributed training")
+        reader = self._reader(trainer)
+        if self.round == 0:
+            reader.set_pseudo_labelled_path(None)
+            return
+        path = os.path.join(self.serialization_dir, self.pseudo_labelled_file)
+        if not os.path.isfile(path):
+            raise ConfigurationError(
+                f"xlner_pseudo_label: cannot resume round {self.round}: its pseudo-labelled file {path} is missing "
+                "(a round is never relabelled once it has started)"
+            )
+        logger.info("Resuming pseudo-labelling round %d with %s", self.round, path)
+        reader.set_pseudo_labelled_path(path)
+
+    def on_epoch(
+        self,
+        trainer: "GradientDescentTrainer",
+        metrics: Dict[str, Any],
+        epoch: int,
+        is_primary: bool = True,
+        **kwargs,
+    ) -> None:
+        next_epoch = epoch + 1
+        # The trainer keeps its epoch count private; no round is labelled for an epoch that
+        # will not run.
+        num_epochs = getattr(trainer, "_num_epochs", None)
+        if num_epochs is not None and next_epoch >= num_epochs:
+            return
+        next_round = self.round_for_epoch(next_epoch)
+        if next_round != self.round:
+            self.start_round(trainer.model, self._reader(trainer), next_round, next_epoch)
+
+    def state_dict(self) -> Dict[str, Any]:
+        return {"round": self.round, "threshold": self.threshold, "pseudo_labelled_file": self.pseudo_labelled_file}
+
+    def load_state_dict(self, state_dict: Dict[str, Any]) -> None:
+        self.round = state_dict["round"]
+        self.threshold = state_dict["threshold"]
+        self.pseudo_labelled_file = state_dict["pseudo_labelled_file"]
+
+    # ----- rounds -----------------------------------------------------------------------------
+
+    def start_round(self, model: Model, reader: PseudoLabelledReader, round_number: int, first_epoch: int) -> Dict[str, Any]:
+        """Label round `round_number`'s sentences with `model`, write its files, point `reader`
+        at them and make it the current round. Returns the round's statistics."""
+        sentences = self._unlabelled_sentences()
+        lo, hi = self.length_bounds([len(tokens) for tokens in sentences])
+        threshold = self.draw_threshold(round_number, lo, hi)
+        selected = [index for index, tokens in enumerate(sentences) if len(tokens) <= threshold]
+        predictions = self.tag_with_source_path(model, reader, [sentences[index] for index in selected])
+        records = []
+        for index, (tags, confidence) in zip(selected, predictions):
+            if self.min_confidence is None or confidence >= self.min_confidence:
+                records.append(
+                    {
+                        "words": sentences[index],
+                        "tags": tags,
+                        "language": self.target_language,
+                        "confidence": confidence,
+                        "index": index,
+                    }
+                )
+        statistics = self._statistics(model, records, round_number, first_epoch, threshold, (lo, hi), len(sentences), len(selected))
+        directory = round_directory(self.serialization_dir, round_number)
+        path = os.path.join(directory, PSEUDO_LABELLED_FILE)
+        _atomic_write_text(path, "".join(json.dumps(record, ensure_ascii=False) + "\n" for record in records))
+        _atomic_write_text(os.path.join(directory, STATISTICS_FILE), json.dumps(statistics, indent=2) + "\n")
+        reader.set_pseudo_labelled_path(path)
+        self.round = round_number
+        self.threshold = threshold
+        self.pseudo_labelled_file = os.path.relpath(path, self.serialization_dir)
+        logger.info(
+            "Pseudo-labelling round %d: threshold %d (range %d-%d), %d of %d sentences kept, written to %s",
+            round_number,
+            threshold,
+            lo,
+            hi,
+            len(records),
+            len(sentences),
+            path,
+        )
+        if not records:
+            logger.warning("Pseudo-labelling round %d kept no sentence; it trains on the source data only", round_number)
+        return statistics
+
+    def tag_with_source_path(
+        self, model: Model, reader: PseudoLabelledReader, sentences: List[List[str]]
+    ) -> List[Tuple[List[str], float]]:
+        """Viterbi tags and confidence of each target sentence under the model's source path,
+        in the order given. The model is put in eval mode (no dropout) and restored."""
+        extra = {"tagging_path": "source"} if isinstance(model, CrossAugmentedTagger) else {}
+        vocab = model.vocab
+        device = nn_util.get_device_of(next(model.parameters()))
+        order = sorted(range(len(sentences)), key=lambda i: len(sentences[i]))
+        results: List[Optional[Tuple[List[str], float]]] = [None] * len(sentences)
+        was_training = model.training
+        model.eval()
+        try:
+            with torch.no_grad():
+                for start in range(0, len(order), self.batch_size):
+                    chunk = order[start : start + self.batch_size]
+                    instances: List[Instance] = []
+                    for i in chunk:
+                        instance = reader.text_to_instance(sentences[i], None, self.target_language)
+                        reader.apply_token_indexers(instance)
+                        instances.append(instance)
+                    batch = Batch(instances)
+                    batch.index_instances(vocab)
+                    tensors = batch.as_tensor_dict()
+                    if device >= 0:
+                        tensors = nn_util.move_to_device(tensors, torch.device("cuda", device))
+                    output = model(**tensors, **extra)
+                    for i, tags, confidence in zip(chunk, output["tags"], output["confidence"]):
+                        labels = [tag if isinstance(tag, str) else vocab.get_token_from_index(int(tag), "labels") for tag in tags]
+                        results[i] = (labels[: len(sentences[i])], float(confidence))
+        finally:
+            model.train(was_training)
+        return results  # type: ignore[return-value]
+
+    # ----- helpers ----------------------------------------------------------------------------
+
+    def _reader(self, trainer: "GradientDescentTrainer") -> PseudoLabelledReader:
+        """The training reader, after checking that it and its loader suit the rounds."""
+        loader = trainer.data_loader
+        reader = getattr(loader, "reader", None)
+        if not isinstance(reader, PseudoLabelledReader):
+            raise ConfigurationError(
+                "xlner_pseudo_label needs the training dataset_reader to be xlner_pseudo_labelled, "
+                f"got {type(reader).__name__}"
+            )
+        if isinstance(loader, MultiProcessDataLoader) and loader.max_instances_in_memory is None:
+            raise ConfigurationError(
+                "xlner_pseudo_label: the training data_loader caches its instances, so it would never see the "
+                "pseudo-labelled sentences; set data_loader.max_instances_in_memory (larger than the training "
+                "set, e.g. 1000000) so that it re-reads its reader every epoch"
+            )
+        return reader
+
+    def _unlabelled_sentences(self) -> List[List[str]]:
+        """The tokens of the unlabelled target sentences (read once)."""
+        if self._unlabelled is None:
+            self._unlabelled = [
+                sentence.tokens for sentence in read_conll_sentences(self.unlabelled_data_path, self.encoding)
+            ]
+        return self._unlabelled
+
+    def _statistics(
+        self,
+        model: Model,
+        records: List[Dict[str, Any]],
+        round_number: int,
+        first_epoch: int,
+        threshold: int,
+        bounds: Tuple[int, int],
+        unlabelled: int,
+        selected: int,
+    ) -> Dict[str, Any]:
+        labels = model.vocab.get_token_to_index_vocabulary("labels")
+        encoding = "BIOUL" if any(label[:2] in ("U-", "L-") for label in labels) else "IOB2"
+        entities: Counter = Counter()
+        for record in records:
+            entities.update(span.type for span in tags_to_spans(record["tags"], encoding))
+        confidences = [record["confidence"] for record in records]
+        return {
+            "round": round_number,
+            "first_epoch": first_epoch,
+            "epochs_per_round": self.epochs_per_round,
+            "seed": self.seed,
+            "threshold": threshold,
+            "threshold_range": list(bounds),
+            "length_unit": self.length_unit,
+            "min_length": self.min_length,
+            "max_length": self.max_length,
+            "unlabelled_sentences": unlabelled,
+            "selected_sentences": selected,
+            "min_confidence": self.min_confidence,
+            "sentences": len(records),
+            "tokens": sum(len(record["words"]) for record in records),
+            "entities": dict(sorted(entities.items())),
+            "entities_total": sum(entities.values()),
+            "mean_confidence": sum(confidences) / len(confidences) if confidences else None,
+            "target_language": self.target_language,
+            "label_encoding": encoding,
+            "file": PSEUDO_LABELLED_FILE,
+        }
