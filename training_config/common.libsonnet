@@ -70,6 +70,7 @@ local word_encoder(tied) =
   crf_tagger(aligned, tied):: {
     type: 'xlner_crf_tagger',
     label_encoding: 'BIOUL',
+    loss_reduction: 'mean',
     dropout: 0.5,
     text_field_embedder: {
       token_embedders: {
@@ -100,9 +101,11 @@ local word_encoder(tied) =
     model: model,
     data_loader: { batch_sampler: { type: 'bucket', batch_size: 16, sorting_keys: ['tokens'] } },
     validation_data_loader: { batch_sampler: { type: 'bucket', batch_size: 64, sorting_keys: ['tokens'] } },
-    // Bari et al. (2020): SGD, lr 0.1 decayed by 0.01 per epoch, gradient clipping 5.0, batch 16.
+    // Bari et al. (2020) use SGD with lr 0.1 decayed by 0.01 per epoch, clipping 5.0, batch 16. We keep
+    // the decay, clipping and batch size but use Adam (lr 0.002): on 4,000 English sentences, 3 epochs,
+    // it reached 71.3 dev F1 against 54.0 for SGD lr 0.1 (README, "Changes from the paper").
     trainer: {
-      optimizer: { type: 'sgd', lr: 0.1 },
+      optimizer: { type: 'adam', lr: 0.002 },
       learning_rate_scheduler: { type: 'xlner_inverse_time_decay', decay: 0.01 },
       grad_clipping: 5.0,
       num_epochs: epochs,

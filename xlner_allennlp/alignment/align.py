@@ -11,11 +11,11 @@ import logging
 import os
 import time
 from dataclasses import dataclass
-from typing import Any, Dict, List, Mapping, Optional, Sequence
+from typing import Any, Callable, Dict, List, Optional, Sequence
 
 import numpy as np
 
-from xlner_allennlp.alignment.artifact import Alignment, file_checksum, save_alignment
+from xlner_allennlp.alignment.artifact import Alignment, file_checksum, load_alignment, save_alignment
 from xlner_allennlp.alignment.dictionary import (
     DictionaryError,
     IndexedDictionary,
@@ -27,7 +27,9 @@ from xlner_allennlp.alignment.dictionary import (
 )
 from xlner_allennlp.alignment.evaluation import evaluate_bli
 from xlner_allennlp.alignment.normalization import Normalization
-from xlner_allennlp.alignment.refinement import mean_cosine_criterion, refine
+from xlner_allennlp.alignment.adversarial import adversarial
+from xlner_allennlp.alignment.refinement import chance_criterion, mean_cosine_criterion, refine
+from xlner_allennlp.alignment.self_learning import self_learning
 from xlner_allennlp.alignment.supervised import least_squares, procrustes
 from xlner_allennlp.alignment.vectors import WordVectors, load_vectors
 
@@ -37,6 +39,8 @@ SUPERVISED_METHODS = ("least-squares", "procrustes", "procrustes-refine")
 UNSUPERVISED_METHODS = ("adversarial", "self-learning")
 METHODS = SUPERVISED_METHODS + UNSUPERVISED_METHODS
 DEFAULT_NORMALIZATION = "unit,center,unit"
+# An alignment whose criterion is less than this above the chance level is reported as failed.
+FAILURE_MARGIN = 0.05
 
 # Defaults of each method's hyperparameters; ``align(**hyperparameters)`` overrides them.
 DEFAULT_HYPERPARAMETERS: Dict[str, Dict[str, Any]] = {
@@ -48,6 +52,32 @@ DEFAULT_HYPERPARAMETERS: Dict[str, Dict[str, Any]] = {
         "refinement_direction": "mutual",
         "keep_training_dictionary": True,
         "csls_k": 10,
+    },
+    "adversarial": {
+        "epochs": 5,
+        "epoch_size": 100000,
+        "batch_size": 128,
+        "most_frequent": 20000,
+        "discriminator_hidden": 512,
+        "discriminator_steps": 5,
+        "mapping_lr": 0.1,
+        "discriminator_lr": 0.1,
+        "orthogonalization_beta": 0.001,
+        "refinement_iterations": 5,
+        "refinement_vocab": 15000,
+        "csls_k": 10,
+    },
+    "self-learning": {
+        "init_vocab": 4000,
+        "vocabulary_cutoff": 15000,
+        "csls_k": 10,
+        "keep_prob_initial": 0.1,
+        "keep_prob_multiplier": 2.0,
+        "patience": 3,
+        "threshold": 1e-6,
+        "max_iterations": 100,
+        "final_mapping": "orthogonal",
+        "reweight": 0.5,
     },
 }
 
@@ -167,8 +197,33 @@ def align(
         )
         mapping = result.mapping
         evaluation["refinement"] = {"best_iteration": result.best_iteration, "history": result.history}
+    elif method == "adversarial":
+        adversarial_settings = {k: v for k, v in settings.items() if not k.startswith("refinement_")}
+        found = adversarial(x, z, random_seed=random_seed, **adversarial_settings)
+        result = refine(
+            x, z, found.mapping,
+            iterations=settings["refinement_iterations"],
+            max_rank=settings["refinement_vocab"],
+            csls_k=settings["csls_k"],
+        )
+        mapping = result.mapping
+        evaluation["adversarial"] = {"best_epoch": found.best_epoch, "criterion": found.criterion, "history": found.history}
+        evaluation["refinement"] = {"best_iteration": result.best_iteration, "history": result.history}
+    elif method == "self-learning":
+        result = self_learning(
+            x, z,
+            seed_rows=(seed_pairs.source, seed_pairs.target) if seed_pairs is not None else None,
+            random_seed=random_seed,
+            **settings,
+        )
+        mapping, target_mapping = result.mapping, result.target_mapping
+        evaluation["self_learning"] = {
+            "iterations": len(result.history), "objective": result.objective, "history": result.history,
+            "final_dictionary_size": int(result.source_rows.size),
+        }
     mapped_target = z if target_mapping is None else z @ target_mapping
-    evaluation.setdefault("criterion", mean_cosine_criterion(x @ mapping, mapped_target))
+    evaluation["criterion"] = mean_cosine_criterion(x @ mapping, mapped_target)
+    evaluation.update(assess_criterion(evaluation["criterion"], x, z, random_seed))
     seconds = time.perf_counter() - start
     evaluation["fit_seconds"] = seconds
     alignment = Alignment(
@@ -192,6 +247,25 @@ def align(
     return AlignmentRun(alignment, seconds)
 
 
+def assess_criterion(criterion: float, source: np.ndarray, target: np.ndarray, random_seed: int = 0) -> Dict[str, Any]:
+    """Compare the criterion of a fitted mapping with its chance level (random rotations).
+
+    Returns ``criterion_chance``, ``status`` (``ok`` or ``failed``) and, on failure, a
+    ``status_reason``. A mapping whose criterion is within :data:`FAILURE_MARGIN` of chance has not
+    found a correspondence between the spaces: its translations are no better than random.
+    """
+    chance = chance_criterion(source, target, random_seed=random_seed)
+    assessment: Dict[str, Any] = {"criterion_chance": chance, "status": "ok"}
+    if criterion < chance + FAILURE_MARGIN:
+        assessment["status"] = "failed"
+        assessment["status_reason"] = (
+            f"the unsupervised criterion ({criterion:.4f}) is within {FAILURE_MARGIN} of its value for "
+            f"random rotations ({chance:.4f}): the mapping did not find a correspondence between the spaces"
+        )
+        logger.warning(assessment["status_reason"])
+    return assessment
+
+
 def evaluate_alignment(
     alignment: Alignment, source: WordVectors, target: WordVectors, dictionary: IndexedDictionary, **kwargs: Any
 ) -> Dict[str, float]:
@@ -200,6 +274,36 @@ def evaluate_alignment(
     return evaluate_bli(
         alignment.apply(source.matrix, "source"), alignment.apply(target.matrix, "target"), dictionary, **kwargs
     )
+
+
+def evaluate_files(
+    artifact: str,
+    dictionary: str,
+    source_vectors: Optional[str] = None,
+    target_vectors: Optional[str] = None,
+    max_vocab: Optional[int] = None,
+    warn: Callable[[str], None] = logger.warning,
+) -> Dict[str, float]:
+    """BLI of the artifact in directory ``artifact`` on the MUSE dictionary file ``dictionary``.
+
+    Vector files and ``max_vocab`` default to those recorded in the artifact; ``warn`` receives a
+    message when a vector file's checksum differs from the recorded one.
+    """
+    alignment = load_alignment(artifact)
+    paths = {}
+    for side, given in (("source", source_vectors), ("target", target_vectors)):
+        path = given or alignment.inputs.get(f"{side}_vectors")
+        if not path:
+            raise AlignmentError(f"{artifact}: no {side} vector file recorded; pass --{side}-vectors")
+        recorded = alignment.inputs.get(f"{side}_sha256")
+        if recorded and os.path.isfile(path) and file_checksum(path) != recorded:
+            warn(f"{path} differs from the {side} vectors the alignment in {artifact} was fitted on")
+        paths[side] = path
+    if max_vocab is None:
+        max_vocab = alignment.inputs.get("max_vocab")
+    source = load_vectors(paths["source"], max_vocab)
+    target = load_vectors(paths["target"], max_vocab)
+    return evaluate_alignment(alignment, source, target, load_dictionary(dictionary, source, target))
 
 
 def align_files(
@@ -260,3 +364,83 @@ def align_files(
         alignment.evaluation["bli_dictionary"] = os.path.abspath(evaluation_dictionary)
     save_alignment(alignment, output)
     return alignment
+
+
+def pivot_artifact_name(language: str, pivot_language: str) -> str:
+    """The directory name of ``language``'s artifact in a pivot set: ``<language>-<pivot>``."""
+    return f"{language}-{pivot_language}"
+
+
+def align_to_pivot(
+    pivot_vectors: str,
+    source_vectors: Sequence[str],
+    method: str,
+    output: str,
+    dictionaries: Optional[Sequence[Optional[str]]] = None,
+    evaluation_dictionaries: Optional[Sequence[Optional[str]]] = None,
+    seed: Optional[str] = None,
+    max_vocab: Optional[int] = None,
+    normalization: str = DEFAULT_NORMALIZATION,
+    pivot_language: Optional[str] = None,
+    source_languages: Optional[Sequence[str]] = None,
+    random_seed: int = 0,
+    **hyperparameters: Any,
+) -> Dict[str, Alignment]:
+    """Map every language of ``source_vectors`` into the space of ``pivot_vectors``.
+
+    Writes ``output/<lang>-<pivot>/`` for each source language (an ordinary pair artifact whose
+    target side is the pivot) and ``output/<pivot>-<pivot>/`` for the pivot itself, whose mapping
+    is the identity and whose normalization is the one every pair artifact applies to the pivot,
+    so ``apply(X, side="source")`` of any of these artifacts lands in one shared space.
+    ``dictionaries[i]`` / ``evaluation_dictionaries[i]`` belong to ``source_vectors[i]``.
+    Returns the alignments by language.
+    """
+    n = len(source_vectors)
+    if n == 0:
+        raise AlignmentError("pivot alignment needs at least one source vector file")
+    dictionaries = list(dictionaries) if dictionaries else [None] * n
+    evaluation_dictionaries = list(evaluation_dictionaries) if evaluation_dictionaries else [None] * n
+    languages = list(source_languages) if source_languages else [_language(p) for p in source_vectors]
+    for name, values in (("dictionaries", dictionaries), ("evaluation dictionaries", evaluation_dictionaries),
+                         ("source languages", languages)):
+        if len(values) != n:
+            raise AlignmentError(f"{len(values)} {name} given for {n} source vector files")
+    pivot_language = pivot_language or _language(pivot_vectors)
+    if pivot_language in languages or len(set(languages)) != n:
+        raise AlignmentError(f"languages must be distinct and differ from the pivot: {languages} -> {pivot_language}")
+    results: Dict[str, Alignment] = {}
+    for path, language, dictionary, test in zip(source_vectors, languages, dictionaries, evaluation_dictionaries):
+        logger.info("aligning %s (%s) onto pivot %s", language, path, pivot_language)
+        results[language] = align_files(
+            path, pivot_vectors, method, os.path.join(output, pivot_artifact_name(language, pivot_language)),
+            dictionary=dictionary, seed=seed, max_vocab=max_vocab, evaluation_dictionary=test,
+            normalization=normalization, source_language=language, target_language=pivot_language,
+            random_seed=random_seed, **hyperparameters,
+        )
+        if results[language].target_mapping is not None:
+            raise AlignmentError(
+                f"method {method} with these settings transforms the pivot space too, so the languages "
+                f"would not share one space; use settings that keep the target fixed"
+            )
+    pivot = load_vectors(pivot_vectors, max_vocab)
+    pivot_normalization = Normalization.fit(pivot.matrix, normalization)
+    results[pivot_language] = Alignment(
+        mapping=np.eye(pivot.dim, dtype=np.float32),
+        source_normalization=pivot_normalization,
+        target_normalization=pivot_normalization,
+        source_language=pivot_language,
+        target_language=pivot_language,
+        method="identity",
+        hyperparameters={"normalization": normalization, "pivot_of": sorted(languages)},
+        inputs={
+            "source_vectors": os.path.abspath(pivot_vectors),
+            "target_vectors": os.path.abspath(pivot_vectors),
+            "source_sha256": file_checksum(pivot_vectors),
+            "target_sha256": file_checksum(pivot_vectors),
+            "source_vocab_size": len(pivot),
+            "target_vocab_size": len(pivot),
+            "max_vocab": max_vocab,
+        },
+    )
+    save_alignment(results[pivot_language], os.path.join(output, pivot_artifact_name(pivot_language, pivot_language)))
+    return results

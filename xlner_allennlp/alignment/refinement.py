@@ -10,7 +10,8 @@ from typing import Any, Dict, List, Optional, Tuple
 import numpy as np
 from tqdm import tqdm
 
-from xlner_allennlp.alignment.retrieval import DEFAULT_MEMORY_MB, csls_knn, knn, mean_topk_similarity, unit_rows
+from xlner_allennlp.alignment.retrieval import DEFAULT_MEMORY_MB, unit_rows
+from xlner_allennlp.alignment.similarity import csls_best_matches, topk_means
 from xlner_allennlp.alignment.supervised import procrustes
 
 logger = logging.getLogger(__name__)
@@ -37,23 +38,15 @@ def induce_dictionary(
         raise ValueError(f"unknown direction {direction!r}; choose from {', '.join(DIRECTIONS)}")
     src = unit_rows(mapped_source[:max_rank])
     tgt = unit_rows(target[:max_rank])
-    forward = backward = None
     if method == "csls":
-        r_src = mean_topk_similarity(src, tgt, csls_k, False, memory_mb)
-        r_tgt = mean_topk_similarity(tgt, src, csls_k, False, memory_mb)
-        if direction != "t2s":
-            forward = csls_knn(src, tgt, 1, csls_k, False, memory_mb, query_r=r_src, key_r=r_tgt)[1][:, 0]
-        if direction != "s2t":
-            backward = csls_knn(tgt, src, 1, csls_k, False, memory_mb, query_r=r_tgt, key_r=r_src)[1][:, 0]
+        r_src, r_tgt = topk_means(src, tgt, csls_k, block_mb=memory_mb / 4)
+        forward, _, backward, _ = csls_best_matches(src, tgt, r_src, r_tgt, block_mb=memory_mb / 4)
     elif method == "nn":
-        if direction != "t2s":
-            forward = knn(src, tgt, 1, False, memory_mb)[1][:, 0]
-        if direction != "s2t":
-            backward = knn(tgt, src, 1, False, memory_mb)[1][:, 0]
+        forward, _, backward, _ = csls_best_matches(src, tgt, block_mb=memory_mb / 4)
     else:
         raise ValueError(f"unknown induction method {method!r}; choose from csls, nn")
-    pairs_forward = set(zip(range(src.shape[0]), forward.tolist())) if forward is not None else set()
-    pairs_backward = set(zip(backward.tolist(), range(tgt.shape[0]))) if backward is not None else set()
+    pairs_forward = set(zip(range(src.shape[0]), forward.tolist()))
+    pairs_backward = set(zip(backward.tolist(), range(tgt.shape[0])))
     if direction == "s2t":
         pairs = pairs_forward
     elif direction == "t2s":
@@ -81,6 +74,19 @@ def mean_cosine_criterion(
     dictionary among the ``max_rank`` most frequent words. Higher is better; it needs no gold pairs."""
     _, _, cosines = induce_dictionary(mapped_source, target, max_rank, "s2t", "csls", csls_k, memory_mb)
     return float(cosines.mean()) if cosines.size else 0.0
+
+
+def chance_criterion(
+    source: np.ndarray, target: np.ndarray, trials: int = 2, max_rank: int = 10000, csls_k: int = 10,
+    random_seed: int = 0,
+) -> float:
+    """The criterion's chance level: its mean over ``trials`` random orthogonal mappings."""
+    rng = np.random.default_rng(random_seed)
+    values = []
+    for _ in range(trials):
+        rotation, _ = np.linalg.qr(rng.standard_normal((source.shape[1], source.shape[1])))
+        values.append(mean_cosine_criterion(source @ rotation.astype(np.float32), target, max_rank, csls_k))
+    return float(np.mean(values))
 
 
 @dataclass

@@ -1,1 +1,4 @@
-"""Re-exports; see the modules of this folder."""
+"""The ``allennlp xlner-*`` subcommands (thin layers over :mod:`xlner_allennlp.alignment`)."""
+from xlner_allennlp.commands.align import XlnerAlign
+from xlner_allennlp.commands.bli import XlnerBli
+from xlner_allennlp.commands.map import XlnerMap

@@ -1,1 +1,2 @@
 """Re-exports; see the modules of this folder."""
+from xlner_allennlp.predictors.tagger import TaggerInputError, TaggerPredictor

@@ -15,11 +15,10 @@ from allennlp.data.token_indexers import (
     TokenIndexer,
 )
 
+from tests.conftest import real_data_or_skip
 from xlner_allennlp.data.dataset_readers import ConllFormatError, ConllReader
 
-PROJECT_ROOT = Path(__file__).resolve().parents[3]
-FIXTURES = PROJECT_ROOT / "tests" / "fixtures" / "conll"
-DATA = Path(os.environ.get("XLNER_DATA", PROJECT_ROOT / ".." / "shared" / "data"))
+FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "conll"
 
 
 def read(reader: ConllReader, name: str) -> list:
@@ -255,12 +254,10 @@ REAL_FILES = [
 
 @pytest.mark.parametrize("relative_path, encoding, sentences, labeled", REAL_FILES)
 def test_real_data_sentence_counts(relative_path, encoding, sentences, labeled):
-    path = DATA / "ner" / relative_path
-    if not path.exists():
-        pytest.skip(f"real data not found at {path} (set XLNER_DATA to the data directory)")
+    path = os.path.join(real_data_or_skip(os.path.join("ner", relative_path)), "ner", relative_path)
     reader = ConllReader(encoding=encoding)
     count = 0
-    for instance in reader.read(str(path)):
+    for instance in reader.read(path):
         count += 1
         assert ("tags" in instance.fields) == labeled
     assert count == sentences

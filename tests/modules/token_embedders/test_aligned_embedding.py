@@ -9,6 +9,7 @@ from allennlp.data import Token, Vocabulary
 from allennlp.modules.text_field_embedders import BasicTextFieldEmbedder
 from allennlp.modules.token_embedders import TokenEmbedder
 
+from tests.conftest import real_data_or_skip
 from xlner_allennlp.alignment import Alignment, Normalization, WordVectors, save_alignment, write_vectors
 from xlner_allennlp.data.token_indexers import AlignedWordIndexer
 from xlner_allennlp.modules.token_embedders import AlignedEmbedding
@@ -269,10 +270,7 @@ def test_translations_under_an_exact_rotation_get_identical_embeddings(tmp_path)
 
 
 def test_real_vectors_en_es():
-    data = os.environ.get("XLNER_DATA", os.path.join(os.path.dirname(__file__), "../../../../shared/data"))
-    emb = os.path.join(data, "emb")
-    if not os.path.isfile(os.path.join(emb, "es.npy")):
-        pytest.skip(f"real vectors not found under {emb} (set XLNER_DATA)")
+    emb = os.path.join(real_data_or_skip("emb/en.npy", "emb/es.npy"), "emb")
     languages = {
         language: {"vectors": os.path.join(emb, f"{language}.npy"), "max_vocab": 2000} for language in ("en", "es")
     }

@@ -5,3 +5,4 @@ from xlner_allennlp.data.dataset_readers.conll import (
     ConllSentence,
     read_conll_sentences,
 )
+from xlner_allennlp.data.dataset_readers.pseudo_labelled import PseudoLabelFileError, PseudoLabelledReader

@@ -249,6 +249,16 @@ class ConllReader(DatasetReader):
         self._label_namespace = label_namespace
         self._indexers_by_language: Dict[str, Dict[str, TokenIndexer]] = {}
 
+    @property
+    def language(self) -> str:
+        """The default language of the instances (the predictor's default too)."""
+        return self._language
+
+    @property
+    def label_encoding(self) -> str:
+        """The encoding of the output tags, "IOB2" or "BIOUL"."""
+        return self._label_encoding
+
     def _read(self, file_path: str) -> Iterable[Instance]:
         try:
             path = cached_path(file_path)

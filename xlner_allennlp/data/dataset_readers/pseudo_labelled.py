@@ -31,7 +31,9 @@ def read_pseudo_labelled(path: str) -> Iterator[dict]:
             try:
                 record = json.loads(line)
             except json.JSONDecodeError as error:
-                raise PseudoLabelFileError(f"{path}, line {line_number}: not JSON ({error.msg})") from None
+                raise PseudoLabelFileError(
+                    f"{path}, line {line_number}: not JSON ({error.msg})"
+                ) from None
             problem = _record_problem(record)
             if problem is not None:
                 raise PseudoLabelFileError(f"{path}, line {line_number}: {problem}")
@@ -69,6 +71,9 @@ class PseudoLabelledReader(DatasetReader):
     made by `base_reader.text_to_instance(words, tags, language)`, so they have the same fields
     as the source instances and their token indexers are bound to their own language.
 
+    The reader takes no `max_instances` of its own (it would also cap the pseudo-labelled
+    sentences): give it to `base_reader` to cap the source sentences.
+
     Registered as a `DatasetReader` with name "xlner_pseudo_labelled".
 
     # Parameters
@@ -84,12 +89,16 @@ class PseudoLabelledReader(DatasetReader):
         every round; `None` reads the source file only.
     """
 
-    def __init__(self, base_reader: DatasetReader, pseudo_labelled_path: Optional[str] = None) -> None:
+    def __init__(
+        self, base_reader: DatasetReader, pseudo_labelled_path: Optional[str] = None
+    ) -> None:
         super().__init__(manual_distributed_sharding=True, manual_multiprocess_sharding=True)
-        if not (base_reader.manual_distributed_sharding and base_reader.manual_multiprocess_sharding):
+        if not (
+            base_reader.manual_distributed_sharding and base_reader.manual_multiprocess_sharding
+        ):
             raise ConfigurationError(
-                "xlner_pseudo_labelled: base_reader must shard its own instances "
-                "(manual_distributed_sharding and manual_multiprocess_sharding), as xlner_conll does"
+                "xlner_pseudo_labelled: base_reader must shard its own instances (manual_"
+                "distributed_sharding and manual_multiprocess_sharding), as xlner_conll does"
             )
         self.base_reader = base_reader
         self._pseudo_labelled_path: Optional[str] = None

@@ -14,6 +14,7 @@ from typing import Iterable, List, NamedTuple, Optional, Tuple
 
 IOB_SCHEMES = ("IOB1", "IOB2")
 OUTPUT_ENCODINGS = ("IOB2", "BIOUL")
+SPAN_ENCODINGS = ("IOB1", "IOB2", "BIOUL")
 _BIOUL_ONLY_PREFIXES = ("E", "S", "U", "L")
 
 
@@ -137,8 +138,8 @@ def tags_to_spans(tags: List[str], encoding: str) -> List[Span]:
     entity, ``I-`` continues an entity of its type or else starts one, ``L-`` ends an entity of its
     type or else is a one-token entity, and ``O`` (or any tag of another type) ends the current one.
     """
-    if encoding not in OUTPUT_ENCODINGS + ("IOB1",):
-        raise ValueError(f"unknown label encoding {encoding!r}; expected IOB1, IOB2 or BIOUL")
+    if encoding not in SPAN_ENCODINGS:
+        raise ValueError(f"unknown label encoding {encoding!r}; expected one of {SPAN_ENCODINGS}")
     spans: List[Span] = []
     current_type: Optional[str] = None
     current_start = 0

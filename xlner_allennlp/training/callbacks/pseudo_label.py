@@ -1,5 +1,6 @@
 """The `xlner_pseudo_label` trainer callback: self-training rounds on length-selected,
 pseudo-labelled target-language sentences (Bari et al., 2020)."""
+import hashlib
 import json
 import logging
 import os
@@ -74,20 +75,21 @@ class PseudoLabelCallback(TrainerCallback):
        sentence: `words`, `tags` in the model's label encoding, `language`, `confidence`,
        `index` = the sentence's position in the unlabelled file) and their statistics to
        `statistics.json` next to it (round, threshold and its bounds, sentences, tokens,
-       entities per type, mean confidence, ...);
+       entities per type, mean confidence, the file's SHA-256, ...);
     4. pointing the training reader at the new file: the round trains on the source data and
-       the pseudo-labelled sentences together. After the last round its set stays in use.
+       the pseudo-labelled sentences together. After the last round its set stays in use; a
+       round that would start after the trainer's last epoch is not labelled.
 
     The training reader must be `xlner_pseudo_labelled` and the training data loader must not
     cache its instances: a `MultiProcessDataLoader` needs `max_instances_in_memory` (AllenNLP's
     lazy mode, which re-reads the reader every epoch; set it above the size of the training set
     so that batches are shuffled over all of it). Both are checked in `on_start`.
 
-    Recovery (`allennlp train --recover`): the round number, the threshold and the round's file
-    are in the callback's `state_dict`, saved in every checkpoint. A recovered run points the
-    reader back at the file of the round it was in and relabels nothing until the next round is
-    due, so a round always trains on one pseudo-labelled set; a missing file is an error.
-    Distributed training is not supported.
+    Recovery (`allennlp train --recover`): the round number, the threshold, the round's file and
+    its SHA-256 are in the callback's `state_dict`, saved in every checkpoint. A recovered run
+    points the reader back at the file of the round it was in and relabels nothing until the
+    next round is due, so a round always trains on one pseudo-labelled set; a missing or changed
+    file is an error. Distributed training is not supported.
 
     Registered as a `TrainerCallback` with name "xlner_pseudo_label".
 
@@ -144,30 +146,18 @@ class PseudoLabelCallback(TrainerCallback):
         seed: int = 13,
     ) -> None:
         super().__init__(serialization_dir)
-        if pretrain_epochs < 1:
-            raise ConfigurationError(f"xlner_pseudo_label: pretrain_epochs must be at least 1, got {pretrain_epochs}")
-        if rounds < 1 or epochs_per_round < 1:
-            raise ConfigurationError(
-                f"xlner_pseudo_label: rounds and epochs_per_round must be at least 1, got {rounds} and "
-                f"{epochs_per_round}"
-            )
-        if length_unit not in LENGTH_UNITS:
-            raise ConfigurationError(f"xlner_pseudo_label: length_unit must be one of {LENGTH_UNITS}, got {length_unit!r}")
-        if length_unit == "quantile" and not 0.0 <= min_length <= max_length <= 1.0:
-            raise ConfigurationError(
-                f"xlner_pseudo_label: quantiles need 0 <= min_length <= max_length <= 1, got {min_length} and {max_length}"
-            )
-        if length_unit == "tokens" and not (
-            float(min_length).is_integer() and float(max_length).is_integer() and 1 <= min_length <= max_length
-        ):
-            raise ConfigurationError(
-                f"xlner_pseudo_label: token lengths need integers 1 <= min_length <= max_length, got {min_length} "
-                f"and {max_length}"
-            )
-        if min_confidence is not None and not 0.0 <= min_confidence <= 1.0:
-            raise ConfigurationError(f"xlner_pseudo_label: min_confidence must be in [0, 1], got {min_confidence}")
-        if batch_size < 1:
-            raise ConfigurationError(f"xlner_pseudo_label: batch_size must be at least 1, got {batch_size}")
+        problem = _settings_problem(
+            pretrain_epochs,
+            rounds,
+            epochs_per_round,
+            min_length,
+            max_length,
+            length_unit,
+            min_confidence,
+            batch_size,
+        )
+        if problem is not None:
+            raise ConfigurationError(f"xlner_pseudo_label: {problem}")
         self.unlabelled_data_path = unlabelled_data_path
         self.target_language = target_language
         self.pretrain_epochs = pretrain_epochs
@@ -180,11 +170,12 @@ class PseudoLabelCallback(TrainerCallback):
         self.encoding = encoding
         self.batch_size = batch_size
         self.seed = seed
-        # The round in force (0: pretraining), its threshold and its file relative to
-        # serialization_dir; this is the state saved in checkpoints.
+        # The state saved in checkpoints: the round in force (0: pretraining), its threshold, its
+        # file (relative to serialization_dir) and the file's SHA-256.
         self.round = 0
         self.threshold: Optional[int] = None
         self.pseudo_labelled_file: Optional[str] = None
+        self.sha256: Optional[str] = None
         self._unlabelled: Optional[List[List[str]]] = None
 
     # ----- schedule -------------------------------------------------------------------------
@@ -210,7 +201,9 @@ class PseudoLabelCallback(TrainerCallback):
 
     # ----- trainer hooks ----------------------------------------------------------------------
 
-    def on_start(self, trainer: "GradientDescentTrainer", is_primary: bool = True, **kwargs) -> None:
+    def on_start(
+        self, trainer: "GradientDescentTrainer", is_primary: bool = True, **kwargs
+    ) -> None:
         super().on_start(trainer, is_primary=is_primary, **kwargs)
         if torch.distributed.is_available() and torch.distributed.is_initialized():
             raise ConfigurationError("xlner_pseudo_label does not support distributed training")
@@ -219,10 +212,15 @@ class PseudoLabelCallback(TrainerCallback):
             reader.set_pseudo_labelled_path(None)
             return
         path = os.path.join(self.serialization_dir, self.pseudo_labelled_file)
+        resume = f"xlner_pseudo_label: cannot resume round {self.round}"
         if not os.path.isfile(path):
             raise ConfigurationError(
-                f"xlner_pseudo_label: cannot resume round {self.round}: its pseudo-labelled file {path} is missing "
-                "(a round is never relabelled once it has started)"
+                f"{resume}: its pseudo-labelled file {path} is missing (a round is never "
+                "relabelled once it has started)"
+            )
+        if _sha256(path) != self.sha256:
+            raise ConfigurationError(
+                f"{resume}: its pseudo-labelled file {path} changed since the checkpoint"
             )
         logger.info("Resuming pseudo-labelling round %d with %s", self.round, path)
         reader.set_pseudo_labelled_path(path)
@@ -236,8 +234,8 @@ class PseudoLabelCallback(TrainerCallback):
         **kwargs,
     ) -> None:
         next_epoch = epoch + 1
-        # The trainer keeps its epoch count private; no round is labelled for an epoch that
-        # will not run.
+        # No round is labelled for an epoch that will not run (the trainer keeps its epoch
+        # count in a private attribute).
         num_epochs = getattr(trainer, "_num_epochs", None)
         if num_epochs is not None and next_epoch >= num_epochs:
             return
@@ -246,46 +244,77 @@ class PseudoLabelCallback(TrainerCallback):
             self.start_round(trainer.model, self._reader(trainer), next_round, next_epoch)
 
     def state_dict(self) -> Dict[str, Any]:
-        return {"round": self.round, "threshold": self.threshold, "pseudo_labelled_file": self.pseudo_labelled_file}
+        return {
+            "round": self.round,
+            "threshold": self.threshold,
+            "pseudo_labelled_file": self.pseudo_labelled_file,
+            "sha256": self.sha256,
+        }
 
     def load_state_dict(self, state_dict: Dict[str, Any]) -> None:
         self.round = state_dict["round"]
         self.threshold = state_dict["threshold"]
         self.pseudo_labelled_file = state_dict["pseudo_labelled_file"]
+        self.sha256 = state_dict["sha256"]
 
     # ----- rounds -----------------------------------------------------------------------------
 
-    def start_round(self, model: Model, reader: PseudoLabelledReader, round_number: int, first_epoch: int) -> Dict[str, Any]:
+    def start_round(
+        self, model: Model, reader: PseudoLabelledReader, round_number: int, first_epoch: int
+    ) -> Dict[str, Any]:
         """Label round `round_number`'s sentences with `model`, write its files, point `reader`
-        at them and make it the current round. Returns the round's statistics."""
+        at them and make it the current round, whose first epoch is `first_epoch`. Returns the
+        round's statistics."""
         sentences = self._unlabelled_sentences()
         lo, hi = self.length_bounds([len(tokens) for tokens in sentences])
         threshold = self.draw_threshold(round_number, lo, hi)
         selected = [index for index, tokens in enumerate(sentences) if len(tokens) <= threshold]
-        predictions = self.tag_with_source_path(model, reader, [sentences[index] for index in selected])
-        records = []
-        for index, (tags, confidence) in zip(selected, predictions):
-            if self.min_confidence is None or confidence >= self.min_confidence:
-                records.append(
-                    {
-                        "words": sentences[index],
-                        "tags": tags,
-                        "language": self.target_language,
-                        "confidence": confidence,
-                        "index": index,
-                    }
-                )
-        statistics = self._statistics(model, records, round_number, first_epoch, threshold, (lo, hi), len(sentences), len(selected))
+        predictions = self.tag_with_source_path(
+            model, reader, [sentences[index] for index in selected]
+        )
+        records = [
+            {
+                "words": sentences[index],
+                "tags": tags,
+                "language": self.target_language,
+                "confidence": confidence,
+                "index": index,
+            }
+            for index, (tags, confidence) in zip(selected, predictions)
+            if self.min_confidence is None or confidence >= self.min_confidence
+        ]
+        text = "".join(json.dumps(record, ensure_ascii=False) + "\n" for record in records)
+        statistics = {
+            "round": round_number,
+            "first_epoch": first_epoch,
+            "epochs_per_round": self.epochs_per_round,
+            "seed": self.seed,
+            "threshold": threshold,
+            "threshold_range": [lo, hi],
+            "length_unit": self.length_unit,
+            "min_length": self.min_length,
+            "max_length": self.max_length,
+            "unlabelled_sentences": len(sentences),
+            "selected_sentences": len(selected),
+            "min_confidence": self.min_confidence,
+            **_set_statistics(records, _label_encoding(model)),
+            "target_language": self.target_language,
+            "file": PSEUDO_LABELLED_FILE,
+            "sha256": hashlib.sha256(text.encode("utf-8")).hexdigest(),
+        }
         directory = round_directory(self.serialization_dir, round_number)
         path = os.path.join(directory, PSEUDO_LABELLED_FILE)
-        _atomic_write_text(path, "".join(json.dumps(record, ensure_ascii=False) + "\n" for record in records))
-        _atomic_write_text(os.path.join(directory, STATISTICS_FILE), json.dumps(statistics, indent=2) + "\n")
+        _atomic_write_text(path, text)
+        _atomic_write_text(
+            os.path.join(directory, STATISTICS_FILE), json.dumps(statistics, indent=2) + "\n"
+        )
         reader.set_pseudo_labelled_path(path)
         self.round = round_number
         self.threshold = threshold
         self.pseudo_labelled_file = os.path.relpath(path, self.serialization_dir)
+        self.sha256 = statistics["sha256"]
         logger.info(
-            "Pseudo-labelling round %d: threshold %d (range %d-%d), %d of %d sentences kept, written to %s",
+            "Pseudo-labelling round %d: threshold %d (range %d-%d), %d of %d sentences kept, in %s",
             round_number,
             threshold,
             lo,
@@ -295,19 +324,22 @@ class PseudoLabelCallback(TrainerCallback):
             path,
         )
         if not records:
-            logger.warning("Pseudo-labelling round %d kept no sentence; it trains on the source data only", round_number)
+            logger.warning(
+                "Pseudo-labelling round %d kept no sentence: it trains on the source data alone",
+                round_number,
+            )
         return statistics
 
     def tag_with_source_path(
         self, model: Model, reader: PseudoLabelledReader, sentences: List[List[str]]
     ) -> List[Tuple[List[str], float]]:
         """Viterbi tags and confidence of each target sentence under the model's source path,
-        in the order given. The model is put in eval mode (no dropout) and restored."""
+        in the order given. The model runs in eval mode (no dropout), then gets its mode back."""
         extra = {"tagging_path": "source"} if isinstance(model, CrossAugmentedTagger) else {}
-        vocab = model.vocab
+        namespace = getattr(model, "label_namespace", "labels")
         device = nn_util.get_device_of(next(model.parameters()))
         order = sorted(range(len(sentences)), key=lambda i: len(sentences[i]))
-        results: List[Optional[Tuple[List[str], float]]] = [None] * len(sentences)
+        results: Dict[int, Tuple[List[str], float]] = {}
         was_training = model.training
         model.eval()
         try:
@@ -320,17 +352,19 @@ class PseudoLabelCallback(TrainerCallback):
                         reader.apply_token_indexers(instance)
                         instances.append(instance)
                     batch = Batch(instances)
-                    batch.index_instances(vocab)
+                    batch.index_instances(model.vocab)
                     tensors = batch.as_tensor_dict()
                     if device >= 0:
                         tensors = nn_util.move_to_device(tensors, torch.device("cuda", device))
                     output = model(**tensors, **extra)
-                    for i, tags, confidence in zip(chunk, output["tags"], output["confidence"]):
-                        labels = [tag if isinstance(tag, str) else vocab.get_token_from_index(int(tag), "labels") for tag in tags]
-                        results[i] = (labels[: len(sentences[i])], float(confidence))
+                    for i, tag_ids, confidence in zip(chunk, output["tags"], output["confidence"]):
+                        tags = [
+                            model.vocab.get_token_from_index(int(tag), namespace) for tag in tag_ids
+                        ]
+                        results[i] = (tags, float(confidence))
         finally:
             model.train(was_training)
-        return results  # type: ignore[return-value]
+        return [results[i] for i in range(len(sentences))]
 
     # ----- helpers ----------------------------------------------------------------------------
 
@@ -345,56 +379,84 @@ class PseudoLabelCallback(TrainerCallback):
             )
         if isinstance(loader, MultiProcessDataLoader) and loader.max_instances_in_memory is None:
             raise ConfigurationError(
-                "xlner_pseudo_label: the training data_loader caches its instances, so it would never see the "
-                "pseudo-labelled sentences; set data_loader.max_instances_in_memory (larger than the training "
-                "set, e.g. 1000000) so that it re-reads its reader every epoch"
+                "xlner_pseudo_label: the training data_loader caches its instances, so it would "
+                "never see the pseudo-labelled sentences; set data_loader.max_instances_in_memory "
+                "(larger than the training set, e.g. 1000000) so that it re-reads its reader "
+                "every epoch"
             )
         return reader
 
     def _unlabelled_sentences(self) -> List[List[str]]:
         """The tokens of the unlabelled target sentences (read once)."""
         if self._unlabelled is None:
-            self._unlabelled = [
-                sentence.tokens for sentence in read_conll_sentences(self.unlabelled_data_path, self.encoding)
-            ]
+            sentences = read_conll_sentences(self.unlabelled_data_path, self.encoding)
+            self._unlabelled = [sentence.tokens for sentence in sentences]
         return self._unlabelled
 
-    def _statistics(
-        self,
-        model: Model,
-        records: List[Dict[str, Any]],
-        round_number: int,
-        first_epoch: int,
-        threshold: int,
-        bounds: Tuple[int, int],
-        unlabelled: int,
-        selected: int,
-    ) -> Dict[str, Any]:
-        labels = model.vocab.get_token_to_index_vocabulary("labels")
-        encoding = "BIOUL" if any(label[:2] in ("U-", "L-") for label in labels) else "IOB2"
-        entities: Counter = Counter()
-        for record in records:
-            entities.update(span.type for span in tags_to_spans(record["tags"], encoding))
-        confidences = [record["confidence"] for record in records]
-        return {
-            "round": round_number,
-            "first_epoch": first_epoch,
-            "epochs_per_round": self.epochs_per_round,
-            "seed": self.seed,
-            "threshold": threshold,
-            "threshold_range": list(bounds),
-            "length_unit": self.length_unit,
-            "min_length": self.min_length,
-            "max_length": self.max_length,
-            "unlabelled_sentences": unlabelled,
-            "selected_sentences": selected,
-            "min_confidence": self.min_confidence,
-            "sentences": len(records),
-            "tokens": sum(len(record["words"]) for record in records),
-            "entities": dict(sorted(entities.items())),
-            "entities_total": sum(entities.values()),
-            "mean_confidence": sum(confidences) / len(confidences) if confidences else None,
-            "target_language": self.target_language,
-            "label_encoding": encoding,
-            "file": PSEUDO_LABELLED_FILE,
-        }
+
+def _settings_problem(
+    pretrain_epochs: int,
+    rounds: int,
+    epochs_per_round: int,
+    min_length: float,
+    max_length: float,
+    length_unit: str,
+    min_confidence: Optional[float],
+    batch_size: int,
+) -> Optional[str]:
+    """What is wrong with the callback's settings, or None."""
+    if pretrain_epochs < 1:
+        return f"pretrain_epochs must be at least 1, got {pretrain_epochs}"
+    if rounds < 1 or epochs_per_round < 1:
+        return (
+            f"rounds and epochs_per_round must be at least 1, got {rounds} and {epochs_per_round}"
+        )
+    if length_unit not in LENGTH_UNITS:
+        return f"length_unit must be one of {LENGTH_UNITS}, got {length_unit!r}"
+    if length_unit == "quantile" and not 0.0 <= min_length <= max_length <= 1.0:
+        return (
+            "quantiles need 0 <= min_length <= max_length <= 1, "
+            f"got {min_length} and {max_length}"
+        )
+    whole = float(min_length).is_integer() and float(max_length).is_integer()
+    if length_unit == "tokens" and not (whole and 1 <= min_length <= max_length):
+        return (
+            "token lengths need integers 1 <= min_length <= max_length, "
+            f"got {min_length} and {max_length}"
+        )
+    if min_confidence is not None and not 0.0 <= min_confidence <= 1.0:
+        return f"min_confidence must be in [0, 1], got {min_confidence}"
+    if batch_size < 1:
+        return f"batch_size must be at least 1, got {batch_size}"
+    return None
+
+
+def _label_encoding(model: Model) -> str:
+    """The model's tag encoding: its `label_encoding`, or, lacking one, BIOUL when its tags
+    have `U-`/`L-` prefixes, else IOB2."""
+    encoding = getattr(model, "label_encoding", None)
+    if encoding in ("IOB2", "BIOUL"):
+        return encoding
+    labels = model.vocab.get_token_to_index_vocabulary(getattr(model, "label_namespace", "labels"))
+    return "BIOUL" if any(label[:2] in ("U-", "L-") for label in labels) else "IOB2"
+
+
+def _set_statistics(records: List[Dict[str, Any]], encoding: str) -> Dict[str, Any]:
+    """Size, entities per type and mean confidence of a pseudo-labelled set."""
+    entities: Counter = Counter()
+    for record in records:
+        entities.update(span.type for span in tags_to_spans(record["tags"], encoding))
+    confidences = [record["confidence"] for record in records]
+    return {
+        "sentences": len(records),
+        "tokens": sum(len(record["words"]) for record in records),
+        "entities": dict(sorted(entities.items())),
+        "entities_total": sum(entities.values()),
+        "mean_confidence": sum(confidences) / len(confidences) if confidences else None,
+        "label_encoding": encoding,
+    }
+
+
+def _sha256(path: str) -> str:
+    with open(path, "rb") as handle:
+        return hashlib.sha256(handle.read()).hexdigest()

@@ -1,0 +1,122 @@
+import json
+import os
+
+import numpy as np
+import pytest
+
+from xlner_allennlp.alignment.align import (
+    AlignmentError,
+    align,
+    align_files,
+    align_to_pivot,
+    evaluate_files,
+)
+from xlner_allennlp.alignment.artifact import load_alignment, write_vectors
+from xlner_allennlp.alignment.dictionary import DictionaryError
+from xlner_allennlp.alignment.vectors import VectorFileError, WordVectors
+
+from tests.alignment.conftest import make_spaces, translation_accuracy
+
+
+def _files(tmp_path, spaces, source_name="es", target_name="en"):
+    source = str(tmp_path / f"{source_name}.npy")
+    target = str(tmp_path / f"{target_name}.npy")
+    write_vectors(spaces.source, source)
+    write_vectors(spaces.target, target)
+    train = tmp_path / f"{source_name}-{target_name}.train.txt"
+    train.write_text("".join(f"{s} {t}\n" for s, t in spaces.pairs[:200]) + "s0 extra\n", encoding="utf-8")
+    test = tmp_path / f"{source_name}-{target_name}.test.txt"
+    test.write_text("".join(f"{s} {t}\n" for s, t in spaces.pairs[200:]), encoding="utf-8")
+    return source, target, str(train), str(test)
+
+
+@pytest.mark.parametrize("method", ["least-squares", "procrustes", "procrustes-refine"])
+def test_supervised_methods_recover_the_rotation(spaces, method):
+    hyperparameters = {"refinement_vocab": 400, "refinement_iterations": 2} if method == "procrustes-refine" else {}
+    run = align(spaces.source, spaces.target, method, dictionary=spaces.pairs[:150], **hyperparameters)
+    alignment = run.alignment
+    mapped = alignment.apply(spaces.source.matrix, "source")
+    assert translation_accuracy(mapped, alignment.apply(spaces.target.matrix, "target"), spaces) > 0.95
+    assert alignment.evaluation["training_dictionary"]["n_pairs"] == 150
+    assert alignment.hyperparameters["normalization"] == "unit,center,unit"
+
+
+def test_identical_seed_alone_is_a_training_dictionary():
+    spaces = make_spaces()
+    words = [f"w{i}" for i in range(len(spaces.source))]
+    source = WordVectors(words, spaces.source.matrix)
+    target = WordVectors(["w" + w[1:] for w in spaces.target.words], spaces.target.matrix)
+    run = align(source, target, "procrustes", seed="identical")
+    assert run.alignment.evaluation["training_dictionary"]["n_pairs"] == len(words)
+
+
+def test_align_files_writes_a_complete_artifact_and_bli_reads_it(tmp_path, spaces):
+    source, target, train, test = _files(tmp_path, spaces)
+    alignment = align_files(source, target, "procrustes", str(tmp_path / "es-en"), dictionary=train,
+                            evaluation_dictionary=test)
+    meta = json.loads((tmp_path / "es-en" / "meta.json").read_text())
+    assert meta["source_language"] == "es" and meta["target_language"] == "en"
+    assert len(meta["inputs"]["source_sha256"]) == 64 and meta["inputs"]["target_vocab_size"] == 400
+    assert meta["evaluation"]["training_dictionary"]["n_pairs_dropped"] == 1
+    assert meta["evaluation"]["bli"]["precision_at_1_csls"] > 0.95
+    results = evaluate_files(str(tmp_path / "es-en"), test)
+    assert results["precision_at_1_csls"] == pytest.approx(alignment.evaluation["bli"]["precision_at_1_csls"])
+    assert results["n_pairs"] == 200 and results["coverage"] == 1.0
+
+
+def test_pivot_alignment_shares_one_space(tmp_path):
+    es, nl = make_spaces(seed=0), make_spaces(seed=0, noise=0.03)
+    nl_rotation_source = nl.source.matrix @ np.linalg.qr(np.random.default_rng(9).standard_normal((16, 16)))[0]
+    es_files = _files(tmp_path, es, "es", "en")
+    nl_path = str(tmp_path / "nl.npy")
+    nl_words = [w.replace("s", "n") for w in nl.source.words]
+    write_vectors(WordVectors(nl_words, nl_rotation_source.astype(np.float32)), nl_path)
+    nl_train = tmp_path / "nl-en.txt"
+    nl_train.write_text("".join(f"n{i} t{i}\n" for i in range(200)), encoding="utf-8")
+    out = tmp_path / "alignments"
+    results = align_to_pivot(es_files[1], [es_files[0], nl_path], "procrustes", str(out),
+                             dictionaries=[es_files[2], str(nl_train)])
+    assert sorted(os.listdir(out)) == ["en-en", "es-en", "nl-en"]
+    pivot = load_alignment(str(out / "en-en"))
+    np.testing.assert_allclose(pivot.mapping, np.eye(16), atol=0)
+    target = es.target.matrix
+    np.testing.assert_allclose(pivot.apply(target, "source"), results["es"].apply(target, "target"), atol=1e-6)
+    es_mapped = results["es"].apply(es.source.matrix, "source")
+    nl_mapped = load_alignment(str(out / "nl-en")).apply(nl_rotation_source, "source")
+    # Both languages land next to the same English words, so next to each other.
+    cos = np.einsum("ij,ij->i", es_mapped, nl_mapped)
+    assert np.median(cos) > 0.9
+
+
+@pytest.mark.parametrize(
+    "kwargs, error, message",
+    [
+        ({"method": "magic"}, AlignmentError, "unknown method 'magic'; choose from least-squares"),
+        ({"method": "procrustes"}, AlignmentError, "needs a dictionary or a seed"),
+        ({"method": "adversarial", "seed": "identical"}, AlignmentError, "takes no dictionary or seed"),
+        ({"method": "procrustes", "seed": "nonsense"}, DictionaryError, "unknown seed 'nonsense'"),
+        ({"method": "procrustes", "dictionary": [], "seed": None, "refinement_iterations": 2},
+         AlignmentError, "unknown hyperparameter"),
+        ({"method": "procrustes", "dictionary": [("zz", "yy")]}, DictionaryError, "none of the 1 pairs"),
+    ],
+)
+def test_bad_settings(spaces, kwargs, error, message):
+    kwargs = dict(kwargs)
+    method = kwargs.pop("method")
+    with pytest.raises(error, match=message):
+        align(spaces.source, spaces.target, method, **kwargs)
+
+
+def test_dimension_mismatch_and_bad_files(tmp_path, spaces):
+    source, target, train, _ = _files(tmp_path, spaces)
+    narrow = str(tmp_path / "narrow.npy")
+    write_vectors(WordVectors(spaces.target.words, spaces.target.matrix[:, :8]), narrow)
+    with pytest.raises(AlignmentError, match=r"dimension mismatch: .*es.npy has 16-dimensional vectors, .*narrow.npy 8"):
+        align_files(source, narrow, "procrustes", str(tmp_path / "out"), dictionary=train)
+    with pytest.raises(VectorFileError, match=r"max_vocab=1000 is larger than the file \(400 rows\)"):
+        align_files(source, target, "procrustes", str(tmp_path / "out"), dictionary=train, max_vocab=1000)
+    empty = tmp_path / "empty.txt"
+    empty.write_text("", encoding="utf-8")
+    with pytest.raises(DictionaryError, match="empty.txt: the dictionary is empty"):
+        align_files(source, target, "procrustes", str(tmp_path / "out"), dictionary=str(empty))
+    assert not (tmp_path / "out").exists()

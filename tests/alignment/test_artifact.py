@@ -1,0 +1,71 @@
+import json
+import os
+
+import numpy as np
+import pytest
+
+from xlner_allennlp.alignment import artifact as artifact_module
+from xlner_allennlp.alignment.artifact import Alignment, ArtifactError, load_alignment, save_alignment
+from xlner_allennlp.alignment.normalization import Normalization
+
+
+def _alignment(seed=0, target_mapping=False):
+    rng = np.random.default_rng(seed)
+    matrix = rng.standard_normal((30, 4)).astype(np.float32)
+    return Alignment(
+        mapping=np.linalg.qr(rng.standard_normal((4, 4)))[0],
+        target_mapping=np.diag([1.0, 2.0, 0.5, 1.0]) if target_mapping else None,
+        source_normalization=Normalization.fit(matrix, "unit,center,unit"),
+        target_normalization=Normalization.fit(matrix + 1, "center"),
+        source_language="es", target_language="en", method="procrustes",
+        hyperparameters={"normalization": "unit,center,unit"}, evaluation={"criterion": 0.5},
+    ), matrix
+
+
+@pytest.mark.parametrize("target_mapping", [False, True])
+def test_round_trip_applies_identically(tmp_path, target_mapping):
+    alignment, matrix = _alignment(target_mapping=target_mapping)
+    save_alignment(alignment, str(tmp_path / "es-en"))
+    loaded = load_alignment(str(tmp_path / "es-en"))
+    for side in ("source", "target"):
+        np.testing.assert_allclose(loaded.apply(matrix, side), alignment.apply(matrix, side), atol=1e-6)
+    assert (loaded.target_mapping is not None) == target_mapping
+    meta = json.loads((tmp_path / "es-en" / "meta.json").read_text())
+    assert meta["normalization"]["source"] == ["unit", "center", "unit"]
+
+
+def test_interrupted_write_keeps_the_old_artifact(tmp_path, monkeypatch):
+    old, matrix = _alignment(seed=0)
+    save_alignment(old, str(tmp_path / "es-en"))
+    new, _ = _alignment(seed=1)
+    real_save = np.save
+
+    def failing_save(path, array):
+        if str(path).endswith("mapping.npy"):
+            real_save(path, array)
+            raise OSError("disk full")
+        real_save(path, array)
+
+    monkeypatch.setattr(artifact_module.np, "save", failing_save)
+    with pytest.raises(OSError, match="disk full"):
+        save_alignment(new, str(tmp_path / "es-en"))
+    monkeypatch.undo()
+    loaded = load_alignment(str(tmp_path / "es-en"))
+    np.testing.assert_allclose(loaded.mapping, old.mapping)
+    assert os.listdir(tmp_path) == ["es-en"]  # no temporary directory left behind
+
+
+def test_incomplete_or_bad_artifacts(tmp_path):
+    with pytest.raises(ArtifactError, match="no such alignment directory"):
+        load_alignment(str(tmp_path / "none"))
+    alignment, matrix = _alignment()
+    save_alignment(alignment, str(tmp_path / "a"))
+    os.remove(tmp_path / "a" / "normalization.npz")
+    with pytest.raises(ArtifactError, match="incomplete alignment artifact, normalization.npz is missing"):
+        load_alignment(str(tmp_path / "a"))
+    with pytest.raises(ArtifactError, match="side must be 'source' or 'target'"):
+        alignment.apply(matrix, "middle")
+    with pytest.raises(ArtifactError, match="do not fit a 4-dimensional alignment"):
+        alignment.apply(matrix[:, :3])
+    with pytest.raises(ArtifactError, match="NaN or infinite"):
+        Alignment(mapping=np.full((2, 2), np.nan))

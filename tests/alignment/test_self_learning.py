@@ -1,0 +1,46 @@
+import numpy as np
+import pytest
+
+from xlner_allennlp.alignment.align import align
+from xlner_allennlp.alignment.self_learning import reweighted_mapping, self_learning
+
+from tests.alignment.conftest import make_spaces, translation_accuracy
+
+SMALL = {"init_vocab": 400, "vocabulary_cutoff": 400, "patience": 2, "max_iterations": 30}
+
+
+def test_unsupervised_self_learning_recovers_a_rotation_with_shuffled_target():
+    spaces = make_spaces(noise=0.02, shuffle=True)
+    run = align(spaces.source, spaces.target, "self-learning", **SMALL)
+    alignment = run.alignment
+    accuracy = translation_accuracy(
+        alignment.apply(spaces.source.matrix, "source"), alignment.apply(spaces.target.matrix, "target"), spaces
+    )
+    assert accuracy > 0.95
+    assert alignment.evaluation["status"] == "ok"
+    assert alignment.evaluation["self_learning"]["iterations"] >= 2
+
+
+def test_reweighted_final_mapping_transforms_both_sides():
+    spaces = make_spaces(noise=0.02, shuffle=True)
+    run = align(spaces.source, spaces.target, "self-learning", final_mapping="reweight", **SMALL)
+    alignment = run.alignment
+    assert alignment.target_mapping is not None
+    accuracy = translation_accuracy(
+        alignment.apply(spaces.source.matrix, "source"), alignment.apply(spaces.target.matrix, "target"), spaces
+    )
+    assert accuracy > 0.95
+
+
+def test_reweighting_with_exact_pairs_is_consistent():
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((100, 4)).astype(np.float32)
+    q = np.linalg.qr(rng.standard_normal((4, 4)))[0].astype(np.float32)
+    wx, wz = reweighted_mapping(x, x @ q, reweight=0.5)
+    np.testing.assert_allclose(x @ wx, (x @ q) @ wz, atol=1e-3)
+
+
+def test_unknown_final_mapping():
+    spaces = make_spaces(n=50)
+    with pytest.raises(ValueError, match="unknown final mapping 'pca'"):
+        self_learning(spaces.source.matrix, spaces.target.matrix, final_mapping="pca")

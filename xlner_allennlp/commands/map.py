@@ -1,0 +1,38 @@
+"""``allennlp xlner-map DIR --output PATH``: write vectors mapped into the alignment's shared space.
+
+Maps the artifact's source vectors by default (``--vectors`` and ``--side`` choose others) and
+writes ``.npy`` + ``.vocab`` when ``PATH`` ends in ``.npy``, word2vec text otherwise. A thin layer
+over :meth:`xlner_allennlp.alignment.artifact.Alignment.apply_file`.
+"""
+import argparse
+
+from allennlp.commands.subcommand import Subcommand
+
+from xlner_allennlp.alignment.artifact import ArtifactError, load_alignment
+from xlner_allennlp.commands.errors import exit_on_error
+
+
+@Subcommand.register("xlner-map")
+class XlnerMap(Subcommand):
+    """Registers ``allennlp xlner-map``; see the module docstring."""
+
+    def add_subparser(self, parser: argparse._SubParsersAction) -> argparse.ArgumentParser:
+        description = "Write word vectors mapped by an alignment artifact."
+        subparser = parser.add_parser(self.name, description=description, help=description)
+        subparser.add_argument("artifact", help="alignment directory written by xlner-align")
+        subparser.add_argument("--output", required=True, help="output file (.npy + .vocab, or word2vec text)")
+        subparser.add_argument("--vectors", help="vectors to map (default: the artifact's vectors of --side)")
+        subparser.add_argument("--side", choices=("source", "target"), default="source",
+                               help="which language of the artifact the vectors belong to")
+        subparser.add_argument("--max-vocab", type=int, help="map only the N most frequent words")
+        subparser.set_defaults(func=exit_on_error(map_from_args))
+        return subparser
+
+
+def map_from_args(args: argparse.Namespace) -> None:
+    alignment = load_alignment(args.artifact)
+    vectors = args.vectors or alignment.inputs.get(f"{args.side}_vectors")
+    if not vectors:
+        raise ArtifactError(f"{args.artifact}: no {args.side} vector file recorded; pass --vectors")
+    count = alignment.apply_file(vectors, args.output, side=args.side, max_vocab=args.max_vocab)
+    print(f"mapped {count} {alignment.language(args.side)} vectors from {vectors} into {args.output}")

@@ -1,0 +1,2 @@
+"""Re-exports; see the modules of this folder."""
+from xlner_allennlp.modules.seq2vec_encoders.tied_lstm import TiedLstmSeq2VecEncoder  # noqa: F401
