@@ -5,7 +5,7 @@ SHELL := /bin/bash
 DATA ?= ../shared/data
 TARGET ?= es
 
-.PHONY: install test main benchmark-crf clean
+.PHONY: install test main clean benchmark-crf benchmark-bli benchmark-ner
 
 install: .venv/.installed
 
@@ -40,9 +40,9 @@ export XLNER_ALIGNMENTS := $(ALIGNMENTS)
 # evaluate on the TARGET dev set, tag a raw TARGET sentence. `make main TARGET=nl RUN=runs/x`.
 main: install $(ALIGNMENTS)/$(TARGET)-en/meta.json
 	$(ALLENNLP) train $(CONFIG) -s $(RUN) --include-package xlner_allennlp
-	$(ALLENNLP) evaluate $(RUN)/model.tar.gz $(DEV_$(TARGET)) --include-package xlner_allennlp \
-	  --output-file $(RUN)/target_dev_metrics.json \
-	  -o '{"validation_dataset_reader": {"language": "$(TARGET)", "encoding": "$(or $(ENC_$(TARGET)),utf-8)"}}'
+	$(ALLENNLP) xlner-evaluate $(RUN)/model.tar.gz --language $(TARGET) --data $(DEV_$(TARGET)) \
+	  --encoding $(or $(ENC_$(TARGET)),utf-8) --output-file $(RUN)/target_dev_metrics.json \
+	  --include-package xlner_allennlp
 	echo '{"sentence": "$(EXAMPLE_$(TARGET))", "language": "$(TARGET)"}' > $(RUN)/example.jsonl
 	$(ALLENNLP) predict $(RUN)/model.tar.gz $(RUN)/example.jsonl --predictor xlner_tagger \
 	  --include-package xlner_allennlp --silent --output-file $(RUN)/example_prediction.jsonl
@@ -55,3 +55,13 @@ $(ALIGNMENTS)/%-en/meta.json: install
 
 clean:
 	rm -rf .venv runs artifacts
+
+# Benchmarks (print a table, write JSON under benchmarks/results/).
+benchmark-crf: install
+	$(PY) benchmarks/crf_speed.py --data $(DATA)
+
+benchmark-bli: install
+	XLNER_DATA=$(DATA) $(PY) benchmarks/alignment_bli.py
+
+benchmark-ner: install
+	OMP_NUM_THREADS=1 $(PY) benchmarks/ner_zero_shot.py --data $(DATA)

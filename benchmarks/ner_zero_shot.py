@@ -69,35 +69,17 @@ def ensure_alignment(language: str, args: argparse.Namespace) -> str:
     return directory
 
 
-def language_spec(config: str, language: str, args: argparse.Namespace) -> Dict[str, Any]:
-    spec: Dict[str, Any] = {"vectors": os.path.join(args.data, "emb", f"{language}.npy")}
-    if config in ALIGNED:
-        spec.update(alignment=os.path.join(args.alignments, f"{language}-en"), side="source")
-    return spec
-
-
 def evaluate_on(archive_path: str, config: str, language: str, args: argparse.Namespace) -> Dict[str, float]:
     """Span F1 of a trained archive on ``language``'s dev set, that language plugged in by overrides."""
-    from allennlp.common import Params
-    from allennlp.data import DatasetReader
-    from allennlp.data.data_loaders import MultiProcessDataLoader
-    from allennlp.models.archival import load_archive
-    from allennlp.training.util import evaluate
+    from xlner_allennlp.commands.evaluate_language import evaluate_language
 
-    spec = language_spec(config, language, args)
     path, encoding = DEV[language]
-    overrides = {
-        "model.text_field_embedder.token_embedders.tokens.languages." + language: spec,
-        "validation_dataset_reader.token_indexers.tokens.languages." + language: spec,
-        "validation_dataset_reader.language": language,
-        "validation_dataset_reader.encoding": encoding,
-    }
-    archive = load_archive(archive_path, overrides=json.dumps(overrides))
-    reader = DatasetReader.from_params(Params(archive.config["validation_dataset_reader"].as_dict()))
-    loader = MultiProcessDataLoader(reader, os.path.join(args.data, path), batch_size=64)
-    loader.index_with(archive.model.vocab)
-    metrics = evaluate(archive.model, loader, cuda_device=-1)
-    return {key: float(value) for key, value in metrics.items() if key.startswith(("f1", "precision", "recall"))}
+    return evaluate_language(
+        archive_path, language, os.path.join(args.data, path),
+        vectors=os.path.join(args.data, "emb", f"{language}.npy"),
+        alignment=os.path.join(args.alignments, f"{language}-en") if config in ALIGNED else None,
+        encoding=encoding,
+    )
 
 
 def train(config: str, target: str, seed: int, args: argparse.Namespace) -> Dict[str, Any]:

@@ -31,8 +31,10 @@ def test_bli_accounting_with_several_translations_and_oov():
 
 def test_csls_uses_the_whole_source_vocabulary_for_the_hub_penalty():
     # "hub" is the nearest target of every source word; CSLS demotes it, so "a" finds "x".
-    target = _space(["hub", "x"], [[1, 0], [0.8, 0.6]], "t.npy")
-    source = _space(["a", "b", "c"], [[0.9, 0.44], [1, 0.05], [1, -0.1]], "s.npy")
+    target = _space(["hub", "x"], [[1, 0], [0.6, 0.8]], "t.npy")
+    # cos(a, hub) = 0.906 > cos(a, x) = 0.882, but "b" and "c" sit on the hub: r(hub) = 0.998,
+    # r(x) = 0.741, so CSLS(a, x) - CSLS(a, hub) = 2 (0.882 - 0.906) + 0.998 - 0.741 > 0.
+    source = _space(["a", "b", "c"], [[0.906, 0.423], [1, 0], [0.996, -0.087]], "s.npy")
     dictionary = index_dictionary([("a", "x")], source, target)
     results = evaluate_bli(source.matrix, target.matrix, dictionary, ks=(1,), csls_k=2)
     assert results["precision_at_1_nn"] == 0.0

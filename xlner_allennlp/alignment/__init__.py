@@ -1,4 +1,31 @@
-"""Word-vector space alignment: plain numpy/torch/faiss, no AllenNLP dependency."""
+"""Word-vector space alignment: plain numpy/torch/faiss, no AllenNLP dependency.
+
+Typical use::
+
+    from xlner_allennlp.alignment import align_files, load_alignment, load_vectors
+
+    align_files("es.npy", "en.npy", "procrustes-refine", "artifacts/es-en", dictionary="es-en.0-5000.txt")
+    alignment = load_alignment("artifacts/es-en")
+    spanish = load_vectors("es.npy")
+    shared = alignment.apply(spanish.matrix, side="source")        # Spanish in the English space
+    english = alignment.apply(load_vectors("en.npy").matrix, side="target")
+    rows = alignment.apply_words(["casa", "perro"], spanish)       # single words
+    alignment.apply_file("es.npy", "es.mapped.npy")                 # a whole vector file
+
+Methods (:data:`METHODS`): ``least-squares``, ``procrustes``, ``procrustes-refine`` (supervised),
+``adversarial`` and ``self-learning`` (unsupervised; ``self-learning`` also accepts a seed
+dictionary as its initialization). :func:`align_to_pivot` maps several languages into one space.
+:func:`evaluate_bli` / :func:`evaluate_files` measure bilingual lexicon induction.
+"""
+from xlner_allennlp.alignment.align import (
+    METHODS,
+    AlignmentError,
+    align,
+    align_files,
+    align_to_pivot,
+    evaluate_alignment,
+    evaluate_files,
+)
 from xlner_allennlp.alignment.artifact import (
     Alignment,
     ArtifactError,
@@ -6,5 +33,16 @@ from xlner_allennlp.alignment.artifact import (
     save_alignment,
     write_vectors,
 )
+from xlner_allennlp.alignment.dictionary import (
+    DictionaryError,
+    IndexedDictionary,
+    identical_seed,
+    index_dictionary,
+    load_dictionary,
+    numerals_seed,
+    read_dictionary,
+)
+from xlner_allennlp.alignment.evaluation import evaluate_bli
 from xlner_allennlp.alignment.normalization import Normalization, parse_steps
+from xlner_allennlp.alignment.retrieval import csls_knn, knn, retrieve
 from xlner_allennlp.alignment.vectors import VectorFileError, WordVectors, load_vectors, load_vocab

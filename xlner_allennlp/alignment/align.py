@@ -28,7 +28,12 @@ from xlner_allennlp.alignment.dictionary import (
 from xlner_allennlp.alignment.evaluation import evaluate_bli
 from xlner_allennlp.alignment.normalization import Normalization
 from xlner_allennlp.alignment.adversarial import adversarial
-from xlner_allennlp.alignment.refinement import chance_criterion, mean_cosine_criterion, refine
+from xlner_allennlp.alignment.refinement import (
+    chance_criterion,
+    identical_strings_agreement,
+    mean_cosine_criterion,
+    refine,
+)
 from xlner_allennlp.alignment.self_learning import self_learning
 from xlner_allennlp.alignment.supervised import least_squares, procrustes
 from xlner_allennlp.alignment.vectors import WordVectors, load_vectors
@@ -39,8 +44,12 @@ SUPERVISED_METHODS = ("least-squares", "procrustes", "procrustes-refine")
 UNSUPERVISED_METHODS = ("adversarial", "self-learning")
 METHODS = SUPERVISED_METHODS + UNSUPERVISED_METHODS
 DEFAULT_NORMALIZATION = "unit,center,unit"
-# An alignment whose criterion is less than this above the chance level is reported as failed.
+# Failure checks of :func:`assess_alignment`: the criterion must exceed its chance level by
+# FAILURE_MARGIN, and when at least MIN_IDENTICAL strings are shared, at least MIN_AGREEMENT of
+# them must translate to themselves.
 FAILURE_MARGIN = 0.05
+MIN_IDENTICAL = 100
+MIN_AGREEMENT = 0.05
 
 # Defaults of each method's hyperparameters; ``align(**hyperparameters)`` overrides them.
 DEFAULT_HYPERPARAMETERS: Dict[str, Dict[str, Any]] = {
@@ -71,10 +80,12 @@ DEFAULT_HYPERPARAMETERS: Dict[str, Dict[str, Any]] = {
         "init_vocab": 4000,
         "vocabulary_cutoff": 15000,
         "csls_k": 10,
+        "candidates": 50,
         "keep_prob_initial": 0.1,
         "keep_prob_multiplier": 2.0,
         "patience": 3,
-        "threshold": 1e-6,
+        "threshold": 1e-3,
+        "stage_iterations": 8,
         "max_iterations": 100,
         "final_mapping": "orthogonal",
         "reweight": 0.5,
@@ -222,8 +233,7 @@ def align(
             "final_dictionary_size": int(result.source_rows.size),
         }
     mapped_target = z if target_mapping is None else z @ target_mapping
-    evaluation["criterion"] = mean_cosine_criterion(x @ mapping, mapped_target)
-    evaluation.update(assess_criterion(evaluation["criterion"], x, z, random_seed))
+    evaluation.update(assess_alignment(x @ mapping, mapped_target, source, target, x, z, random_seed))
     seconds = time.perf_counter() - start
     evaluation["fit_seconds"] = seconds
     alignment = Alignment(
@@ -247,22 +257,50 @@ def align(
     return AlignmentRun(alignment, seconds)
 
 
-def assess_criterion(criterion: float, source: np.ndarray, target: np.ndarray, random_seed: int = 0) -> Dict[str, Any]:
-    """Compare the criterion of a fitted mapping with its chance level (random rotations).
+def assess_alignment(
+    mapped_source: np.ndarray,
+    mapped_target: np.ndarray,
+    source: WordVectors,
+    target: WordVectors,
+    normalized_source: np.ndarray,
+    normalized_target: np.ndarray,
+    random_seed: int = 0,
+) -> Dict[str, Any]:
+    """Unsupervised checks of a fitted mapping (no bilingual dictionary involved).
 
-    Returns ``criterion_chance``, ``status`` (``ok`` or ``failed``) and, on failure, a
-    ``status_reason``. A mapping whose criterion is within :data:`FAILURE_MARGIN` of chance has not
-    found a correspondence between the spaces: its translations are no better than random.
+    * ``criterion`` (MUSE's mean CSLS cosine) against ``criterion_chance``, its mean under random
+      rotations of the normalized spaces: failed when less than :data:`FAILURE_MARGIN` above it.
+    * ``identical_agreement``: the fraction of strings shared by both vocabularies that the
+      mapping translates to themselves (:func:`identical_strings_agreement`), when there are at
+      least :data:`MIN_IDENTICAL` of them: failed below :data:`MIN_AGREEMENT`. On weak vectors a
+      wrong mapping can reach a criterion as high as the right one; this check catches that.
+
+    Returns those values, ``status`` (``ok`` / ``failed``) and, on failure, ``status_reason``.
     """
-    chance = chance_criterion(source, target, random_seed=random_seed)
-    assessment: Dict[str, Any] = {"criterion_chance": chance, "status": "ok"}
+    criterion = mean_cosine_criterion(mapped_source, mapped_target)
+    chance = chance_criterion(normalized_source, normalized_target, random_seed=random_seed)
+    agreement, n_identical = identical_strings_agreement(source.words, target.words, mapped_source, mapped_target)
+    assessment: Dict[str, Any] = {
+        "criterion": criterion, "criterion_chance": chance,
+        "identical_agreement": agreement, "n_identical": n_identical, "status": "ok",
+    }
+    reasons = []
     if criterion < chance + FAILURE_MARGIN:
+        reasons.append(
+            f"the unsupervised criterion ({criterion:.4f}) is within {FAILURE_MARGIN} of its value for random "
+            f"rotations ({chance:.4f})"
+        )
+    if n_identical >= MIN_IDENTICAL and agreement < MIN_AGREEMENT:
+        reasons.append(
+            f"only {agreement:.1%} of the {n_identical} strings shared by both vocabularies translate to "
+            f"themselves (a working mapping gives well over {MIN_AGREEMENT:.0%})"
+        )
+    if reasons:
         assessment["status"] = "failed"
         assessment["status_reason"] = (
-            f"the unsupervised criterion ({criterion:.4f}) is within {FAILURE_MARGIN} of its value for "
-            f"random rotations ({chance:.4f}): the mapping did not find a correspondence between the spaces"
+            "; ".join(reasons) + ": the mapping did not find the correspondence between the spaces"
         )
-        logger.warning(assessment["status_reason"])
+        logger.warning("alignment failed: %s", assessment["status_reason"])
     return assessment
 
 

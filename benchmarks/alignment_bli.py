@@ -1,0 +1,119 @@
+"""Bilingual lexicon induction benchmark of every alignment method on the real vectors.
+
+For each language pair ``src-tgt`` (source mapped onto target, as in MUSE) and each method, fits an
+alignment on ``$XLNER_DATA/emb/{src,tgt}.npy`` (supervised methods: the MUSE training split
+``dict/muse/src-tgt.0-5000.txt``; unsupervised methods: no dictionary) and evaluates it on the
+MUSE test split ``src-tgt.5000-6500.txt``. Pairs without a test split (en-de) are evaluated on a
+held-out part of the training split instead: the source words in the last ``--heldout`` fraction
+of the file (the least frequent ranks) are removed from training and used for testing; the table
+and the JSON mark these rows ``heldout-train``.
+
+Prints a table (P@1 with NN and CSLS, P@5/P@10 CSLS, coverage, criterion, status, fit wall time,
+1-minute load average before and after the fit, because the machine may be shared) and writes all
+results as JSON (``--output``, default ``benchmarks/results/alignment_bli.json``).
+
+    XLNER_DATA=../shared/data .venv/bin/python benchmarks/alignment_bli.py
+    .venv/bin/python benchmarks/alignment_bli.py --pairs es-en,nl-en --methods procrustes-refine
+"""
+import argparse
+import json
+import os
+import platform
+import time
+from typing import Any, Dict, List, Tuple
+
+from xlner_allennlp.alignment.align import METHODS, SUPERVISED_METHODS, align, evaluate_alignment
+from xlner_allennlp.alignment.dictionary import WordPair, index_dictionary, read_dictionary
+from xlner_allennlp.alignment.report import format_table, percent
+from xlner_allennlp.alignment.vectors import load_vectors
+
+PROJECT_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+DEFAULT_PAIRS = "en-es,en-fr,en-nl,en-de"
+DEFAULT_OUTPUT = os.path.join(PROJECT_ROOT, "benchmarks", "results", "alignment_bli.json")
+
+
+def data_dir() -> str:
+    return os.path.abspath(os.environ.get("XLNER_DATA", os.path.join(PROJECT_ROOT, "..", "shared", "data")))
+
+
+def split_dictionaries(root: str, source: str, target: str, heldout: float) -> Tuple[List[WordPair], List[WordPair], str]:
+    """Training pairs, test pairs and where the test pairs come from (``muse-test`` or ``heldout-train``)."""
+    train_path = os.path.join(root, "dict", "muse", f"{source}-{target}.0-5000.txt")
+    test_path = os.path.join(root, "dict", "muse", f"{source}-{target}.5000-6500.txt")
+    train = read_dictionary(train_path)
+    if os.path.isfile(test_path):
+        return train, read_dictionary(test_path), "muse-test"
+    words = list(dict.fromkeys(s for s, _ in train))
+    held = set(words[int(len(words) * (1 - heldout)):])
+    return [p for p in train if p[0] not in held], [p for p in train if p[0] in held], "heldout-train"
+
+
+def run_pair(root: str, pair: str, methods: List[str], heldout: float, max_vocab: Any) -> List[Dict[str, Any]]:
+    source_language, target_language = pair.split("-")
+    source = load_vectors(os.path.join(root, "emb", f"{source_language}.npy"), max_vocab)
+    target = load_vectors(os.path.join(root, "emb", f"{target_language}.npy"), max_vocab)
+    train, test, test_kind = split_dictionaries(root, source_language, target_language, heldout)
+    test_dictionary = index_dictionary(test, source, target, f"{pair} {test_kind}")
+    rows = []
+    for method in methods:
+        load_before = os.getloadavg()[0]
+        start = time.perf_counter()
+        run = align(
+            source, target, method,
+            dictionary=train if method in SUPERVISED_METHODS else None,
+            source_language=source_language, target_language=target_language,
+        )
+        seconds = time.perf_counter() - start
+        load_after = os.getloadavg()[0]
+        bli = evaluate_alignment(run.alignment, source, target, test_dictionary)
+        evaluation = run.alignment.evaluation
+        rows.append({
+            "pair": pair, "method": method, "test": test_kind,
+            "p1_nn": percent(bli["precision_at_1_nn"]), "p1_csls": percent(bli["precision_at_1_csls"]),
+            "p5_csls": percent(bli["precision_at_5_csls"]), "p10_csls": percent(bli["precision_at_10_csls"]),
+            "coverage": percent(bli["coverage"]), "n_queries": bli["n_source_words"],
+            "criterion": round(evaluation["criterion"], 4), "status": evaluation["status"],
+            "fit_s": round(seconds, 1), "load": f"{load_before:.1f}/{load_after:.1f}",
+            "bli": bli, "evaluation": evaluation, "hyperparameters": run.alignment.hyperparameters,
+        })
+        print(format_table(rows[-1:], COLUMNS).splitlines()[-1], flush=True)
+    return rows
+
+
+COLUMNS = ["pair", "method", "test", "p1_nn", "p1_csls", "p5_csls", "p10_csls", "coverage", "n_queries",
+           "criterion", "status", "fit_s", "load"]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--pairs", default=DEFAULT_PAIRS, help="comma-separated src-tgt pairs")
+    parser.add_argument("--methods", default=",".join(METHODS), help="comma-separated methods")
+    parser.add_argument("--heldout", type=float, default=0.2, help="held-out fraction where no test split exists")
+    parser.add_argument("--max-vocab", type=int, default=None, help="rows kept per vector file (default: all)")
+    parser.add_argument("--output", default=DEFAULT_OUTPUT, help="JSON results file")
+    args = parser.parse_args()
+    root = data_dir()
+    methods = [m for m in args.methods.split(",") if m]
+    unknown = set(methods) - set(METHODS)
+    if unknown:
+        parser.error(f"unknown method(s) {', '.join(sorted(unknown))}; choose from {', '.join(METHODS)}")
+    print(f"data: {root}; cpus: {os.cpu_count()}; load average at start: {os.getloadavg()}")
+    print(format_table([], COLUMNS), flush=True)
+    rows: List[Dict[str, Any]] = []
+    for pair in args.pairs.split(","):
+        rows += run_pair(root, pair, methods, args.heldout, args.max_vocab)
+    print()
+    print(format_table(rows, COLUMNS))
+    print("test: muse-test = MUSE 5000-6500 split; heldout-train = source words in the last "
+          f"{args.heldout:.0%} of the 0-5000 training split, removed from training (no test split exists)")
+    os.makedirs(os.path.dirname(os.path.abspath(args.output)), exist_ok=True)
+    tmp = args.output + ".tmp"
+    with open(tmp, "w", encoding="utf-8") as handle:
+        json.dump({"data": root, "machine": platform.platform(), "cpus": os.cpu_count(), "results": rows},
+                  handle, indent=2, default=float)
+    os.replace(tmp, args.output)
+    print(f"results written to {args.output}")
+
+
+if __name__ == "__main__":
+    main()
