@@ -49,7 +49,29 @@ def file_checksum(path: str) -> str:
 
 @dataclass
 class Alignment:
-    """A fitted mapping from ``source_language`` vectors into the ``target_language`` space."""
+    """A fitted mapping from ``source_language`` vectors into the ``target_language`` space.
+
+    # Parameters
+
+    mapping : `np.ndarray`
+        W, float32 ``(d, d)``: normalized source rows map to ``x @ W``.
+    source_normalization : `Normalization`, optional (default = no step)
+        Fitted steps applied to source vectors before the mapping.
+    target_normalization : `Normalization`, optional (default = no step)
+        Fitted steps applied to target vectors (the reference space).
+    source_language : `str`, optional (default = `"src"`)
+    target_language : `str`, optional (default = `"tgt"`)
+    method : `str`, optional (default = `"procrustes"`)
+        The method that fitted the mapping (``identity`` for a pivot's own artifact).
+    hyperparameters : `Dict[str, Any]`, optional (default = `{}`)
+        Method settings, normalization steps, seed and vocabulary sizes.
+    inputs : `Dict[str, Any]`, optional (default = `{}`)
+        Paths, sha256 checksums and kept sizes of the input vector files.
+    evaluation : `Dict[str, Any]`, optional (default = `{}`)
+        Unsupervised criterion and status, training-dictionary counts, BLI results.
+    target_mapping : `np.ndarray`, optional (default = `None`)
+        W_t when the method also transforms the target space; ``None`` means the identity.
+    """
 
     mapping: np.ndarray
     source_normalization: Normalization = field(default_factory=Normalization)

@@ -15,9 +15,9 @@ unsupervised cross-lingual mappings of word embeddings").
    loop ends after a stage at ``keep_prob = 1``. (VecMap waits 50 iterations for an improvement
    of 1e-6; the shorter stages here cost little accuracy and make the method run in minutes.)
 3. **Final mapping.** ``orthogonal`` keeps the target space fixed. ``reweight`` applies the
-   multi-step framework (Artetxe et al. 2018, AAAI): whitening of both sides, orthogonal mapping,
-   symmetric re-weighting by the singular values (``reweight`` power) and de-whitening; it
-   transforms the target space too, so the artifact gets a target mapping.
+   multi-step framework (:func:`~xlner_allennlp.alignment.supervised.reweighted_mapping`) to the
+   final dictionary; with ``reweight_target > 0`` it transforms the target space too, and the
+   artifact gets a target mapping.
 
 Speed: each iteration keeps, in two blocked passes, the ``candidates`` nearest cosine neighbours
 of every word of both sides; CSLS terms, objective, CSLS ranking and dropout then work on those
@@ -33,7 +33,7 @@ from tqdm import tqdm
 
 from xlner_allennlp.alignment.normalization import Normalization
 from xlner_allennlp.alignment.retrieval import unit_rows
-from xlner_allennlp.alignment.supervised import procrustes
+from xlner_allennlp.alignment.supervised import procrustes, reweighted_mapping
 
 logger = logging.getLogger(__name__)
 
@@ -121,30 +121,6 @@ def _induction_step(
     return forward.numpy(), backward.numpy(), objective
 
 
-def _whitening(matrix: np.ndarray) -> np.ndarray:
-    """``(MᵀM)^(-1/2)``, the transformation that whitens the rows of ``matrix``."""
-    _, s, vt = np.linalg.svd(matrix.astype(np.float64), full_matrices=False)
-    s = np.maximum(s, 1e-6 * s.max())
-    return vt.T @ np.diag(1.0 / s) @ vt
-
-
-def reweighted_mapping(
-    source: np.ndarray, target: np.ndarray, reweight: float = 0.5
-) -> Tuple[np.ndarray, np.ndarray]:
-    """Whitening, orthogonal mapping, symmetric re-weighting and de-whitening from paired rows.
-
-    Returns ``(W_x, W_z)``: source rows map to ``x W_x`` and target rows to ``z W_z``.
-    """
-    wx1, wz1 = _whitening(source), _whitening(target)
-    xs, zs = source.astype(np.float64) @ wx1, target.astype(np.float64) @ wz1
-    wx2, s, wz2t = np.linalg.svd(xs.T @ zs)
-    wz2 = wz2t.T
-    scale = np.diag(s**reweight)
-    wx = wx1 @ wx2 @ scale @ wx2.T @ np.linalg.inv(wx1) @ wx2
-    wz = wz1 @ wz2 @ scale @ wz2.T @ np.linalg.inv(wz1) @ wz2
-    return wx.astype(np.float32), wz.astype(np.float32)
-
-
 def self_learning(
     source: np.ndarray,
     target: np.ndarray,
@@ -160,7 +136,8 @@ def self_learning(
     stage_iterations: int = 8,
     max_iterations: int = 100,
     final_mapping: str = "orthogonal",
-    reweight: float = 0.5,
+    reweight_source: float = 0.5,
+    reweight_target: float = 0.5,
     random_seed: int = 0,
     block_mb: float = 256.0,
 ) -> SelfLearningResult:
@@ -209,5 +186,7 @@ def self_learning(
     logger.info("self-learning: %d iterations, objective %.4f", len(history), objective)
     target_mapping = None
     if final_mapping == "reweight":
-        mapping, target_mapping = reweighted_mapping(source[source_rows], target[target_rows], reweight)
+        mapping, target_mapping = reweighted_mapping(
+            source[source_rows], target[target_rows], reweight_source, reweight_target
+        )
     return SelfLearningResult(mapping, target_mapping, source_rows, target_rows, best_objective, history)

@@ -1,8 +1,11 @@
-"""Supervised mappings from paired rows: least squares (Mikolov et al. 2013) and orthogonal Procrustes.
+"""Supervised mappings from paired rows: least squares (Mikolov et al. 2013), orthogonal Procrustes
+and the re-weighted multi-step mapping (Artetxe et al. 2018).
 
-Both take ``X`` (source rows) and ``Z`` (their translations' target rows), float32 ``(n, d)``, and
+They take ``X`` (source rows) and ``Z`` (their translations' target rows), float32 ``(n, d)``, and
 return ``W`` (``d × d``) such that ``X @ W`` approximates ``Z``.
 """
+from typing import Optional, Tuple
+
 import numpy as np
 
 
@@ -33,3 +36,32 @@ def orthogonalize(mapping: np.ndarray) -> np.ndarray:
     """The orthogonal matrix nearest to ``mapping`` (polar factor ``U Vᵀ`` of its SVD)."""
     u, _, vt = np.linalg.svd(mapping.astype(np.float64))
     return (u @ vt).astype(np.float32)
+
+
+def whitening(matrix: np.ndarray) -> np.ndarray:
+    """``(MᵀM)^(-1/2)``, the transformation that whitens the rows of ``matrix`` (float64)."""
+    _, s, vt = np.linalg.svd(matrix.astype(np.float64), full_matrices=False)
+    s = np.maximum(s, 1e-6 * s.max())
+    return vt.T @ np.diag(1.0 / s) @ vt
+
+
+def reweighted_mapping(
+    source: np.ndarray, target: np.ndarray, source_power: float = 0.5, target_power: float = 0.5
+) -> Tuple[np.ndarray, Optional[np.ndarray]]:
+    """The multi-step mapping of Artetxe et al. (2018, AAAI) from paired rows: whitening of both
+    sides, orthogonal mapping, re-weighting by the singular values and de-whitening.
+
+    ``source_power`` / ``target_power`` re-weight the source / target side by ``Σ^power``.
+    Returns ``(W_x, W_z)`` with source rows mapping to ``x W_x`` and target rows to ``z W_z``.
+    With ``target_power = 0`` the target transformation is a rotation, which changes no cosine;
+    it is then folded into ``W_x`` and ``W_z`` is ``None`` (the target space stays as it is).
+    """
+    _check_pairs(source, target)
+    wx1, wz1 = whitening(source), whitening(target)
+    wx2, s, wz2t = np.linalg.svd((source.astype(np.float64) @ wx1).T @ (target.astype(np.float64) @ wz1))
+    wz2 = wz2t.T
+    wx = wx1 @ wx2 @ np.diag(s**source_power) @ wx2.T @ np.linalg.inv(wx1) @ wx2
+    wz = wz1 @ wz2 @ np.diag(s**target_power) @ wz2.T @ np.linalg.inv(wz1) @ wz2
+    if target_power == 0:
+        return (wx @ wz.T).astype(np.float32), None
+    return wx.astype(np.float32), wz.astype(np.float32)

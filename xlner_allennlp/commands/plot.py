@@ -57,6 +57,9 @@ class Plot(Subcommand):
         length.add_argument("--overrides", default="", help="overrides for the archive's config (JSON)")
         length.add_argument("--output", required=True, help="PNG file to write")
 
+        for kind in (space, length):
+            # allennlp adds --include-package to `xlner-plot` itself; accept it after the kind too.
+            kind.add_argument("--include-package", action="append", default=[], help="additional packages to import")
         subparser.set_defaults(func=_run)
         return subparser
 
