@@ -2,7 +2,8 @@ import numpy as np
 import pytest
 
 from xlner_allennlp.alignment.align import align
-from xlner_allennlp.alignment.self_learning import reweighted_mapping, self_learning
+from xlner_allennlp.alignment.self_learning import self_learning
+from xlner_allennlp.alignment.supervised import reweighted_mapping
 
 from tests.alignment.conftest import make_spaces, translation_accuracy
 
@@ -36,7 +37,7 @@ def test_reweighting_with_exact_pairs_is_consistent():
     rng = np.random.default_rng(0)
     x = rng.standard_normal((100, 4)).astype(np.float32)
     q = np.linalg.qr(rng.standard_normal((4, 4)))[0].astype(np.float32)
-    wx, wz = reweighted_mapping(x, x @ q, reweight=0.5)
+    wx, wz = reweighted_mapping(x, x @ q, 0.5, 0.5)
     np.testing.assert_allclose(x @ wx, (x @ q) @ wz, atol=1e-3)
 
 

@@ -34,8 +34,8 @@ from xlner_allennlp.alignment.refinement import (
     mean_cosine_criterion,
     refine,
 )
-from xlner_allennlp.alignment.self_learning import self_learning
-from xlner_allennlp.alignment.supervised import least_squares, procrustes
+from xlner_allennlp.alignment.self_learning import FINAL_MAPPINGS, self_learning
+from xlner_allennlp.alignment.supervised import least_squares, procrustes, reweighted_mapping
 from xlner_allennlp.alignment.vectors import WordVectors, load_vectors
 
 logger = logging.getLogger(__name__)
@@ -61,6 +61,9 @@ DEFAULT_HYPERPARAMETERS: Dict[str, Dict[str, Any]] = {
         "refinement_direction": "mutual",
         "keep_training_dictionary": True,
         "csls_k": 10,
+        "final_mapping": "reweight",
+        "reweight_source": 0.5,
+        "reweight_target": 0.5,
     },
     "adversarial": {
         "epochs": 5,
@@ -87,8 +90,9 @@ DEFAULT_HYPERPARAMETERS: Dict[str, Dict[str, Any]] = {
         "threshold": 1e-3,
         "stage_iterations": 8,
         "max_iterations": 100,
-        "final_mapping": "orthogonal",
-        "reweight": 0.5,
+        "final_mapping": "reweight",
+        "reweight_source": 0.5,
+        "reweight_target": 0.5,
     },
 }
 
@@ -197,6 +201,10 @@ def align(
     elif method == "procrustes":
         mapping = procrustes(x[seed_pairs.source], z[seed_pairs.target])
     elif method == "procrustes-refine":
+        if settings["final_mapping"] not in FINAL_MAPPINGS:
+            raise AlignmentError(
+                f"unknown final_mapping {settings['final_mapping']!r}; choose from {', '.join(FINAL_MAPPINGS)}"
+            )
         initial = procrustes(x[seed_pairs.source], z[seed_pairs.target])
         result = refine(
             x, z, initial,
@@ -205,9 +213,17 @@ def align(
             direction=settings["refinement_direction"],
             csls_k=settings["csls_k"],
             anchor=(seed_pairs.source, seed_pairs.target) if settings["keep_training_dictionary"] else None,
+            initial_rows=(seed_pairs.source, seed_pairs.target),
         )
         mapping = result.mapping
-        evaluation["refinement"] = {"best_iteration": result.best_iteration, "history": result.history}
+        if settings["final_mapping"] == "reweight":
+            mapping, target_mapping = reweighted_mapping(
+                x[result.source_rows], z[result.target_rows], settings["reweight_source"], settings["reweight_target"]
+            )
+        evaluation["refinement"] = {
+            "best_iteration": result.best_iteration, "history": result.history,
+            "final_dictionary_size": int(result.source_rows.size),
+        }
     elif method == "adversarial":
         adversarial_settings = {k: v for k, v in settings.items() if not k.startswith("refinement_")}
         found = adversarial(x, z, random_seed=random_seed, **adversarial_settings)

@@ -91,12 +91,15 @@ def chance_criterion(
 
 @dataclass
 class RefinementResult:
-    """The selected mapping, its criterion value, and one log entry per iteration."""
+    """The selected mapping, its criterion value, the dictionary it was solved from (source rows,
+    target rows; empty for an initial mapping given without one) and one log entry per iteration."""
 
     mapping: np.ndarray
     criterion: float
     best_iteration: int
     history: List[Dict[str, Any]] = field(default_factory=list)
+    source_rows: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    target_rows: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
 
 
 def refine(
@@ -109,6 +112,7 @@ def refine(
     csls_k: int = 10,
     criterion_rank: int = 10000,
     anchor: Optional[Tuple[np.ndarray, np.ndarray]] = None,
+    initial_rows: Optional[Tuple[np.ndarray, np.ndarray]] = None,
     memory_mb: float = DEFAULT_MEMORY_MB,
     desc: str = "refinement",
 ) -> RefinementResult:
@@ -117,9 +121,12 @@ def refine(
     Each iteration induces a dictionary by ``direction`` CSLS nearest neighbours among the
     ``max_rank`` most frequent words under the current mapping, adds the ``anchor`` pairs (source
     rows, target rows; e.g. a supervised training dictionary) when given, and solves Procrustes
-    again. ``source`` and ``target`` are normalized rows; iteration 0 is the initial ``mapping``.
+    again. ``source`` and ``target`` are normalized rows; iteration 0 is the initial ``mapping``
+    (solved from ``initial_rows`` when it came from a dictionary).
     """
     best = RefinementResult(mapping, mean_cosine_criterion(source @ mapping, target, criterion_rank, csls_k, memory_mb), 0)
+    if initial_rows is not None:
+        best.source_rows, best.target_rows = initial_rows
     best.history.append({"iteration": 0, "criterion": best.criterion})
     current = mapping
     for iteration in tqdm(range(1, iterations + 1), desc=desc, leave=False):
@@ -138,6 +145,7 @@ def refine(
         logger.info("refinement %d: %d pairs, criterion %.4f", iteration, src_rows.size, criterion)
         if criterion > best.criterion:
             best.mapping, best.criterion, best.best_iteration = current, criterion, iteration
+            best.source_rows, best.target_rows = src_rows, tgt_rows
     return best
 
 

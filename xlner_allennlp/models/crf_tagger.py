@@ -37,6 +37,21 @@ def one_hot_paths(paths: List[List[int]], seq_len: int, num_tags: int, like: tor
     return torch.nn.functional.one_hot(padded, num_tags).to(like.dtype)
 
 
+def tag_names(vocab: Vocabulary, paths: List[List[int]], namespace: str) -> List[List[str]]:
+    """Tag ids of each path to the tags' names in `namespace`."""
+    return [[vocab.get_token_from_index(tag, namespace=namespace) for tag in path] for path in paths]
+
+
+def reported_span_metrics(metric: SpanBasedF1Measure, reset: bool, verbose: bool) -> Dict[str, float]:
+    """Overall span precision/recall/F1 and per-type F1 (per-type precision and recall if `verbose`)."""
+    spans = metric.get_metric(reset=reset)
+    return {
+        name: value
+        for name, value in spans.items()
+        if verbose or "overall" in name or name.startswith("f1-measure")
+    }
+
+
 @Model.register("xlner_crf_tagger")
 class CrfTagger(Model):
     """
@@ -236,10 +251,7 @@ class CrfTagger(Model):
 
     def make_output_human_readable(self, output_dict: Dict[str, Any]) -> Dict[str, Any]:
         """Replaces the tag ids of `output_dict["tags"]` by the tags' names."""
-        output_dict["tags"] = [
-            [self.vocab.get_token_from_index(tag, namespace=self.label_namespace) for tag in path]
-            for path in output_dict["tags"]
-        ]
+        output_dict["tags"] = tag_names(self.vocab, output_dict["tags"], self.label_namespace)
         return output_dict
 
     def get_metrics(self, reset: bool = False) -> Dict[str, float]:
@@ -247,12 +259,7 @@ class CrfTagger(Model):
         recall per type too with `verbose_metrics`)."""
         metrics = {name: metric.get_metric(reset) for name, metric in self.metrics.items()}
         if self.calculate_span_f1:
-            spans = self._f1_metric.get_metric(reset=reset)
-            metrics.update(
-                (name, value)
-                for name, value in spans.items()
-                if self._verbose_metrics or "overall" in name or name.startswith("f1-measure")
-            )
+            metrics.update(reported_span_metrics(self._f1_metric, reset, self._verbose_metrics))
         return metrics
 
     default_predictor = "xlner_tagger"

@@ -18,7 +18,12 @@ from allennlp.nn import InitializerApplicator
 from allennlp.nn.util import get_text_field_mask
 from allennlp.training.metrics import CategoricalAccuracy, SpanBasedF1Measure
 
-from xlner_allennlp.models.crf_tagger import allennlp_label_encoding, one_hot_paths
+from xlner_allennlp.models.crf_tagger import (
+    allennlp_label_encoding,
+    one_hot_paths,
+    reported_span_metrics,
+    tag_names,
+)
 from xlner_allennlp.modules.conditional_random_field import (
     FastConditionalRandomField,
     decoding_confidence,
@@ -318,22 +323,14 @@ class CrossAugmentedTagger(Model):
 
     def make_output_human_readable(self, output_dict: Dict[str, Any]) -> Dict[str, Any]:
         """Replaces the tag ids of `output_dict["tags"]` by the tags' names."""
-        output_dict["tags"] = [
-            [self.vocab.get_token_from_index(tag, namespace=self.label_namespace) for tag in path]
-            for path in output_dict["tags"]
-        ]
+        output_dict["tags"] = tag_names(self.vocab, output_dict["tags"], self.label_namespace)
         return output_dict
 
     def get_metrics(self, reset: bool = False) -> Dict[str, float]:
         """Accuracy and span precision/recall/F1 over the tags of each sentence's path: overall,
         and F1 per entity type (precision and recall per type too with `verbose_metrics`)."""
         metrics = {"accuracy": self.accuracy.get_metric(reset)}
-        spans = self.span_f1.get_metric(reset=reset)
-        metrics.update(
-            (name, value)
-            for name, value in spans.items()
-            if self.verbose_metrics or "overall" in name or name.startswith("f1-measure")
-        )
+        metrics.update(reported_span_metrics(self.span_f1, reset, self.verbose_metrics))
         return metrics
 
     default_predictor = "xlner_tagger"
