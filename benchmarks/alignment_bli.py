@@ -29,6 +29,12 @@ from xlner_allennlp.alignment.vectors import load_vectors
 
 PROJECT_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 DEFAULT_PAIRS = "en-es,en-fr,en-nl,en-de"
+# Benchmark rows: the five methods, plus self-learning initialized from the identical-strings seed
+# (no bilingual dictionary, but not purely unsupervised: it uses the shared spellings).
+VARIANTS: Dict[str, Tuple[str, Dict[str, Any]]] = {
+    **{method: (method, {}) for method in METHODS},
+    "self-learning+identical": ("self-learning", {"seed": "identical"}),
+}
 DEFAULT_OUTPUT = os.path.join(PROJECT_ROOT, "benchmarks", "results", "alignment_bli.json")
 
 
@@ -55,20 +61,21 @@ def run_pair(root: str, pair: str, methods: List[str], heldout: float, max_vocab
     train, test, test_kind = split_dictionaries(root, source_language, target_language, heldout)
     test_dictionary = index_dictionary(test, source, target, f"{pair} {test_kind}")
     rows = []
-    for method in methods:
+    for name in methods:
+        method, options = VARIANTS[name]
         load_before = os.getloadavg()[0]
         start = time.perf_counter()
         run = align(
             source, target, method,
             dictionary=train if method in SUPERVISED_METHODS else None,
-            source_language=source_language, target_language=target_language,
+            source_language=source_language, target_language=target_language, **options,
         )
         seconds = time.perf_counter() - start
         load_after = os.getloadavg()[0]
         bli = evaluate_alignment(run.alignment, source, target, test_dictionary)
         evaluation = run.alignment.evaluation
         rows.append({
-            "pair": pair, "method": method, "test": test_kind,
+            "pair": pair, "method": name, "test": test_kind,
             "p1_nn": percent(bli["precision_at_1_nn"]), "p1_csls": percent(bli["precision_at_1_csls"]),
             "p5_csls": percent(bli["precision_at_5_csls"]), "p10_csls": percent(bli["precision_at_10_csls"]),
             "coverage": percent(bli["coverage"]), "n_queries": bli["n_source_words"],
@@ -87,16 +94,16 @@ COLUMNS = ["pair", "method", "test", "p1_nn", "p1_csls", "p5_csls", "p10_csls", 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--pairs", default=DEFAULT_PAIRS, help="comma-separated src-tgt pairs")
-    parser.add_argument("--methods", default=",".join(METHODS), help="comma-separated methods")
+    parser.add_argument("--methods", default=",".join(VARIANTS), help="comma-separated methods (and variants)")
     parser.add_argument("--heldout", type=float, default=0.2, help="held-out fraction where no test split exists")
     parser.add_argument("--max-vocab", type=int, default=None, help="rows kept per vector file (default: all)")
     parser.add_argument("--output", default=DEFAULT_OUTPUT, help="JSON results file")
     args = parser.parse_args()
     root = data_dir()
     methods = [m for m in args.methods.split(",") if m]
-    unknown = set(methods) - set(METHODS)
+    unknown = set(methods) - set(VARIANTS)
     if unknown:
-        parser.error(f"unknown method(s) {', '.join(sorted(unknown))}; choose from {', '.join(METHODS)}")
+        parser.error(f"unknown method(s) {', '.join(sorted(unknown))}; choose from {', '.join(VARIANTS)}")
     print(f"data: {root}; cpus: {os.cpu_count()}; load average at start: {os.getloadavg()}")
     print(format_table([], COLUMNS), flush=True)
     rows: List[Dict[str, Any]] = []

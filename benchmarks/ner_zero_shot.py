@@ -123,19 +123,21 @@ def summarize(values: List[float]) -> str:
     return f"{statistics.mean(values):.2f} ± {statistics.stdev(values):.2f} (n={len(values)})"
 
 
-def print_table(results: Dict[str, Any], args: argparse.Namespace) -> None:
-    header = ["config"] + [f"{lang} dev F1" for lang in args.languages] + ["train wall (min)"]
+def print_table(results: Dict[str, Any]) -> None:
+    """One row per config and one column per language over every run measured so far."""
+    languages = [lang for lang in DEV if any(r["language"] == lang for r in results["runs"])]
+    header = ["config"] + [f"{lang} dev F1" for lang in languages] + ["train wall (min)"]
     rows = [header]
-    for config in args.configs:
+    for config in [c for c in CONFIGS if any(r["config"] == c for r in results["runs"])]:
         cells = [config]
-        for language in args.languages:
+        for language in languages:
             f1s = [r["f1"] for r in results["runs"] if r["config"] == config and r["language"] == language]
             cells.append(summarize(f1s))
         walls = {r["run"]: r["wall_time_s"] for r in results["runs"] if r["config"] == config}
         cells.append(f"{statistics.mean(walls.values()) / 60:.1f}" if walls else "-")
         rows.append(cells)
     rows.append(["paper Cross-Aug (test)"] + [
-        f"{PAPER_TEST_F1['cross_augmented'].get(lang, '-')}" for lang in args.languages] + ["-"])
+        f"{PAPER_TEST_F1['cross_augmented'].get(lang, '-')}" for lang in languages] + ["-"])
     widths = [max(len(row[i]) for row in rows) for i in range(len(header))]
     for row in rows:
         print(" | ".join(cell.ljust(width) for cell, width in zip(row, widths)))
@@ -150,7 +152,7 @@ def main() -> None:
     if os.path.isfile(args.output):
         with open(args.output, encoding="utf-8") as handle:
             previous = json.load(handle)
-        results["runs"] = [r for r in previous.get("runs", []) if r["config"] in args.configs]
+        results["runs"] = previous.get("runs", [])
     done = {(r["config"], r["language"], r["seed"]) for r in results["runs"]}
     for language in args.languages:
         if any(c in ALIGNED for c in args.configs):
@@ -173,7 +175,7 @@ def main() -> None:
                     })
                     write_json(args.output, results)
                     print(f"{config} seed={seed} {language}: F1 {results['runs'][-1]['f1']:.2f}", flush=True)
-    print_table(results, args)
+    print_table(results)
     write_json(args.output, results)
 
 

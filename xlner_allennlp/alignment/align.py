@@ -63,7 +63,7 @@ DEFAULT_HYPERPARAMETERS: Dict[str, Dict[str, Any]] = {
         "csls_k": 10,
         "final_mapping": "reweight",
         "reweight_source": 0.5,
-        "reweight_target": 0.5,
+        "reweight_target": 0.0,
     },
     "adversarial": {
         "epochs": 5,
@@ -81,18 +81,18 @@ DEFAULT_HYPERPARAMETERS: Dict[str, Dict[str, Any]] = {
     },
     "self-learning": {
         "init_vocab": 4000,
-        "vocabulary_cutoff": 15000,
+        "vocabulary_cutoff": 10000,
         "csls_k": 10,
         "candidates": 50,
         "keep_prob_initial": 0.1,
         "keep_prob_multiplier": 2.0,
         "patience": 3,
         "threshold": 1e-3,
-        "stage_iterations": 8,
+        "stage_iterations": 5,
         "max_iterations": 100,
         "final_mapping": "reweight",
         "reweight_source": 0.5,
-        "reweight_target": 0.5,
+        "reweight_target": 0.0,
     },
 }
 
