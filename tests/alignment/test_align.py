@@ -120,3 +120,8 @@ def test_dimension_mismatch_and_bad_files(tmp_path, spaces):
     with pytest.raises(DictionaryError, match="empty.txt: the dictionary is empty"):
         align_files(source, target, "procrustes", str(tmp_path / "out"), dictionary=str(empty))
     assert not (tmp_path / "out").exists()
+
+
+def test_unknown_final_mapping(spaces):
+    with pytest.raises(AlignmentError, match="unknown final_mapping 'pca'"):
+        align(spaces.source, spaces.target, "procrustes-refine", dictionary=spaces.pairs, final_mapping="pca")

@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from xlner_allennlp.alignment.supervised import least_squares, orthogonalize, procrustes
+from xlner_allennlp.alignment.supervised import least_squares, orthogonalize, procrustes, reweighted_mapping
 
 from tests.alignment.conftest import make_spaces, translation_accuracy
 
@@ -32,3 +32,18 @@ def test_pair_shapes_are_checked():
         procrustes(np.ones((3, 2)), np.ones((4, 2)))
     with pytest.raises(ValueError, match="no pairs"):
         least_squares(np.ones((0, 2)), np.ones((0, 2)))
+
+
+def test_reweighting_with_a_fixed_target_folds_the_target_rotation_into_the_source_map():
+    rng = np.random.default_rng(1)
+    x = rng.standard_normal((80, 5)).astype(np.float32)
+    z = x @ np.linalg.qr(rng.standard_normal((5, 5)))[0].astype(np.float32) + 0.1 * rng.standard_normal((80, 5)).astype(np.float32)
+    wx, wz = reweighted_mapping(x, z, 0.5, 0.0)
+    assert wz is None
+    both_x, both_z = reweighted_mapping(x, z, 0.5, 1e-12)
+    # Same cosines between mapped source and target rows whether the rotation is folded or not.
+    def cosines(a, b):
+        a = a / np.linalg.norm(a, axis=1, keepdims=True)
+        b = b / np.linalg.norm(b, axis=1, keepdims=True)
+        return a @ b.T
+    np.testing.assert_allclose(cosines(x @ wx, z), cosines(x @ both_x, z @ both_z), atol=1e-4)

@@ -65,3 +65,21 @@ def test_missing_file_and_missing_vocab(tmp_path):
     np.save(tmp_path / "v.npy", np.zeros((2, 2), np.float32))
     with pytest.raises(VectorFileError, match=r"the word list .*v.vocab is missing"):
         load_vectors(str(tmp_path / "v.npy"))
+
+
+def test_text_loading_keeps_memory_near_one_float32_copy(tmp_path):
+    import tracemalloc
+
+    rows, dim = 4000, 64
+    rng = np.random.default_rng(0)
+    values = rng.standard_normal((rows, dim)).astype(np.float32)
+    lines = [f"{rows} {dim}"] + [f"w{i} " + " ".join(f"{v:.4f}" for v in row) for i, row in enumerate(values)]
+    path = _write_text(tmp_path / "big.vec", lines)
+    tracemalloc.start()
+    vectors = load_vectors(path)
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    matrix_bytes = rows * dim * 4
+    # One float32 copy plus the word strings and per-line parsing buffers, not a copy of the text.
+    assert peak < 1.5 * matrix_bytes + 200 * rows
+    np.testing.assert_allclose(vectors.matrix, values, atol=1e-4)

@@ -52,6 +52,10 @@ MIN_IDENTICAL = 100
 MIN_AGREEMENT = 0.05
 
 # Defaults of each method's hyperparameters; ``align(**hyperparameters)`` overrides them.
+# ``final_mapping``: after refinement / self-learning, "reweight" solves the final dictionary with
+# the re-weighted multi-step mapping (source side re-weighted, target space left as it is so that
+# every language aligned to one target shares that space), "orthogonal" keeps the plain Procrustes
+# solution (MUSE). Self-learning is followed by ``refinement_iterations`` of MUSE's refinement.
 DEFAULT_HYPERPARAMETERS: Dict[str, Dict[str, Any]] = {
     "least-squares": {},
     "procrustes": {},
@@ -93,6 +97,8 @@ DEFAULT_HYPERPARAMETERS: Dict[str, Dict[str, Any]] = {
         "final_mapping": "reweight",
         "reweight_source": 0.5,
         "reweight_target": 0.0,
+        "refinement_iterations": 5,
+        "refinement_vocab": 15000,
     },
 }
 
@@ -177,6 +183,10 @@ def align(
             f"known: {', '.join(sorted(defaults)) or 'none'}"
         )
     settings = {**defaults, **hyperparameters}
+    if settings.get("final_mapping", "orthogonal") not in FINAL_MAPPINGS:
+        raise AlignmentError(
+            f"unknown final_mapping {settings['final_mapping']!r}; choose from {', '.join(FINAL_MAPPINGS)}"
+        )
     start = time.perf_counter()
     source_norm = Normalization.fit(source.matrix, normalization)
     target_norm = Normalization.fit(target.matrix, normalization)
@@ -201,10 +211,6 @@ def align(
     elif method == "procrustes":
         mapping = procrustes(x[seed_pairs.source], z[seed_pairs.target])
     elif method == "procrustes-refine":
-        if settings["final_mapping"] not in FINAL_MAPPINGS:
-            raise AlignmentError(
-                f"unknown final_mapping {settings['final_mapping']!r}; choose from {', '.join(FINAL_MAPPINGS)}"
-            )
         initial = procrustes(x[seed_pairs.source], z[seed_pairs.target])
         result = refine(
             x, z, initial,
@@ -237,17 +243,33 @@ def align(
         evaluation["adversarial"] = {"best_epoch": found.best_epoch, "criterion": found.criterion, "history": found.history}
         evaluation["refinement"] = {"best_iteration": result.best_iteration, "history": result.history}
     elif method == "self-learning":
-        result = self_learning(
+        learning_settings = {k: v for k, v in settings.items() if not k.startswith("refinement_")}
+        learned = self_learning(
             x, z,
             seed_rows=(seed_pairs.source, seed_pairs.target) if seed_pairs is not None else None,
             random_seed=random_seed,
-            **settings,
+            **{**learning_settings, "final_mapping": "orthogonal"},
         )
-        mapping, target_mapping = result.mapping, result.target_mapping
         evaluation["self_learning"] = {
-            "iterations": len(result.history), "objective": result.objective, "history": result.history,
-            "final_dictionary_size": int(result.source_rows.size),
+            "iterations": len(learned.history), "objective": learned.objective, "history": learned.history,
+            "final_dictionary_size": int(learned.source_rows.size),
         }
+        rows = (learned.source_rows, learned.target_rows)
+        mapping = learned.mapping
+        if settings["refinement_iterations"] > 0:
+            result = refine(
+                x, z, mapping,
+                iterations=settings["refinement_iterations"],
+                max_rank=settings["refinement_vocab"],
+                csls_k=settings["csls_k"],
+                initial_rows=rows,
+            )
+            mapping, rows = result.mapping, (result.source_rows, result.target_rows)
+            evaluation["refinement"] = {"best_iteration": result.best_iteration, "history": result.history}
+        if settings["final_mapping"] == "reweight":
+            mapping, target_mapping = reweighted_mapping(
+                x[rows[0]], z[rows[1]], settings["reweight_source"], settings["reweight_target"]
+            )
     mapped_target = z if target_mapping is None else z @ target_mapping
     evaluation.update(assess_alignment(x @ mapping, mapped_target, source, target, x, z, random_seed))
     seconds = time.perf_counter() - start

@@ -89,7 +89,7 @@ def _stochastic_choice(
     cosines: torch.Tensor, candidates: torch.Tensor, key_r: torch.Tensor, keep_prob: float, generator: torch.Generator
 ) -> torch.Tensor:
     """Per query, the CSLS-best candidate after dropping each with probability ``1 - keep_prob``
-    (the best one is kept when all are dropped)."""
+    (the nearest by cosine is kept when all are dropped)."""
     scores = 2 * cosines - key_r[candidates]
     if keep_prob < 1.0:
         dropped = torch.rand(scores.shape, generator=generator) >= keep_prob

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import Dict, Iterator, List, Optional, TextIO, Tuple
 
 import numpy as np
+from tqdm import tqdm
 
 
 class VectorFileError(ValueError):
@@ -191,7 +192,9 @@ def _load_text(path: str, max_vocab: Optional[int], encoding: str) -> WordVector
     dim: Optional[int] = None
     first_data_line = 1
     chunk_rows = 65536
-    for line_number, line in _numbered_lines(path, encoding):
+    lines = tqdm(_numbered_lines(path, encoding), desc=f"loading {os.path.basename(path)}", unit=" lines",
+                 total=max_vocab, mininterval=2.0, leave=False)
+    for line_number, line in lines:
         stripped = line.rstrip()
         if line_number == 1 and _is_header(stripped.split(" ", 1)):
             rows, header_dim = (int(f) for f in stripped.split())
