@@ -12,8 +12,9 @@ local target = common.target;
 local unlabelled = common.corpora[target].unlabeled;
 // Every *.train.tokens file is UTF-8 (German included; only deu.testa is latin-1).
 local unlabelled_encoding = 'utf-8';
-// 12 epochs: 4 of pretraining on English, then 4 rounds of 2 epochs.
-local pretrain = std.max(1, std.floor(epochs / 3));
+// 12 epochs: 6 of pretraining on English (the source model must be good before it labels
+// anything), then 3 rounds of 2 epochs.
+local pretrain = std.max(1, std.floor(epochs / 2));
 local epochs_per_round = std.max(1, std.floor(epochs / 6));
 local rounds = std.max(1, std.floor((epochs - pretrain) / epochs_per_round));
 
@@ -27,10 +28,12 @@ local model = {
     token_embedders: { tokens: { type: 'xlner_aligned_embedding', languages: common.languages(true) } },
   },
   character_embedding: { embedding_dim: 25, vocab_namespace: 'token_characters' },
-  source_character_encoder: common.char_encoder(false),
-  target_character_encoder: common.char_encoder(false),
-  source_encoder: common.word_encoder(false),
-  target_encoder: common.word_encoder(false),
+  // Both encoders tie their forward and backward weights, as Cross-Shared (which transfers
+  // better than untied Cross-Word, see the README).
+  source_character_encoder: common.char_encoder(true),
+  target_character_encoder: common.char_encoder(true),
+  source_encoder: common.word_encoder(true),
+  target_encoder: common.word_encoder(true),
 };
 
 // Target characters must be in the character vocabulary: the unlabelled text is read as a
