@@ -27,6 +27,7 @@ import numpy as np
 
 from xlner_allennlp.alignment.normalization import Normalization
 from xlner_allennlp.alignment.vectors import WordVectors, load_vectors
+from xlner_allennlp.file_utils import atomic_write
 
 FORMAT_VERSION = 1
 SIDES = ("source", "target")
@@ -140,33 +141,16 @@ class Alignment:
 
 def write_vectors(vectors: WordVectors, output: str) -> None:
     """Write vectors atomically: ``.npy`` (float32, words in ``.vocab``) or word2vec text otherwise."""
-    directory = os.path.dirname(os.path.abspath(output))
-    os.makedirs(directory, exist_ok=True)
     if output.endswith(".npy"):
-        _atomic_write(output, lambda f: np.save(f, vectors.matrix.astype(np.float32)), binary=True)
-        _atomic_write(output[: -len(".npy")] + ".vocab", lambda f: f.write("".join(w + "\n" for w in vectors.words)))
+        atomic_write(output, lambda f: np.save(f, vectors.matrix.astype(np.float32)), binary=True)
+        atomic_write(output[: -len(".npy")] + ".vocab", lambda f: f.write("".join(w + "\n" for w in vectors.words)))
     else:
         def write_text(handle: Any) -> None:
             handle.write(f"{len(vectors)} {vectors.dim}\n")
             for word, row in zip(vectors.words, vectors.matrix):
                 handle.write(word + " " + " ".join(f"{v:.6g}" for v in row) + "\n")
 
-        _atomic_write(output, write_text)
-
-
-def _atomic_write(path: str, writer: Any, binary: bool = False) -> None:
-    directory = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=directory)
-    try:
-        with os.fdopen(fd, "wb" if binary else "w", encoding=None if binary else "utf-8") as handle:
-            writer(handle)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+        atomic_write(output, write_text)
 
 
 def _normalization_arrays(prefix: str, normalization: Normalization) -> Dict[str, np.ndarray]:

@@ -10,7 +10,6 @@ writes them atomically with ``--output-file``.
 """
 import argparse
 import json
-import os
 import sys
 from typing import Any, Dict, Optional
 
@@ -21,6 +20,8 @@ from allennlp.data import DatasetReader
 from allennlp.data.data_loaders import MultiProcessDataLoader
 from allennlp.models.archival import load_archive
 from allennlp.training.util import evaluate
+
+from xlner_allennlp.file_utils import atomic_write_text
 
 
 def language_overrides(
@@ -97,7 +98,4 @@ def _run(args: argparse.Namespace) -> None:
     text = json.dumps(metrics, indent=2, sort_keys=True)
     print(text)
     if args.output_file:
-        tmp = args.output_file + ".tmp"
-        with open(tmp, "w", encoding="utf-8") as handle:
-            handle.write(text + "\n")
-        os.replace(tmp, args.output_file)
+        atomic_write_text(args.output_file, text + "\n")

@@ -22,6 +22,7 @@ from allennlp.models import Model
 from allennlp.models.archival import Archive, load_archive
 
 from xlner_allennlp.alignment import load_alignment, load_vectors
+from xlner_allennlp.file_utils import atomic_write_text
 from xlner_allennlp.analysis.length_accuracy import length_buckets, plot_length_accuracy
 from xlner_allennlp.analysis.space import EntityWords, entity_words, plot_views
 
@@ -70,16 +71,9 @@ def _run(args: argparse.Namespace) -> None:
     except (ValueError, KeyError, OSError) as error:
         print(f"xlner-plot: error: {error}", file=sys.stderr)
         sys.exit(1)
-    _write_json(os.path.splitext(args.output)[0] + ".json", numbers)
+    atomic_write_text(os.path.splitext(args.output)[0] + ".json", json.dumps(numbers, indent=2))
     print(json.dumps(numbers, indent=2))
     print(f"wrote {args.output}")
-
-
-def _write_json(path: str, payload: Dict) -> None:
-    tmp = path + ".tmp"
-    with open(tmp, "w", encoding="utf-8") as handle:
-        json.dump(payload, handle, indent=2)
-    os.replace(tmp, path)
 
 
 def _archive(model: str, overrides: str) -> Archive:

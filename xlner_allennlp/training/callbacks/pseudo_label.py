@@ -5,7 +5,6 @@ import json
 import logging
 import os
 import random
-import tempfile
 from collections import Counter
 from typing import TYPE_CHECKING, Any, Dict, List, Optional, Tuple
 
@@ -20,6 +19,7 @@ from allennlp.training.callbacks.callback import TrainerCallback
 from xlner_allennlp.data.dataset_readers.conll import read_conll_sentences
 from xlner_allennlp.data.dataset_readers.pseudo_labelled import PseudoLabelledReader
 from xlner_allennlp.data.dataset_readers.tag_encoding import tags_to_spans
+from xlner_allennlp.file_utils import atomic_write_text
 from xlner_allennlp.models.cross_augmented_tagger import CrossAugmentedTagger
 
 if TYPE_CHECKING:
@@ -36,21 +36,6 @@ STATISTICS_FILE = "statistics.json"
 def round_directory(serialization_dir: str, round_number: int) -> str:
     """Where round `round_number` (1-based) writes its pseudo-labelled set and statistics."""
     return os.path.join(serialization_dir, PSEUDO_LABELS_DIR, f"round_{round_number}")
-
-
-def _atomic_write_text(path: str, text: str) -> None:
-    """Write `text` to `path` through a temporary file in the same directory and `os.replace`."""
-    directory = os.path.dirname(path)
-    os.makedirs(directory, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=directory)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.remove(tmp)
-        raise
 
 
 @TrainerCallback.register("xlner_pseudo_label")
@@ -304,8 +289,8 @@ class PseudoLabelCallback(TrainerCallback):
         }
         directory = round_directory(self.serialization_dir, round_number)
         path = os.path.join(directory, PSEUDO_LABELLED_FILE)
-        _atomic_write_text(path, text)
-        _atomic_write_text(
+        atomic_write_text(path, text)
+        atomic_write_text(
             os.path.join(directory, STATISTICS_FILE), json.dumps(statistics, indent=2) + "\n"
         )
         reader.set_pseudo_labelled_path(path)

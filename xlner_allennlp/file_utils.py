@@ -1,0 +1,28 @@
+"""Atomic file writing: readers never see a half-written file, and an interrupted write leaves
+the previous file as it was. Plain Python, so the alignment library can use it too."""
+import os
+import tempfile
+from typing import IO, Any, Callable
+
+
+def atomic_write(path: str, writer: Callable[[IO[Any]], Any], binary: bool = False) -> None:
+    """Call ``writer(handle)`` on a temporary file in ``path``'s directory (created if needed),
+    flush it to disk, then ``os.replace`` it onto ``path``; the temporary file is removed on error."""
+    directory = os.path.dirname(os.path.abspath(path))
+    os.makedirs(directory, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=directory)
+    try:
+        with os.fdopen(fd, "wb" if binary else "w", encoding=None if binary else "utf-8") as handle:
+            writer(handle)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+
+
+def atomic_write_text(path: str, text: str) -> None:
+    """Write ``text`` (UTF-8) to ``path`` atomically."""
+    atomic_write(path, lambda handle: handle.write(text))
