@@ -26,6 +26,7 @@ from xlner_allennlp.alignment.align import METHODS, SUPERVISED_METHODS, align, e
 from xlner_allennlp.alignment.dictionary import WordPair, index_dictionary, read_dictionary
 from xlner_allennlp.alignment.report import format_table, percent
 from xlner_allennlp.alignment.vectors import load_vectors
+from xlner_allennlp.file_utils import atomic_write_text
 
 PROJECT_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 DEFAULT_PAIRS = "en-es,en-fr,en-nl,en-de"
@@ -116,12 +117,10 @@ def main() -> None:
     print(format_table(rows, COLUMNS))
     print("test: muse-test = MUSE 5000-6500 split; heldout-train = source words in the last "
           f"{args.heldout:.0%} of the 0-5000 training split, removed from training (no test split exists)")
-    os.makedirs(os.path.dirname(os.path.abspath(args.output)), exist_ok=True)
-    tmp = args.output + ".tmp"
-    with open(tmp, "w", encoding="utf-8") as handle:
-        json.dump({"data": root, "machine": platform.platform(), "cpus": os.cpu_count(), "results": rows},
-                  handle, indent=2, default=float)
-    os.replace(tmp, args.output)
+    atomic_write_text(args.output, json.dumps(
+        {"data": root, "machine": platform.platform(), "cpus": os.cpu_count(), "results": rows},
+        indent=2, default=float,
+    ))
     print(f"results written to {args.output}")
 
 

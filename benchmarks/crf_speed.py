@@ -25,12 +25,13 @@ import os
 import random
 import statistics
 import sys
-import tempfile
 import time
 from typing import Any, Callable, Dict, List, Tuple
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
+
+from xlner_allennlp.file_utils import atomic_write_text  # noqa: E402
 
 IMPLEMENTATIONS = ("allennlp", "fast")
 
@@ -284,15 +285,6 @@ def table(results: Dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-def write_json(path: str, payload: Dict[str, Any]) -> None:
-    directory = os.path.dirname(os.path.abspath(path))
-    os.makedirs(directory, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=directory, suffix=".tmp")
-    with os.fdopen(handle, "w") as file:
-        json.dump(payload, file, indent=2)
-    os.replace(temporary, path)
-
-
 def main() -> None:
     args = parse_args()
     load_before = os.getloadavg()
@@ -318,7 +310,7 @@ def main() -> None:
             *load_before, *results["load_average"]["after"], os.cpu_count()
         )
     )
-    write_json(args.output, results)
+    atomic_write_text(args.output, json.dumps(results, indent=2))
     print(f"written {args.output}")
 
 

@@ -19,6 +19,8 @@ import sys
 import time
 from typing import Any, Dict, List
 
+from xlner_allennlp.file_utils import atomic_write_text
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 CONFIGS = ["source_mono", "cross_word", "cross_shared", "cross_augmented"]
 ENGLISH_ONLY = {"source_mono", "cross_word", "cross_shared"}
@@ -108,11 +110,7 @@ def train(config: str, target: str, seed: int, args: argparse.Namespace) -> Dict
 
 
 def write_json(path: str, payload: Any) -> None:
-    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
-    tmp = path + ".tmp"
-    with open(tmp, "w", encoding="utf-8") as handle:
-        json.dump(payload, handle, indent=2, sort_keys=True)
-    os.replace(tmp, path)
+    atomic_write_text(path, json.dumps(payload, indent=2, sort_keys=True))
 
 
 def summarize(values: List[float]) -> str:

@@ -7,7 +7,7 @@ from xlner_allennlp.alignment.supervised import reweighted_mapping
 
 from tests.alignment.conftest import make_spaces, translation_accuracy
 
-SMALL = {"init_vocab": 400, "vocabulary_cutoff": 400, "patience": 2, "max_iterations": 30}
+SMALL = {"init_vocab": 400, "search_cutoff": 300, "vocabulary_cutoff": 400, "patience": 2, "max_iterations": 30}
 
 
 def test_unsupervised_self_learning_recovers_a_rotation_with_shuffled_target():
@@ -19,7 +19,11 @@ def test_unsupervised_self_learning_recovers_a_rotation_with_shuffled_target():
     )
     assert accuracy > 0.95
     assert alignment.evaluation["status"] == "ok"
-    assert alignment.evaluation["self_learning"]["iterations"] >= 2
+    history = alignment.evaluation["self_learning"]["history"]
+    assert len(history) >= 2
+    # the stochastic search runs among the 300 most frequent words, the last stage among 400
+    assert history[0]["cutoff"] == 300 and history[0]["keep_prob"] < 1
+    assert history[-1]["cutoff"] == 400 and history[-1]["keep_prob"] == 1
 
 
 def test_reweighted_final_mapping_transforms_both_sides():

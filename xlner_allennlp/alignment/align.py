@@ -11,7 +11,7 @@ import logging
 import os
 import time
 from dataclasses import dataclass
-from typing import Any, Callable, Dict, List, Optional, Sequence
+from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 
@@ -85,6 +85,7 @@ DEFAULT_HYPERPARAMETERS: Dict[str, Dict[str, Any]] = {
     },
     "self-learning": {
         "init_vocab": 4000,
+        "search_cutoff": 4000,
         "vocabulary_cutoff": 10000,
         "csls_k": 10,
         "candidates": 50,
@@ -221,11 +222,7 @@ def align(
             anchor=(seed_pairs.source, seed_pairs.target) if settings["keep_training_dictionary"] else None,
             initial_rows=(seed_pairs.source, seed_pairs.target),
         )
-        mapping = result.mapping
-        if settings["final_mapping"] == "reweight":
-            mapping, target_mapping = reweighted_mapping(
-                x[result.source_rows], z[result.target_rows], settings["reweight_source"], settings["reweight_target"]
-            )
+        mapping, target_mapping = final_mapping(x, z, result.mapping, (result.source_rows, result.target_rows), settings)
         evaluation["refinement"] = {
             "best_iteration": result.best_iteration, "history": result.history,
             "final_dictionary_size": int(result.source_rows.size),
@@ -266,10 +263,7 @@ def align(
             )
             mapping, rows = result.mapping, (result.source_rows, result.target_rows)
             evaluation["refinement"] = {"best_iteration": result.best_iteration, "history": result.history}
-        if settings["final_mapping"] == "reweight":
-            mapping, target_mapping = reweighted_mapping(
-                x[rows[0]], z[rows[1]], settings["reweight_source"], settings["reweight_target"]
-            )
+        mapping, target_mapping = final_mapping(x, z, mapping, rows, settings)
     mapped_target = z if target_mapping is None else z @ target_mapping
     evaluation.update(assess_alignment(x @ mapping, mapped_target, source, target, x, z, random_seed))
     seconds = time.perf_counter() - start
@@ -293,6 +287,16 @@ def align(
         evaluation=evaluation,
     )
     return AlignmentRun(alignment, seconds)
+
+
+def final_mapping(
+    x: np.ndarray, z: np.ndarray, mapping: np.ndarray, rows: Tuple[np.ndarray, np.ndarray], settings: Dict[str, Any]
+) -> Tuple[np.ndarray, Optional[np.ndarray]]:
+    """The source and target mappings a method ends with: ``mapping`` itself (``final_mapping:
+    orthogonal``) or the re-weighted mapping solved on the final dictionary ``rows`` (``reweight``)."""
+    if settings["final_mapping"] != "reweight":
+        return mapping, None
+    return reweighted_mapping(x[rows[0]], z[rows[1]], settings["reweight_source"], settings["reweight_target"])
 
 
 def assess_alignment(
