@@ -64,4 +64,5 @@ benchmark-bli: install
 	XLNER_DATA=$(DATA) $(PY) benchmarks/alignment_bli.py
 
 benchmark-ner: install
-	OMP_NUM_THREADS=1 $(PY) benchmarks/ner_zero_shot.py --data $(DATA)
+	OMP_NUM_THREADS=1 $(PY) benchmarks/ner_zero_shot.py --data $(DATA) --configs source_mono cross_word cross_shared --epochs 10
+	OMP_NUM_THREADS=1 $(PY) benchmarks/ner_zero_shot.py --data $(DATA) --configs cross_augmented
