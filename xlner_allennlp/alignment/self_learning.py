@@ -18,8 +18,8 @@ unsupervised cross-lingual mappings of word embeddings").
    iterations. (VecMap induces among 20,000 words throughout and waits 50 iterations for an
    improvement of 1e-6. On the en→es vectors of ../shared/data, stages of 5 with a patience of
    3 never left the random start (P@1 0.3%); stages of at most 30 with a patience of 10 at a
-   10,000 cutoff reached 24% in 9.4 minutes; searching among 4,000 words reaches the same
-   region in about 2 minutes.)
+   10,000 cutoff reached 24.0% in 565 s; searching among 4,000 words, these defaults reach
+   25.1% in 257 s, refinement included, on one thread: ``benchmarks/alignment_bli.py``.)
 3. **Final mapping.** ``orthogonal`` keeps the target space fixed. ``reweight`` applies the
    multi-step framework (:func:`~xlner_allennlp.alignment.supervised.reweighted_mapping`) to the
    final dictionary; with ``reweight_target > 0`` it transforms the target space too, and the
