@@ -49,3 +49,10 @@ def test_unknown_final_mapping():
     spaces = make_spaces(n=50)
     with pytest.raises(ValueError, match="unknown final mapping 'pca'"):
         self_learning(spaces.source.matrix, spaces.target.matrix, final_mapping="pca")
+
+
+@pytest.mark.parametrize("name", ["init_vocab", "search_cutoff", "vocabulary_cutoff"])
+def test_non_positive_cutoffs_are_rejected(name):
+    spaces = make_spaces(n=50)
+    with pytest.raises(ValueError, match=f"{name} must be a positive number of words, got 0"):
+        self_learning(spaces.source.matrix, spaces.target.matrix, **{name: 0})

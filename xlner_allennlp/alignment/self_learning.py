@@ -165,6 +165,9 @@ def self_learning(
     """
     if final_mapping not in FINAL_MAPPINGS:
         raise ValueError(f"unknown final mapping {final_mapping!r}; choose from {', '.join(FINAL_MAPPINGS)}")
+    for name, value in (("init_vocab", init_vocab), ("search_cutoff", search_cutoff), ("vocabulary_cutoff", vocabulary_cutoff)):
+        if value < 1:
+            raise ValueError(f"{name} must be a positive number of words, got {value}")
     generator = torch.Generator().manual_seed(random_seed)
     if seed_rows is None:
         source_rows, target_rows = similarity_distribution_init(source, target, init_vocab, csls_k)
