@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 
 from xlner_allennlp.alignment.align import align
-from xlner_allennlp.alignment.self_learning import self_learning
+from xlner_allennlp.alignment.self_learning import self_learning, self_learning_objective
 from xlner_allennlp.alignment.supervised import reweighted_mapping
 
 from tests.alignment.conftest import make_spaces, translation_accuracy
@@ -56,3 +56,17 @@ def test_non_positive_cutoffs_are_rejected(name):
     spaces = make_spaces(n=50)
     with pytest.raises(ValueError, match=f"{name} must be a positive number of words, got 0"):
         self_learning(spaces.source.matrix, spaces.target.matrix, **{name: 0})
+
+
+def test_objective_ranks_the_true_rotation_above_a_wrong_one():
+    spaces = make_spaces(noise=0.02, shuffle=False)
+    x, z = spaces.source.matrix, spaces.target.matrix
+    true = self_learning_objective(x, z, spaces.rotation, cutoff=200)
+    wrong = self_learning_objective(x, z, np.eye(x.shape[1], dtype=np.float32), cutoff=200)
+    assert true > 0.95 > wrong
+    # it is the mean best cosine of both directions, as a brute-force computation gives
+    xw, zz = x[:200] @ spaces.rotation, z[:200]
+    xw /= np.linalg.norm(xw, axis=1, keepdims=True)
+    zz = zz / np.linalg.norm(zz, axis=1, keepdims=True)
+    cosines = xw @ zz.T
+    assert true == pytest.approx((cosines.max(axis=1).mean() + cosines.max(axis=0).mean()) / 2, abs=1e-5)

@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from xlner_allennlp.alignment.supervised import least_squares, orthogonalize, procrustes, reweighted_mapping
+from xlner_allennlp.alignment.supervised import final_mapping, least_squares, orthogonalize, procrustes, reweighted_mapping
 
 from tests.alignment.conftest import make_spaces, translation_accuracy
 
@@ -47,3 +47,17 @@ def test_reweighting_with_a_fixed_target_folds_the_target_rotation_into_the_sour
         b = b / np.linalg.norm(b, axis=1, keepdims=True)
         return a @ b.T
     np.testing.assert_allclose(cosines(x @ wx, z), cosines(x @ both_x, z @ both_z), atol=1e-4)
+
+
+def test_final_mapping_keeps_or_reweights():
+    rng = np.random.default_rng(1)
+    x = rng.standard_normal((100, 4)).astype(np.float32)
+    z = rng.standard_normal((100, 4)).astype(np.float32)
+    w = procrustes(x, z)
+    assert final_mapping(w, x, z, "orthogonal") == (w, None)
+    wx, wz = final_mapping(w, x, z, "reweight", 0.5, 0.5)
+    expected_x, expected_z = reweighted_mapping(x, z, 0.5, 0.5)
+    np.testing.assert_allclose(wx, expected_x)
+    np.testing.assert_allclose(wz, expected_z)
+    with pytest.raises(ValueError, match="unknown final mapping 'pca'"):
+        final_mapping(w, x, z, "pca")

@@ -34,8 +34,8 @@ from xlner_allennlp.alignment.refinement import (
     mean_cosine_criterion,
     refine,
 )
-from xlner_allennlp.alignment.self_learning import FINAL_MAPPINGS, self_learning
-from xlner_allennlp.alignment.supervised import least_squares, procrustes, reweighted_mapping
+from xlner_allennlp.alignment.self_learning import self_learning
+from xlner_allennlp.alignment.supervised import FINAL_MAPPINGS, final_mapping, least_squares, procrustes
 from xlner_allennlp.alignment.vectors import WordVectors, load_vectors
 
 logger = logging.getLogger(__name__)
@@ -222,7 +222,7 @@ def align(
             anchor=(seed_pairs.source, seed_pairs.target) if settings["keep_training_dictionary"] else None,
             initial_rows=(seed_pairs.source, seed_pairs.target),
         )
-        mapping, target_mapping = final_mapping(x, z, result.mapping, (result.source_rows, result.target_rows), settings)
+        mapping, target_mapping = _final_mapping(x, z, result.mapping, (result.source_rows, result.target_rows), settings)
         evaluation["refinement"] = {
             "best_iteration": result.best_iteration, "history": result.history,
             "final_dictionary_size": int(result.source_rows.size),
@@ -263,7 +263,7 @@ def align(
             )
             mapping, rows = result.mapping, (result.source_rows, result.target_rows)
             evaluation["refinement"] = {"best_iteration": result.best_iteration, "history": result.history}
-        mapping, target_mapping = final_mapping(x, z, mapping, rows, settings)
+        mapping, target_mapping = _final_mapping(x, z, mapping, rows, settings)
     mapped_target = z if target_mapping is None else z @ target_mapping
     evaluation.update(assess_alignment(x @ mapping, mapped_target, source, target, x, z, random_seed))
     seconds = time.perf_counter() - start
@@ -289,14 +289,14 @@ def align(
     return AlignmentRun(alignment, seconds)
 
 
-def final_mapping(
+def _final_mapping(
     x: np.ndarray, z: np.ndarray, mapping: np.ndarray, rows: Tuple[np.ndarray, np.ndarray], settings: Dict[str, Any]
 ) -> Tuple[np.ndarray, Optional[np.ndarray]]:
-    """The source and target mappings a method ends with: ``mapping`` itself (``final_mapping:
-    orthogonal``) or the re-weighted mapping solved on the final dictionary ``rows`` (``reweight``)."""
-    if settings["final_mapping"] != "reweight":
-        return mapping, None
-    return reweighted_mapping(x[rows[0]], z[rows[1]], settings["reweight_source"], settings["reweight_target"])
+    """:func:`~xlner_allennlp.alignment.supervised.final_mapping` with a method's ``settings``, on
+    the final dictionary ``rows``."""
+    return final_mapping(
+        mapping, x[rows[0]], z[rows[1]], settings["final_mapping"], settings["reweight_source"], settings["reweight_target"]
+    )
 
 
 def assess_alignment(

@@ -39,11 +39,9 @@ from tqdm import tqdm
 
 from xlner_allennlp.alignment.normalization import Normalization
 from xlner_allennlp.alignment.retrieval import unit_rows
-from xlner_allennlp.alignment.supervised import procrustes, reweighted_mapping
+from xlner_allennlp.alignment.supervised import FINAL_MAPPINGS, final_mapping as finish_mapping, procrustes
 
 logger = logging.getLogger(__name__)
-
-FINAL_MAPPINGS = ("orthogonal", "reweight")
 
 
 @dataclass
@@ -99,6 +97,19 @@ def _candidates(queries: torch.Tensor, keys: torch.Tensor, top: int, block_rows:
             queries[start : start + block_rows] @ keys.T
         ).topk(top, dim=1)
     return values, indices
+
+
+def self_learning_objective(
+    source: np.ndarray, target: np.ndarray, mapping: np.ndarray, cutoff: int = 10000, block_mb: float = 256.0
+) -> float:
+    """The objective self-learning maximizes (mean best cosine, both directions, among the
+    ``cutoff`` most frequent words) for any orthogonal ``mapping``, so that mappings found by
+    other means can be ranked by it."""
+    _, _, x, z, block_rows = _cut(source, target, cutoff, block_mb)
+    xw = x @ torch.from_numpy(mapping)
+    forward_best, _ = _candidates(xw, z, 1, block_rows)
+    backward_best, _ = _candidates(z, xw, 1, block_rows)
+    return float((forward_best.mean() + backward_best.mean()) / 2)
 
 
 def _stochastic_choice(
@@ -203,9 +214,7 @@ def self_learning(
                 n, m, x, z, block_rows = _cut(source, target, cutoff, block_mb)
     progress.close()
     logger.info("self-learning: %d iterations, objective %.4f", len(history), objective)
-    target_mapping = None
-    if final_mapping == "reweight":
-        mapping, target_mapping = reweighted_mapping(
-            source[source_rows], target[target_rows], reweight_source, reweight_target
-        )
+    mapping, target_mapping = finish_mapping(
+        mapping, source[source_rows], target[target_rows], final_mapping, reweight_source, reweight_target
+    )
     return SelfLearningResult(mapping, target_mapping, source_rows, target_rows, best_objective, history)

@@ -8,6 +8,8 @@ from typing import Optional, Tuple
 
 import numpy as np
 
+FINAL_MAPPINGS = ("orthogonal", "reweight")
+
 
 def _check_pairs(source: np.ndarray, target: np.ndarray) -> None:
     if source.ndim != 2 or target.ndim != 2 or source.shape != target.shape:
@@ -65,3 +67,21 @@ def reweighted_mapping(
     if target_power == 0:
         return (wx @ wz.T).astype(np.float32), None
     return wx.astype(np.float32), wz.astype(np.float32)
+
+
+def final_mapping(
+    mapping: np.ndarray,
+    source: np.ndarray,
+    target: np.ndarray,
+    kind: str = "orthogonal",
+    source_power: float = 0.5,
+    target_power: float = 0.0,
+) -> Tuple[np.ndarray, Optional[np.ndarray]]:
+    """The (source, target) mappings an iterative method ends with: ``mapping`` itself for
+    ``orthogonal`` (MUSE), or for ``reweight`` the :func:`reweighted_mapping` solved on the paired
+    rows ``source`` / ``target`` of its final dictionary (VecMap)."""
+    if kind not in FINAL_MAPPINGS:
+        raise ValueError(f"unknown final mapping {kind!r}; choose from {', '.join(FINAL_MAPPINGS)}")
+    if kind == "orthogonal":
+        return mapping, None
+    return reweighted_mapping(source, target, source_power, target_power)
