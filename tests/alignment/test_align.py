@@ -125,3 +125,8 @@ def test_dimension_mismatch_and_bad_files(tmp_path, spaces):
 def test_unknown_final_mapping(spaces):
     with pytest.raises(AlignmentError, match="unknown final_mapping 'pca'"):
         align(spaces.source, spaces.target, "procrustes-refine", dictionary=spaces.pairs, final_mapping="pca")
+
+
+def test_unknown_refinement_keep(spaces):
+    with pytest.raises(AlignmentError, match="unknown refinement_keep 'first'"):
+        align(spaces.source, spaces.target, "self-learning", refinement_keep="first")

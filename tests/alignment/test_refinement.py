@@ -24,6 +24,16 @@ def test_refinement_repairs_a_perturbed_rotation():
     assert result.best_iteration > 0 and result.criterion > result.history[0]["criterion"]
 
 
+def test_refinement_can_keep_the_last_iteration():
+    spaces = make_spaces(noise=0.02)
+    x, z = _normalized(spaces)
+    result = refine(x, z, spaces.rotation, iterations=3, max_rank=400, criterion_rank=400, keep="last")
+    assert result.best_iteration == 3 and result.criterion == result.history[-1]["criterion"]
+    assert translation_accuracy(x @ result.mapping, z, spaces) > 0.95
+    with pytest.raises(ValueError, match="unknown refinement keep 'first'"):
+        refine(x, z, spaces.rotation, iterations=1, max_rank=400, keep="first")
+
+
 def test_induced_dictionary_directions_and_criterion():
     spaces = make_spaces(noise=0.02)
     x, z = _normalized(spaces)

@@ -31,6 +31,7 @@ from xlner_allennlp.alignment.adversarial import adversarial
 from xlner_allennlp.alignment.refinement import (
     chance_criterion,
     identical_strings_agreement,
+    REFINEMENT_KEEP,
     mean_cosine_criterion,
     refine,
 )
@@ -55,7 +56,9 @@ MIN_AGREEMENT = 0.05
 # ``final_mapping``: after refinement / self-learning, "reweight" solves the final dictionary with
 # the re-weighted multi-step mapping (source side re-weighted, target space left as it is so that
 # every language aligned to one target shares that space), "orthogonal" keeps the plain Procrustes
-# solution (MUSE). Self-learning is followed by ``refinement_iterations`` of MUSE's refinement.
+# solution (MUSE). Self-learning is followed by ``refinement_iterations`` of MUSE's refinement,
+# keeping the last iteration (``refinement_keep``; see :func:`refine` for why not the best by MUSE's
+# criterion).
 DEFAULT_HYPERPARAMETERS: Dict[str, Dict[str, Any]] = {
     "least-squares": {},
     "procrustes": {},
@@ -100,6 +103,7 @@ DEFAULT_HYPERPARAMETERS: Dict[str, Dict[str, Any]] = {
         "reweight_target": 0.0,
         "refinement_iterations": 5,
         "refinement_vocab": 15000,
+        "refinement_keep": "last",
     },
 }
 
@@ -188,6 +192,10 @@ def align(
         raise AlignmentError(
             f"unknown final_mapping {settings['final_mapping']!r}; choose from {', '.join(FINAL_MAPPINGS)}"
         )
+    if settings.get("refinement_keep", "best") not in REFINEMENT_KEEP:
+        raise AlignmentError(
+            f"unknown refinement_keep {settings['refinement_keep']!r}; choose from {', '.join(REFINEMENT_KEEP)}"
+        )
     start = time.perf_counter()
     source_norm = Normalization.fit(source.matrix, normalization)
     target_norm = Normalization.fit(target.matrix, normalization)
@@ -260,6 +268,7 @@ def align(
                 max_rank=settings["refinement_vocab"],
                 csls_k=settings["csls_k"],
                 initial_rows=rows,
+                keep=settings["refinement_keep"],
             )
             mapping, rows = result.mapping, (result.source_rows, result.target_rows)
             evaluation["refinement"] = {"best_iteration": result.best_iteration, "history": result.history}

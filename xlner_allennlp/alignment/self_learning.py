@@ -19,7 +19,9 @@ unsupervised cross-lingual mappings of word embeddings").
    improvement of 1e-6. On the en→es vectors of ../shared/data, stages of 5 with a patience of
    3 never left the random start (P@1 0.3%); stages of at most 30 with a patience of 10 at a
    10,000 cutoff reached 24.0% in 565 s; searching among 4,000 words, these defaults reach
-   25.1% in 257 s, refinement included, on one thread: ``benchmarks/alignment_bli.py``.)
+   25.1% in 257 s, refinement included, on one thread: ``benchmarks/alignment_bli.py``; 29.2% in
+   271 s since ``align`` keeps the last refinement iteration rather than the best by MUSE's
+   criterion.)
 3. **Final mapping.** ``orthogonal`` keeps the target space fixed. ``reweight`` applies the
    multi-step framework (:func:`~xlner_allennlp.alignment.supervised.reweighted_mapping`) to the
    final dictionary; with ``reweight_target > 0`` it transforms the target space too, and the
