@@ -31,10 +31,10 @@ from xlner_allennlp.file_utils import atomic_write_text
 PROJECT_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 DEFAULT_PAIRS = "en-es,en-fr,en-nl,en-de"
 # Benchmark rows: the five methods with their defaults, procrustes-refine with MUSE's plain
-# orthogonal final mapping instead of the re-weighted one, procrustes-refine whose later iterations
-# do not keep the training pairs (only the first mapping uses the dictionary), and self-learning initialized from the
-# identical-strings seed (no bilingual dictionary, but not purely unsupervised: it uses the
-# spellings the two vocabularies share).
+# orthogonal final mapping instead of the re-weighted one, procrustes-refine whose later
+# iterations do not keep the training pairs (only the first mapping uses the dictionary), and
+# self-learning initialized from the identical-strings seed (no bilingual dictionary, but not
+# purely unsupervised: it uses the spellings the two vocabularies share).
 VARIANTS: Dict[str, Tuple[str, Dict[str, Any]]] = {
     **{method: (method, {}) for method in METHODS},
     "procrustes-refine/orthogonal": ("procrustes-refine", {"final_mapping": "orthogonal"}),

@@ -120,7 +120,7 @@ def refine(
     desc: str = "refinement",
     keep: str = "best",
 ) -> RefinementResult:
-    """Iterative Procrustes refinement (Conneau et al. 2018), keeping the best mapping by the criterion.
+    """Iterative Procrustes refinement (Conneau et al. 2018), keeping the best mapping by the criterion or the last.
 
     Each iteration induces a dictionary by ``direction`` CSLS nearest neighbours among the
     ``max_rank`` most frequent words under the current mapping, adds the ``anchor`` pairs (source
