@@ -8,12 +8,15 @@ the MUSE test split:
 
 * **gold**: deterministic self-learning (keep probability 1) from the MUSE training dictionary's
   Procrustes mapping, run to convergence among the 4,000 and the 10,000 most frequent words;
-* **gold+refine**: that Procrustes mapping and 5 rounds of MUSE's refinement without the training
-  pairs (what the supervised method reaches without supervision after its start);
+* **gold+refine**: that Procrustes mapping and rounds of MUSE's refinement without the training
+  pairs (what the supervised method reaches without supervision after its start), after 5, 10
+  and 20 rounds of mutual CSLS induction among the 15,000 most frequent words, and after 5 rounds
+  of union induction or among 25,000 words (other refinement schemes);
 * **noisy-gold**: deterministic self-learning among 10,000 words from the training dictionary
   with all but a fraction of its pairs replaced by random pairs of frequent words (how good a
   start must be to end where the gold start ends);
-* **unsupervised**: the default unsupervised self-learning with several dropout seeds.
+* **unsupervised**: the default unsupervised self-learning with several dropout seeds, and the
+  first seed's mapping after 5, 10 and 20 rounds of refinement (**unsupervised+refine**).
 
 It also reports how many pairs of the unsupervised initial dictionary are correct (judged on
 pairs whose source word is in the training dictionary), and writes JSON.
@@ -47,7 +50,7 @@ SETTINGS = {
     if not k.startswith("refinement_") and k not in ("final_mapping", "reweight_source", "reweight_target")
 }
 REFINEMENT = {k: DEFAULT_HYPERPARAMETERS["procrustes-refine"][k] for k in ("refinement_iterations", "refinement_vocab")}
-COLUMNS = ["start", "cutoff", "seed", "objective", "criterion", "p1_nn", "p1_csls", "iterations", "fit_s"]
+COLUMNS = ["start", "cutoff", "seed", "refinement", "objective", "criterion", "p1_nn", "p1_csls", "iterations", "fit_s"]
 
 
 def noisy_pairs(
@@ -68,6 +71,10 @@ def main() -> None:
     parser.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2])
     parser.add_argument("--kept", nargs="+", type=float, default=[0.1, 0.2],
                         help="fractions of correct pairs in the noisy-gold starts")
+    parser.add_argument("--refinements", nargs="+", type=int, default=[5, 10, 20],
+                        help="refinement counts recorded from the gold and the first unsupervised start")
+    parser.add_argument("--wide-vocab", type=int, default=25000,
+                        help="a larger induction vocabulary for one more gold+refine row")
     parser.add_argument("--data", default=os.environ.get("XLNER_DATA", os.path.join(PROJECT_ROOT, "..", "shared", "data")))
     parser.add_argument("--output", default=os.path.join(PROJECT_ROOT, "benchmarks", "results", "self_learning_optima.json"))
     args = parser.parse_args()
@@ -95,37 +102,54 @@ def main() -> None:
     jobs: List[Tuple[str, int, int, Dict[str, Any]]] = [
         ("gold", at, 0, deterministic((train.source, train.target), at)) for at in (SETTINGS["search_cutoff"], cutoff)
     ]
-    jobs.append(("gold+refine", cutoff, 0, {}))
     jobs += [(f"noisy-gold {kept:.0%}", cutoff, 0,
               deterministic(noisy_pairs(train.source, train.target, kept, SETTINGS["init_vocab"], 0), cutoff))
              for kept in args.kept]
     jobs += [("unsupervised", cutoff, seed, {}) for seed in args.seeds]
     runs: List[Dict[str, Any]] = []
-    print(format_table([], COLUMNS), flush=True)
-    for start_kind, at, seed, options in jobs:
-        began = time.perf_counter()
-        if start_kind == "gold+refine":
-            result = refine(x, z, procrustes(x[train.source], z[train.target]),
-                            iterations=REFINEMENT["refinement_iterations"], max_rank=REFINEMENT["refinement_vocab"])
-            mapping, iterations = result.mapping, len(result.history) - 1
-        else:
-            learned = self_learning(x, z, **{**SETTINGS, **options, "final_mapping": "orthogonal", "random_seed": seed})
-            mapping, iterations = learned.mapping, len(learned.history)
-        seconds = time.perf_counter() - began
+
+    def record(start_kind: str, at: int, seed: int, refinement: str, mapping: np.ndarray, iterations: int,
+               seconds: float) -> None:
         bli = evaluate_bli(x @ mapping, z, test, methods=("nn", "csls"))
         runs.append({
-            "start": start_kind, "cutoff": at, "seed": seed,
+            "start": start_kind, "cutoff": at, "seed": seed, "refinement": refinement,
             "objective": round(self_learning_objective(x, z, mapping, cutoff), 4),
             "criterion": round(mean_cosine_criterion(x @ mapping, z), 4),
             "p1_nn": percent(bli["precision_at_1_nn"]), "p1_csls": percent(bli["precision_at_1_csls"]),
             "iterations": iterations, "fit_s": round(seconds, 1),
         })
         print(format_table(runs[-1:], COLUMNS).splitlines()[-1], flush=True)
+
+    def refined(start_kind: str, seed: int, mapping: np.ndarray, direction: str, rank: int, counts: List[int]) -> None:
+        """Refinement without any dictionary (keeping the last iteration), recorded after each of ``counts``
+        iterations; a refinement round depends only on the current mapping, so continuing a run is the
+        same as restarting it with more rounds."""
+        seconds, done = 0.0, 0
+        for count in counts:
+            began = time.perf_counter()
+            mapping = refine(
+                x, z, mapping, iterations=count - done, max_rank=rank, direction=direction, keep="last"
+            ).mapping
+            seconds, done = seconds + time.perf_counter() - began, count
+            record(start_kind, rank, seed, f"{direction} x{count}", mapping, count, seconds)
+
+    print(format_table([], COLUMNS), flush=True)
+    for start_kind, at, seed, options in jobs:
+        began = time.perf_counter()
+        learned = self_learning(x, z, **{**SETTINGS, **options, "final_mapping": "orthogonal", "random_seed": seed})
+        record(start_kind, at, seed, "-", learned.mapping, len(learned.history), time.perf_counter() - began)
+        if start_kind == "unsupervised" and seed == args.seeds[0]:
+            refined("unsupervised+refine", seed, learned.mapping, "mutual", REFINEMENT["refinement_vocab"],
+                    args.refinements)
+    gold = procrustes(x[train.source], z[train.target])
+    refined("gold+refine", 0, gold, "mutual", REFINEMENT["refinement_vocab"], args.refinements)
+    refined("gold+refine", 0, gold, "union", REFINEMENT["refinement_vocab"], args.refinements[:1])
+    refined("gold+refine", 0, gold, "mutual", args.wide_vocab, args.refinements[:1])
     print()
     print(format_table(runs, COLUMNS))
     atomic_write_text(args.output, json.dumps(
-        {"pair": args.pair, "settings": SETTINGS, "refinement": REFINEMENT,
-         "initial_dictionary": initial_dictionary, "runs": runs}, indent=2))
+        {"pair": args.pair, "settings": SETTINGS, "refinement": REFINEMENT, "refinements": args.refinements,
+         "wide_vocab": args.wide_vocab, "initial_dictionary": initial_dictionary, "runs": runs}, indent=2))
     print(f"results written to {args.output}")
 
 
