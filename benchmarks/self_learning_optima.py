@@ -49,7 +49,8 @@ SETTINGS = {
     k: v for k, v in DEFAULT_HYPERPARAMETERS["self-learning"].items()
     if not k.startswith("refinement_") and k not in ("final_mapping", "reweight_source", "reweight_target")
 }
-REFINEMENT = {k: DEFAULT_HYPERPARAMETERS["procrustes-refine"][k] for k in ("refinement_iterations", "refinement_vocab")}
+# Refinement induces among as many words as procrustes-refine does; the rounds come from --refinements.
+REFINEMENT_VOCAB = DEFAULT_HYPERPARAMETERS["procrustes-refine"]["refinement_vocab"]
 COLUMNS = ["start", "cutoff", "seed", "refinement", "objective", "criterion", "p1_nn", "p1_csls", "iterations", "fit_s"]
 
 
@@ -110,11 +111,12 @@ def main() -> None:
 
     def record(start_kind: str, at: int, seed: int, refinement: str, mapping: np.ndarray, iterations: int,
                seconds: float) -> None:
-        bli = evaluate_bli(x @ mapping, z, test, methods=("nn", "csls"))
+        mapped = x @ mapping
+        bli = evaluate_bli(mapped, z, test, methods=("nn", "csls"))
         runs.append({
             "start": start_kind, "cutoff": at, "seed": seed, "refinement": refinement,
             "objective": round(self_learning_objective(x, z, mapping, cutoff), 4),
-            "criterion": round(mean_cosine_criterion(x @ mapping, z), 4),
+            "criterion": round(mean_cosine_criterion(mapped, z), 4),
             "p1_nn": percent(bli["precision_at_1_nn"]), "p1_csls": percent(bli["precision_at_1_csls"]),
             "iterations": iterations, "fit_s": round(seconds, 1),
         })
@@ -139,17 +141,17 @@ def main() -> None:
         learned = self_learning(x, z, **{**SETTINGS, **options, "final_mapping": "orthogonal", "random_seed": seed})
         record(start_kind, at, seed, "-", learned.mapping, len(learned.history), time.perf_counter() - began)
         if start_kind == "unsupervised" and seed == args.seeds[0]:
-            refined("unsupervised+refine", seed, learned.mapping, "mutual", REFINEMENT["refinement_vocab"],
-                    args.refinements)
+            refined("unsupervised+refine", seed, learned.mapping, "mutual", REFINEMENT_VOCAB, args.refinements)
     gold = procrustes(x[train.source], z[train.target])
-    refined("gold+refine", 0, gold, "mutual", REFINEMENT["refinement_vocab"], args.refinements)
-    refined("gold+refine", 0, gold, "union", REFINEMENT["refinement_vocab"], args.refinements[:1])
+    refined("gold+refine", 0, gold, "mutual", REFINEMENT_VOCAB, args.refinements)
+    refined("gold+refine", 0, gold, "union", REFINEMENT_VOCAB, args.refinements[:1])
     refined("gold+refine", 0, gold, "mutual", args.wide_vocab, args.refinements[:1])
     print()
     print(format_table(runs, COLUMNS))
     atomic_write_text(args.output, json.dumps(
-        {"pair": args.pair, "settings": SETTINGS, "refinement": REFINEMENT, "refinements": args.refinements,
-         "wide_vocab": args.wide_vocab, "initial_dictionary": initial_dictionary, "runs": runs}, indent=2))
+        {"pair": args.pair, "settings": SETTINGS, "refinement_vocab": REFINEMENT_VOCAB,
+         "refinements": args.refinements, "wide_vocab": args.wide_vocab,
+         "initial_dictionary": initial_dictionary, "runs": runs}, indent=2))
     print(f"results written to {args.output}")
 
 
