@@ -100,11 +100,12 @@ def main() -> None:
     def deterministic(rows: Tuple[np.ndarray, np.ndarray], at: int) -> Dict[str, Any]:
         return {"seed_rows": rows, "keep_prob_initial": 1.0, "search_cutoff": at, "vocabulary_cutoff": at}
 
+    frequent = min(SETTINGS["init_vocab"], x.shape[0], z.shape[0])
     jobs: List[Tuple[str, int, int, Dict[str, Any]]] = [
         ("gold", at, 0, deterministic((train.source, train.target), at)) for at in (SETTINGS["search_cutoff"], cutoff)
     ]
     jobs += [(f"noisy-gold {kept:.0%}", cutoff, 0,
-              deterministic(noisy_pairs(train.source, train.target, kept, SETTINGS["init_vocab"], 0), cutoff))
+              deterministic(noisy_pairs(train.source, train.target, kept, frequent, 0), cutoff))
              for kept in args.kept]
     jobs += [("unsupervised", cutoff, seed, {}) for seed in args.seeds]
     runs: List[Dict[str, Any]] = []
