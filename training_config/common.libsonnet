@@ -31,12 +31,12 @@ local check_target =
 
 // The per-language vector table shared by the word indexer and the embedder. With `aligned`, the
 // target language is mapped into English space by the artifact <target>-en, and English takes the
-// artifact's target-side normalization; without it, both are unit-normalized raw vectors.
+// artifact's reference-side normalization; without it, both are unit-normalized raw vectors.
 local languages(aligned) = {
   en: { vectors: data + '/emb/en.npy' } +
-      (if aligned then { alignment: alignments + '/' + check_target + '-en', side: 'target' } else {}),
+      (if aligned then { alignment: alignments + '/' + check_target + '-en', side: 'reference' } else {}),
   [check_target]: { vectors: data + '/emb/' + check_target + '.npy' } +
-                  (if aligned then { alignment: alignments + '/' + check_target + '-en', side: 'source' } else {}),
+                  (if aligned then { alignment: alignments + '/' + check_target + '-en', side: 'mapped' } else {}),
 };
 
 local reader(language, aligned) = {

@@ -1,5 +1,7 @@
-"""Atomic file writing: readers never see a half-written file, and an interrupted write leaves
-the previous file as it was. Plain Python, so the alignment library can use it too."""
+"""File helpers shared by the package, plain Python so the alignment library can use them too:
+atomic writing (readers never see a half-written file, and an interrupted write leaves the
+previous file as it was) and file checksums."""
+import hashlib
 import os
 import tempfile
 from typing import IO, Any, Callable
@@ -26,3 +28,13 @@ def atomic_write(path: str, writer: Callable[[IO[Any]], Any], binary: bool = Fal
 def atomic_write_text(path: str, text: str) -> None:
     """Write ``text`` (UTF-8) to ``path`` atomically."""
     atomic_write(path, lambda handle: handle.write(text))
+
+
+def file_sha256(*paths: str) -> str:
+    """The sha256 hex digest of the concatenated contents of ``paths``, read in 1 MiB blocks."""
+    digest = hashlib.sha256()
+    for path in paths:
+        with open(path, "rb") as handle:
+            for block in iter(lambda: handle.read(1 << 20), b""):
+                digest.update(block)
+    return digest.hexdigest()

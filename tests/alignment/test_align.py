@@ -4,13 +4,7 @@ import os
 import numpy as np
 import pytest
 
-from xlner_allennlp.alignment.align import (
-    AlignmentError,
-    align,
-    align_files,
-    align_to_pivot,
-    evaluate_files,
-)
+from xlner_allennlp.alignment import AlignmentError, align, align_files, align_to_pivot, evaluate_files
 from xlner_allennlp.alignment.artifact import load_alignment, write_vectors
 from xlner_allennlp.alignment.dictionary import DictionaryError
 from xlner_allennlp.alignment.vectors import VectorFileError, WordVectors
@@ -33,10 +27,9 @@ def _files(tmp_path, spaces, source_name="es", target_name="en"):
 @pytest.mark.parametrize("method", ["least-squares", "procrustes", "procrustes-refine"])
 def test_supervised_methods_recover_the_rotation(spaces, method):
     hyperparameters = {"refinement_vocab": 400, "refinement_iterations": 2} if method == "procrustes-refine" else {}
-    run = align(spaces.source, spaces.target, method, dictionary=spaces.pairs[:150], **hyperparameters)
-    alignment = run.alignment
-    mapped = alignment.apply(spaces.source.matrix, "source")
-    assert translation_accuracy(mapped, alignment.apply(spaces.target.matrix, "target"), spaces) > 0.95
+    alignment = align(spaces.source, spaces.target, method, dictionary=spaces.pairs[:150], **hyperparameters)
+    mapped = alignment.apply(spaces.source.matrix, "mapped")
+    assert translation_accuracy(mapped, alignment.apply(spaces.target.matrix, "reference"), spaces) > 0.95
     assert alignment.evaluation["training_dictionary"]["n_pairs"] == 150
     assert alignment.hyperparameters["normalization"] == "unit,center,unit"
 
@@ -46,8 +39,8 @@ def test_identical_seed_alone_is_a_training_dictionary():
     words = [f"w{i}" for i in range(len(spaces.source))]
     source = WordVectors(words, spaces.source.matrix)
     target = WordVectors(["w" + w[1:] for w in spaces.target.words], spaces.target.matrix)
-    run = align(source, target, "procrustes", seed="identical")
-    assert run.alignment.evaluation["training_dictionary"]["n_pairs"] == len(words)
+    alignment = align(source, target, "procrustes", seed="identical")
+    assert alignment.evaluation["training_dictionary"]["n_pairs"] == len(words)
 
 
 def test_align_files_writes_a_complete_artifact_and_bli_reads_it(tmp_path, spaces):
@@ -55,8 +48,8 @@ def test_align_files_writes_a_complete_artifact_and_bli_reads_it(tmp_path, space
     alignment = align_files(source, target, "procrustes", str(tmp_path / "es-en"), dictionary=train,
                             evaluation_dictionary=test)
     meta = json.loads((tmp_path / "es-en" / "meta.json").read_text())
-    assert meta["source_language"] == "es" and meta["target_language"] == "en"
-    assert len(meta["inputs"]["source_sha256"]) == 64 and meta["inputs"]["target_vocab_size"] == 400
+    assert meta["mapped_language"] == "es" and meta["reference_language"] == "en"
+    assert len(meta["inputs"]["mapped_sha256"]) == 64 and meta["inputs"]["reference_vocab_size"] == 400
     assert meta["evaluation"]["training_dictionary"]["n_pairs_dropped"] == 1
     assert meta["evaluation"]["bli"]["precision_at_1_csls"] > 0.95
     results = evaluate_files(str(tmp_path / "es-en"), test)
@@ -80,9 +73,9 @@ def test_pivot_alignment_shares_one_space(tmp_path):
     pivot = load_alignment(str(out / "en-en"))
     np.testing.assert_allclose(pivot.mapping, np.eye(16), atol=0)
     target = es.target.matrix
-    np.testing.assert_allclose(pivot.apply(target, "source"), results["es"].apply(target, "target"), atol=1e-6)
-    es_mapped = results["es"].apply(es.source.matrix, "source")
-    nl_mapped = load_alignment(str(out / "nl-en")).apply(nl_rotation_source, "source")
+    np.testing.assert_allclose(pivot.apply(target, "mapped"), results["es"].apply(target, "reference"), atol=1e-6)
+    es_mapped = results["es"].apply(es.source.matrix, "mapped")
+    nl_mapped = load_alignment(str(out / "nl-en")).apply(nl_rotation_source, "mapped")
     # Both languages land next to the same English words, so next to each other.
     cos = np.einsum("ij,ij->i", es_mapped, nl_mapped)
     assert np.median(cos) > 0.9
@@ -96,7 +89,11 @@ def test_pivot_alignment_shares_one_space(tmp_path):
         ({"method": "adversarial", "seed": "identical"}, AlignmentError, "takes no dictionary or seed"),
         ({"method": "procrustes", "seed": "nonsense"}, DictionaryError, "unknown seed 'nonsense'"),
         ({"method": "procrustes", "dictionary": [], "seed": None, "refinement_iterations": 2},
-         AlignmentError, "unknown hyperparameter"),
+         AlignmentError, "unknown setting"),
+        ({"method": "procrustes-refine", "seed": "identical", "refinement_induction": "exact"},
+         AlignmentError, "unknown refinement_induction 'exact'"),
+        ({"method": "procrustes-refine", "seed": "identical", "refinement_vocab": 1.5},
+         AlignmentError, "setting refinement_vocab of method procrustes-refine must be int, got 1.5"),
         ({"method": "procrustes", "dictionary": [("zz", "yy")]}, DictionaryError, "none of the 1 pairs"),
     ],
 )
@@ -130,3 +127,49 @@ def test_unknown_final_mapping(spaces):
 def test_unknown_refinement_keep(spaces):
     with pytest.raises(AlignmentError, match="unknown refinement_keep 'first'"):
         align(spaces.source, spaces.target, "self-learning", refinement_keep="first")
+
+
+def test_every_setting_of_a_method_reaches_it(spaces, monkeypatch):
+    from xlner_allennlp.alignment import methods
+
+    seen = {}
+
+    def fake_adversarial(x, z, settings, random_seed):
+        seen["settings"] = settings
+        raise RuntimeError("stop after the settings were passed")
+
+    monkeypatch.setattr(methods, "adversarial", fake_adversarial)
+    with pytest.raises(RuntimeError, match="stop after"):
+        align(spaces.source, spaces.target, "adversarial", smoothing=0.2, lr_shrink=0.25)
+    assert seen["settings"].smoothing == 0.2 and seen["settings"].lr_shrink == 0.25
+    assert seen["settings"].epochs == 5  # the dataclass default
+
+
+def test_adversarial_accepts_smoothing(spaces):
+    alignment = align(spaces.source, spaces.target, "adversarial", smoothing=0.2, epochs=1, epoch_size=256,
+                      batch_size=32, most_frequent=100, discriminator_hidden=8, refinement_iterations=0)
+    assert alignment.hyperparameters["smoothing"] == 0.2 and alignment.hyperparameters["epochs"] == 1
+
+
+@pytest.mark.parametrize("bad", ["name", "dimension", "reference-transform"])
+def test_pivot_alignment_rejects_a_bad_language_before_writing_anything(tmp_path, spaces, bad):
+    es_files = _files(tmp_path, spaces, "es", "en")
+    nl_path = str(tmp_path / "nl.npy")
+    matrix = spaces.source.matrix[:, :8] if bad == "dimension" else spaces.source.matrix
+    write_vectors(WordVectors(spaces.source.words, matrix), nl_path)
+    out = tmp_path / "alignments"
+    kwargs = {
+        "name": {"mapped_languages": ["es", "n/l"]},
+        "dimension": {},
+        "reference-transform": {"reweight_target": 0.5},
+    }[bad]
+    message = {
+        "name": "language 'n/l' is not a plain code",
+        "dimension": "dimension mismatch: .*nl.npy has 8-dimensional",
+        "reference-transform": "transforms the pivot space too",
+    }[bad]
+    method = "procrustes-refine" if bad == "reference-transform" else "procrustes"
+    with pytest.raises(AlignmentError, match=message):
+        align_to_pivot(es_files[1], [es_files[0], nl_path], method, str(out),
+                       dictionaries=[es_files[2], es_files[2]], **kwargs)
+    assert not out.exists()

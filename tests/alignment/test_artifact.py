@@ -9,29 +9,29 @@ from xlner_allennlp.alignment.artifact import Alignment, ArtifactError, load_ali
 from xlner_allennlp.alignment.normalization import Normalization
 
 
-def _alignment(seed=0, target_mapping=False):
+def _alignment(seed=0, reference_mapping=False):
     rng = np.random.default_rng(seed)
     matrix = rng.standard_normal((30, 4)).astype(np.float32)
     return Alignment(
         mapping=np.linalg.qr(rng.standard_normal((4, 4)))[0],
-        target_mapping=np.diag([1.0, 2.0, 0.5, 1.0]) if target_mapping else None,
-        source_normalization=Normalization.fit(matrix, "unit,center,unit"),
-        target_normalization=Normalization.fit(matrix + 1, "center"),
-        source_language="es", target_language="en", method="procrustes",
+        reference_mapping=np.diag([1.0, 2.0, 0.5, 1.0]) if reference_mapping else None,
+        mapped_normalization=Normalization.fit(matrix, "unit,center,unit"),
+        reference_normalization=Normalization.fit(matrix + 1, "center"),
+        mapped_language="es", reference_language="en", method="procrustes",
         hyperparameters={"normalization": "unit,center,unit"}, evaluation={"criterion": 0.5},
     ), matrix
 
 
-@pytest.mark.parametrize("target_mapping", [False, True])
-def test_round_trip_applies_identically(tmp_path, target_mapping):
-    alignment, matrix = _alignment(target_mapping=target_mapping)
+@pytest.mark.parametrize("reference_mapping", [False, True])
+def test_round_trip_applies_identically(tmp_path, reference_mapping):
+    alignment, matrix = _alignment(reference_mapping=reference_mapping)
     save_alignment(alignment, str(tmp_path / "es-en"))
     loaded = load_alignment(str(tmp_path / "es-en"))
-    for side in ("source", "target"):
+    for side in ("mapped", "reference"):
         np.testing.assert_allclose(loaded.apply(matrix, side), alignment.apply(matrix, side), atol=1e-6)
-    assert (loaded.target_mapping is not None) == target_mapping
+    assert (loaded.reference_mapping is not None) == reference_mapping
     meta = json.loads((tmp_path / "es-en" / "meta.json").read_text())
-    assert meta["normalization"]["source"] == ["unit", "center", "unit"]
+    assert meta["normalization"]["mapped"] == ["unit", "center", "unit"]
 
 
 def test_interrupted_write_keeps_the_old_artifact(tmp_path, monkeypatch):
@@ -63,9 +63,32 @@ def test_incomplete_or_bad_artifacts(tmp_path):
     os.remove(tmp_path / "a" / "normalization.npz")
     with pytest.raises(ArtifactError, match="incomplete alignment artifact, normalization.npz is missing"):
         load_alignment(str(tmp_path / "a"))
-    with pytest.raises(ArtifactError, match="side must be 'source' or 'target'"):
+    with pytest.raises(ArtifactError, match="side must be 'mapped' or 'reference'"):
         alignment.apply(matrix, "middle")
     with pytest.raises(ArtifactError, match="do not fit a 4-dimensional alignment"):
         alignment.apply(matrix[:, :3])
     with pytest.raises(ArtifactError, match="NaN or infinite"):
         Alignment(mapping=np.full((2, 2), np.nan))
+
+
+def test_format_1_artifacts_with_source_and_target_sides_are_read(tmp_path):
+    alignment, matrix = _alignment(reference_mapping=True)
+    alignment.inputs = {"mapped_vectors": "/v/es.npy", "reference_sha256": "ab", "max_vocab": None}
+    directory = tmp_path / "es-en"
+    save_alignment(alignment, str(directory))
+    # Rewrite it as format 1 wrote it: sides called source / target.
+    meta = json.loads((directory / "meta.json").read_text())
+    meta["format_version"] = 1
+    meta["source_language"], meta["target_language"] = meta.pop("mapped_language"), meta.pop("reference_language")
+    meta["normalization"] = {"source": meta["normalization"]["mapped"], "target": meta["normalization"]["reference"]}
+    meta["inputs"] = {"source_vectors": "/v/es.npy", "target_sha256": "ab", "max_vocab": None}
+    (directory / "meta.json").write_text(json.dumps(meta))
+    with np.load(directory / "normalization.npz") as arrays:
+        renamed = {k.replace("mapped", "source").replace("reference", "target"): arrays[k] for k in arrays.files}
+    np.savez(directory / "normalization.npz", **renamed)
+    os.replace(directory / "reference_mapping.npy", directory / "target_mapping.npy")
+    loaded = load_alignment(str(directory))
+    assert (loaded.mapped_language, loaded.reference_language) == ("es", "en")
+    assert loaded.inputs == alignment.inputs
+    for side in ("mapped", "reference"):
+        np.testing.assert_allclose(loaded.apply(matrix, side), alignment.apply(matrix, side), atol=1e-6)

@@ -2,7 +2,14 @@ import numpy as np
 import pytest
 
 from xlner_allennlp.alignment.normalization import Normalization
-from xlner_allennlp.alignment.refinement import chance_criterion, induce_dictionary, mean_cosine_criterion, refine
+from xlner_allennlp.alignment.refinement import (
+    Refinement,
+    chance_criterion,
+    induce_dictionary,
+    mean_cosine_criterion,
+    muse_induce_dictionary,
+    refine,
+)
 
 from tests.alignment.conftest import make_spaces, translation_accuracy
 
@@ -12,26 +19,75 @@ def _normalized(spaces):
             Normalization.fit(spaces.target.matrix, "unit,center,unit").apply(spaces.target.matrix))
 
 
-def test_refinement_repairs_a_perturbed_rotation():
+def _perturbed(spaces):
+    rng = np.random.default_rng(5)
+    return np.linalg.qr(spaces.rotation + 0.12 * rng.standard_normal(spaces.rotation.shape))[0].astype(np.float32)
+
+
+@pytest.mark.parametrize("induction", ["truncated", "muse"])
+def test_refinement_repairs_a_perturbed_rotation(induction):
     spaces = make_spaces(noise=0.02)
     x, z = _normalized(spaces)
-    rng = np.random.default_rng(5)
-    perturbed = np.linalg.qr(spaces.rotation + 0.12 * rng.standard_normal(spaces.rotation.shape))[0].astype(np.float32)
+    perturbed = _perturbed(spaces)
     start = translation_accuracy(x @ perturbed, z, spaces)
-    result = refine(x, z, perturbed, iterations=4, max_rank=400, criterion_rank=400)
+    settings = Refinement(refinement_iterations=4, refinement_vocab=400, refinement_induction=induction)
+    result = refine(x, z, perturbed, settings, criterion_rank=400)
     assert start < 0.9
     assert translation_accuracy(x @ result.mapping, z, spaces) > 0.95
     assert result.best_iteration > 0 and result.criterion > result.history[0]["criterion"]
 
 
-def test_refinement_can_keep_the_last_iteration():
+@pytest.mark.parametrize("start", ["true", "perturbed"])
+def test_refinement_can_keep_the_last_iteration(start):
     spaces = make_spaces(noise=0.02)
     x, z = _normalized(spaces)
-    result = refine(x, z, spaces.rotation, iterations=3, max_rank=400, criterion_rank=400, keep="last")
+    initial = spaces.rotation if start == "true" else _perturbed(spaces)
+    settings = Refinement(refinement_iterations=3, refinement_vocab=400, refinement_keep="last")
+    result = refine(x, z, initial, settings, criterion_rank=400)
     assert result.best_iteration == 3 and result.criterion == result.history[-1]["criterion"]
+    # From the perturbed start (below 0.9) only the refinement itself can reach this.
     assert translation_accuracy(x @ result.mapping, z, spaces) > 0.95
-    with pytest.raises(ValueError, match="unknown refinement keep 'first'"):
-        refine(x, z, spaces.rotation, iterations=1, max_rank=400, keep="first")
+    with pytest.raises(ValueError, match="unknown refinement_keep 'first'"):
+        Refinement(refinement_iterations=1, refinement_vocab=400, refinement_keep="first")
+
+
+def _muse_reference(mapped, target, max_rank, direction, csls_k):
+    """MUSE's CSLS induction (get_candidates + build_dictionary) written out densely in float64."""
+    s = mapped / np.linalg.norm(mapped, axis=1, keepdims=True)
+    t = target / np.linalg.norm(target, axis=1, keepdims=True)
+    cos = s.astype(np.float64) @ t.T.astype(np.float64)
+    r_s = np.sort(cos, axis=1)[:, -csls_k:].mean(axis=1)
+    r_t = np.sort(cos, axis=0)[-csls_k:, :].mean(axis=0)
+    csls = 2 * cos - r_s[:, None] - r_t[None, :]
+    forward = [(i, int(csls[i].argmax())) for i in range(min(max_rank, s.shape[0]))]
+    backward = [(int(csls[:, j].argmax()), j) for j in range(min(max_rank, t.shape[0]))]
+    forward = [p for p in forward if max(p) <= max_rank]
+    backward = [p for p in backward if max(p) <= max_rank]
+    margins = {i: np.sort(csls[i])[-1] - np.sort(csls[i])[-2] for i, _ in forward}
+    ordered = sorted(forward, key=lambda p: -margins[p[0]])
+    if direction == "s2t":
+        return ordered
+    if direction == "t2s":
+        return backward
+    return [p for p in ordered if p in set(backward)] if direction == "mutual" else set(forward) | set(backward)
+
+
+@pytest.mark.parametrize("direction", ["s2t", "t2s", "mutual", "union"])
+def test_muse_induction_follows_muse_definition(direction):
+    rng = np.random.default_rng(7)
+    mapped = rng.standard_normal((60, 6)).astype(np.float32)
+    target = (mapped[rng.permutation(60)] + 0.8 * rng.standard_normal((60, 6))).astype(np.float32)
+    src, tgt, margins = muse_induce_dictionary(mapped, target, max_rank=20, direction=direction, csls_k=4)
+    found = list(zip(src.tolist(), tgt.tolist()))
+    expected = _muse_reference(mapped, target, 20, direction, 4)
+    if direction in ("s2t", "mutual"):
+        assert found == expected  # in MUSE's order: by decreasing margin
+        assert np.all(np.diff(margins) <= 1e-6)
+    else:
+        assert set(found) == set(expected) and len(found) == len(set(found))
+    # This case tells the inductions apart: the truncated one re-matches words MUSE drops.
+    truncated = induce_dictionary(mapped, target, max_rank=20, direction=direction, csls_k=4)
+    assert set(zip(truncated[0].tolist(), truncated[1].tolist())) != set(found)
 
 
 def test_induced_dictionary_directions_and_criterion():

@@ -1,9 +1,9 @@
 import numpy as np
 import pytest
 
-from xlner_allennlp.alignment.align import align
-from xlner_allennlp.alignment.self_learning import self_learning, self_learning_objective
-from xlner_allennlp.alignment.supervised import reweighted_mapping
+from xlner_allennlp.alignment import align
+from xlner_allennlp.alignment.self_learning import SelfLearning, self_learning_objective
+from xlner_allennlp.alignment.supervised import FinalMapping, reweighted_mapping
 
 from tests.alignment.conftest import make_spaces, translation_accuracy
 
@@ -12,10 +12,9 @@ SMALL = {"init_vocab": 400, "search_cutoff": 300, "vocabulary_cutoff": 400, "pat
 
 def test_unsupervised_self_learning_recovers_a_rotation_with_shuffled_target():
     spaces = make_spaces(noise=0.02, shuffle=True)
-    run = align(spaces.source, spaces.target, "self-learning", **SMALL)
-    alignment = run.alignment
+    alignment = align(spaces.source, spaces.target, "self-learning", **SMALL)
     accuracy = translation_accuracy(
-        alignment.apply(spaces.source.matrix, "source"), alignment.apply(spaces.target.matrix, "target"), spaces
+        alignment.apply(spaces.source.matrix, "mapped"), alignment.apply(spaces.target.matrix, "reference"), spaces
     )
     assert accuracy > 0.95
     assert alignment.evaluation["status"] == "ok"
@@ -28,11 +27,10 @@ def test_unsupervised_self_learning_recovers_a_rotation_with_shuffled_target():
 
 def test_reweighted_final_mapping_transforms_both_sides():
     spaces = make_spaces(noise=0.02, shuffle=True)
-    run = align(spaces.source, spaces.target, "self-learning", final_mapping="reweight", reweight_target=0.5, **SMALL)
-    alignment = run.alignment
-    assert alignment.target_mapping is not None
+    alignment = align(spaces.source, spaces.target, "self-learning", final_mapping="reweight", reweight_target=0.5, **SMALL)
+    assert alignment.reference_mapping is not None
     accuracy = translation_accuracy(
-        alignment.apply(spaces.source.matrix, "source"), alignment.apply(spaces.target.matrix, "target"), spaces
+        alignment.apply(spaces.source.matrix, "mapped"), alignment.apply(spaces.target.matrix, "reference"), spaces
     )
     assert accuracy > 0.95
 
@@ -46,16 +44,14 @@ def test_reweighting_with_exact_pairs_is_consistent():
 
 
 def test_unknown_final_mapping():
-    spaces = make_spaces(n=50)
-    with pytest.raises(ValueError, match="unknown final mapping 'pca'"):
-        self_learning(spaces.source.matrix, spaces.target.matrix, final_mapping="pca")
+    with pytest.raises(ValueError, match="unknown final_mapping 'pca'"):
+        FinalMapping(final_mapping="pca")
 
 
 @pytest.mark.parametrize("name", ["init_vocab", "search_cutoff", "vocabulary_cutoff"])
 def test_non_positive_cutoffs_are_rejected(name):
-    spaces = make_spaces(n=50)
     with pytest.raises(ValueError, match=f"{name} must be a positive number of words, got 0"):
-        self_learning(spaces.source.matrix, spaces.target.matrix, **{name: 0})
+        SelfLearning(**{name: 0})
 
 
 def test_objective_ranks_the_true_rotation_above_a_wrong_one():

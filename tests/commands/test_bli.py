@@ -2,7 +2,7 @@ import json
 
 import pytest
 
-from xlner_allennlp.alignment.align import align_files
+from xlner_allennlp.alignment import align_files
 
 from tests.commands.test_align import files, run  # noqa: F401  (fixture)
 

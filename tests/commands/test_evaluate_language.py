@@ -59,7 +59,7 @@ def test_a_language_never_trained_on_is_plugged_in(cross_word_archive, tiny_data
 
 def test_overrides_name_both_the_indexer_and_the_embedder():
     overrides = language_overrides("nl", "nl.npy", "al/nl-en", "utf-8")
-    spec = {"vectors": "nl.npy", "alignment": "al/nl-en", "side": "source"}
+    spec = {"vectors": "nl.npy", "alignment": "al/nl-en", "side": "mapped"}
     assert overrides["model.text_field_embedder.token_embedders.tokens.languages.nl"] == spec
     assert overrides["validation_dataset_reader.token_indexers.tokens.languages.nl"] == spec
     assert language_overrides("es", None, None, "latin-1") == {

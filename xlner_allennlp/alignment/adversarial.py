@@ -5,14 +5,15 @@ A discriminator learns to tell mapped source vectors ``x W`` from target vectors
 fool it and is kept close to orthogonal after every update by ``W <- (1 + β) W - β (W Wᵀ) W``.
 After each epoch MUSE's unsupervised criterion (mean cosine of the CSLS dictionary among the
 10,000 most frequent words) selects the best mapping and halves the mapping learning rate when
-it drops. Iterative Procrustes refinement follows (:func:`~xlner_allennlp.alignment.refinement.refine`).
+it drops. The ``adversarial`` alignment method follows it with iterative Procrustes refinement
+(:func:`~xlner_allennlp.alignment.refinement.refine`).
 
-The defaults are a scaled-down MUSE recipe for a 2-core CPU (a 512-unit discriminator, batches of
-128, 5 epochs of 100,000 samples instead of 2048 units, 32 and 1,000,000).
+The defaults are a scaled-down MUSE schedule for a small CPU (a 512-unit discriminator, batches of
+128, 5 epochs of 100,000 samples, where MUSE uses 2048 units, 32 and 1,000,000).
 """
 import logging
 from dataclasses import dataclass, field
-from typing import Any, Dict, List
+from typing import Any, Dict, List, Optional
 
 import numpy as np
 import torch
@@ -20,8 +21,57 @@ from torch import nn
 from tqdm import tqdm
 
 from xlner_allennlp.alignment.refinement import mean_cosine_criterion
+from xlner_allennlp.alignment.similarity import CslsSettings
 
 logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Adversarial(CslsSettings):
+    """Settings of :func:`adversarial`.
+
+    # Parameters
+
+    epochs : `int`, optional (default = `5`)
+    epoch_size : `int`, optional (default = `100000`)
+        Samples per epoch; an epoch has ``epoch_size // batch_size`` mapping steps.
+    batch_size : `int`, optional (default = `128`)
+    most_frequent : `int`, optional (default = `20000`)
+        Words of each side the discriminator sees.
+    discriminator_hidden : `int`, optional (default = `512`)
+    discriminator_layers : `int`, optional (default = `2`)
+    discriminator_steps : `int`, optional (default = `5`)
+        Discriminator updates per mapping update.
+    discriminator_lr : `float`, optional (default = `0.1`)
+    input_dropout : `float`, optional (default = `0.1`)
+        Dropout on the discriminator's input.
+    smoothing : `float`, optional (default = `0.1`)
+        Label smoothing of the discriminator's targets.
+    mapping_lr : `float`, optional (default = `0.1`)
+    lr_decay : `float`, optional (default = `0.98`)
+        Factor applied to both learning rates after each epoch.
+    lr_shrink : `float`, optional (default = `0.5`)
+        Extra factor on the mapping learning rate when the criterion drops.
+    orthogonalization_beta : `float`, optional (default = `0.001`)
+        β of the orthogonalization step after each mapping update.
+    csls_k : `int`, optional (default = `10`)
+        CSLS neighbourhood size of the criterion.
+    """
+
+    epochs: int = 5
+    epoch_size: int = 100000
+    batch_size: int = 128
+    most_frequent: int = 20000
+    discriminator_hidden: int = 512
+    discriminator_layers: int = 2
+    discriminator_steps: int = 5
+    discriminator_lr: float = 0.1
+    input_dropout: float = 0.1
+    smoothing: float = 0.1
+    mapping_lr: float = 0.1
+    lr_decay: float = 0.98
+    lr_shrink: float = 0.5
+    orthogonalization_beta: float = 0.001
 
 
 @dataclass
@@ -45,26 +95,12 @@ def _discriminator(dim: int, hidden: int, layers: int, input_dropout: float) -> 
 
 
 def adversarial(
-    source: np.ndarray,
-    target: np.ndarray,
-    epochs: int = 5,
-    epoch_size: int = 100000,
-    batch_size: int = 128,
-    most_frequent: int = 20000,
-    discriminator_hidden: int = 512,
-    discriminator_layers: int = 2,
-    discriminator_steps: int = 5,
-    discriminator_lr: float = 0.1,
-    input_dropout: float = 0.1,
-    smoothing: float = 0.1,
-    mapping_lr: float = 0.1,
-    lr_decay: float = 0.98,
-    lr_shrink: float = 0.5,
-    orthogonalization_beta: float = 0.001,
-    csls_k: int = 10,
-    random_seed: int = 0,
+    source: np.ndarray, target: np.ndarray, settings: Optional[Adversarial] = None, random_seed: int = 0
 ) -> AdversarialResult:
-    """Train the adversarial mapping of normalized ``source`` rows onto normalized ``target`` rows."""
+    """Train the adversarial mapping (``d × d``) of normalized ``source`` rows ``(n, d)`` onto
+    normalized ``target`` rows ``(m, d)`` with ``settings`` (default :class:`Adversarial`)."""
+    s = settings or Adversarial()
+    epochs, batch_size, most_frequent, csls_k = s.epochs, s.batch_size, s.most_frequent, s.csls_k
     torch.manual_seed(random_seed)
     generator = torch.Generator().manual_seed(random_seed)
     dim = source.shape[1]
@@ -73,10 +109,10 @@ def adversarial(
     mapping = nn.Linear(dim, dim, bias=False)
     with torch.no_grad():
         mapping.weight.copy_(torch.eye(dim))
-    discriminator = _discriminator(dim, discriminator_hidden, discriminator_layers, input_dropout)
-    dis_optimizer = torch.optim.SGD(discriminator.parameters(), lr=discriminator_lr)
-    map_optimizer = torch.optim.SGD(mapping.parameters(), lr=mapping_lr)
-    labels = torch.cat([torch.full((batch_size,), 1.0 - smoothing), torch.full((batch_size,), smoothing)])
+    discriminator = _discriminator(dim, s.discriminator_hidden, s.discriminator_layers, s.input_dropout)
+    dis_optimizer = torch.optim.SGD(discriminator.parameters(), lr=s.discriminator_lr)
+    map_optimizer = torch.optim.SGD(mapping.parameters(), lr=s.mapping_lr)
+    labels = torch.cat([torch.full((batch_size,), 1.0 - s.smoothing), torch.full((batch_size,), s.smoothing)])
     loss_function = nn.BCEWithLogitsLoss()
 
     def batch() -> torch.Tensor:
@@ -91,7 +127,7 @@ def adversarial(
     best = AdversarialResult(current(), mean_cosine_criterion(source @ current(), target, csls_k=csls_k), 0)
     best.history.append({"epoch": 0, "criterion": best.criterion})
     previous = best.criterion
-    steps = max(1, epoch_size // batch_size)
+    steps = max(1, s.epoch_size // batch_size)
     threads = torch.get_num_threads()
     for epoch in range(1, epochs + 1):
         dis_losses = []
@@ -101,7 +137,7 @@ def adversarial(
         try:
             for _ in tqdm(range(steps), desc=f"adversarial epoch {epoch}/{epochs}", leave=False, mininterval=1):
                 discriminator.train()
-                for _ in range(discriminator_steps):
+                for _ in range(s.discriminator_steps):
                     with torch.no_grad():
                         inputs = batch()
                     loss = loss_function(discriminator(inputs).squeeze(1), labels)
@@ -117,7 +153,7 @@ def adversarial(
                 with torch.no_grad():
                     weight = mapping.weight
                     weight.copy_(
-                        (1 + orthogonalization_beta) * weight - orthogonalization_beta * weight @ weight.T @ weight
+                        (1 + s.orthogonalization_beta) * weight - s.orthogonalization_beta * weight @ weight.T @ weight
                     )
         finally:
             torch.set_num_threads(threads)
@@ -130,8 +166,8 @@ def adversarial(
         if criterion > best.criterion:
             best.mapping, best.criterion, best.best_epoch = current(), criterion, epoch
         for optimizer in (dis_optimizer, map_optimizer):
-            optimizer.param_groups[0]["lr"] *= lr_decay
+            optimizer.param_groups[0]["lr"] *= s.lr_decay
         if criterion < previous:
-            map_optimizer.param_groups[0]["lr"] *= lr_shrink
+            map_optimizer.param_groups[0]["lr"] *= s.lr_shrink
         previous = criterion
     return best

@@ -1,21 +1,21 @@
 """The alignment artifact: a directory holding a mapping of one language's vectors into another's space.
 
-Layout of ``DIR/``::
+An artifact has two sides: ``mapped`` (the language W applies to; Spanish in ``es-en``) and
+``reference`` (the space it is mapped into; English in ``es-en``). Layout of ``DIR/``::
 
-    meta.json          languages, method, hyperparameters, normalization steps, input checksums,
-                       vocabulary sizes, evaluation results, format version
-    mapping.npy        W, float32 (d, d): a source row vector x maps to normalize_source(x) @ W
-    normalization.npz  the statistics of the fitted normalization steps (source_mean_i, target_mean_i)
-    target_mapping.npy optional W_t (d, d); only methods that also transform the target space
-                       (self-learning with re-weighting) write it
+    meta.json              languages, method, hyperparameters, normalization steps, input
+                           checksums, vocabulary sizes, evaluation results, format version
+    mapping.npy            W, float32 (d, d): a mapped-side row x goes to normalize_mapped(x) @ W
+    normalization.npz      statistics of the fitted normalization steps (mapped_mean_i, reference_mean_i)
+    reference_mapping.npy  optional W_r (d, d); only methods that also transform the reference
+                           space (re-weighting with reweight_target > 0) write it
 
-The target side is the reference space: ``apply(X, side="target")`` only normalizes (W is the
-identity there, unless ``target_mapping.npy`` is present), so a pivot language is served by the
-same artifact. Writing is atomic: files go
-to a temporary sibling directory that is renamed into place, so an interrupted run leaves either
-the old artifact or the new one, never a half-written one.
+``apply(X, side="reference")`` only normalizes (unless ``reference_mapping.npy`` is present), so
+the reference language is served by the same artifact. Writing is atomic: files go to a
+temporary sibling directory that is renamed into place, so an interrupted run leaves either the
+old artifact or the new one, never a half-written one. Artifacts of format 1 (whose sides were
+called ``source``/``target``) are read too.
 """
-import hashlib
 import json
 import os
 import shutil
@@ -26,42 +26,38 @@ from typing import Any, Dict, List, Optional, Sequence
 import numpy as np
 
 from xlner_allennlp.alignment.normalization import Normalization
-from xlner_allennlp.alignment.vectors import WordVectors, load_vectors
-from xlner_allennlp.file_utils import atomic_write
+from xlner_allennlp.alignment.vectors import WordVectors, load_vectors, vocab_path
+from xlner_allennlp.file_utils import atomic_write, file_sha256
 
-FORMAT_VERSION = 1
-SIDES = ("source", "target")
+FORMAT_VERSION = 2
+SIDES = ("mapped", "reference")
+# Format 1 named the sides source (now mapped) and target (now reference).
+_FORMAT_1_SIDES = {"source": "mapped", "target": "reference"}
 
 
 class ArtifactError(ValueError):
     """An alignment directory is missing, incomplete or inconsistent."""
 
 
-def file_checksum(path: str) -> str:
-    """sha256 of a vector file, plus its ``.vocab`` sibling for ``.npy`` files."""
-    digest = hashlib.sha256()
-    paths = [path] + ([path[: -len(".npy")] + ".vocab"] if path.endswith(".npy") else [])
-    for p in paths:
-        with open(p, "rb") as handle:
-            for block in iter(lambda: handle.read(1 << 20), b""):
-                digest.update(block)
-    return digest.hexdigest()
+def vector_file_checksum(path: str) -> str:
+    """sha256 of a vector file, plus its ``.vocab`` word list for ``.npy`` files."""
+    return file_sha256(path, *([vocab_path(path)] if path.endswith(".npy") else []))
 
 
 @dataclass
 class Alignment:
-    """A fitted mapping from ``source_language`` vectors into the ``target_language`` space.
+    """A fitted mapping from ``mapped_language`` vectors into the ``reference_language`` space.
 
     # Parameters
 
     mapping : `np.ndarray`
-        W, float32 ``(d, d)``: normalized source rows map to ``x @ W``.
-    source_normalization : `Normalization`, optional (default = no step)
-        Fitted steps applied to source vectors before the mapping.
-    target_normalization : `Normalization`, optional (default = no step)
-        Fitted steps applied to target vectors (the reference space).
-    source_language : `str`, optional (default = `"src"`)
-    target_language : `str`, optional (default = `"tgt"`)
+        W, float32 ``(d, d)``: normalized mapped-side rows map to ``x @ W``.
+    mapped_normalization : `Normalization`, optional (default = no step)
+        Fitted steps applied to mapped-side vectors before the mapping.
+    reference_normalization : `Normalization`, optional (default = no step)
+        Fitted steps applied to reference-side vectors.
+    mapped_language : `str`, optional (default = `"mapped"`)
+    reference_language : `str`, optional (default = `"reference"`)
     method : `str`, optional (default = `"procrustes"`)
         The method that fitted the mapping (``identity`` for a pivot's own artifact).
     hyperparameters : `Dict[str, Any]`, optional (default = `{}`)
@@ -70,20 +66,20 @@ class Alignment:
         Paths, sha256 checksums and kept sizes of the input vector files.
     evaluation : `Dict[str, Any]`, optional (default = `{}`)
         Unsupervised criterion and status, training-dictionary counts, BLI results.
-    target_mapping : `np.ndarray`, optional (default = `None`)
-        W_t when the method also transforms the target space; ``None`` means the identity.
+    reference_mapping : `np.ndarray`, optional (default = `None`)
+        W_r when the method also transforms the reference space; ``None`` means the identity.
     """
 
     mapping: np.ndarray
-    source_normalization: Normalization = field(default_factory=Normalization)
-    target_normalization: Normalization = field(default_factory=Normalization)
-    source_language: str = "src"
-    target_language: str = "tgt"
+    mapped_normalization: Normalization = field(default_factory=Normalization)
+    reference_normalization: Normalization = field(default_factory=Normalization)
+    mapped_language: str = "mapped"
+    reference_language: str = "reference"
     method: str = "procrustes"
     hyperparameters: Dict[str, Any] = field(default_factory=dict)
     inputs: Dict[str, Any] = field(default_factory=dict)
     evaluation: Dict[str, Any] = field(default_factory=dict)
-    target_mapping: Optional[np.ndarray] = None
+    reference_mapping: Optional[np.ndarray] = None
 
     def __post_init__(self) -> None:
         self.mapping = np.asarray(self.mapping, dtype=np.float32)
@@ -91,38 +87,39 @@ class Alignment:
             raise ArtifactError(f"the mapping must be a square matrix, got shape {self.mapping.shape}")
         if not np.isfinite(self.mapping).all():
             raise ArtifactError("the mapping contains NaN or infinite values")
-        if self.target_mapping is not None:
-            self.target_mapping = np.asarray(self.target_mapping, dtype=np.float32)
-            if self.target_mapping.shape != self.mapping.shape:
+        if self.reference_mapping is not None:
+            self.reference_mapping = np.asarray(self.reference_mapping, dtype=np.float32)
+            if self.reference_mapping.shape != self.mapping.shape:
                 raise ArtifactError(
-                    f"the target mapping has shape {self.target_mapping.shape}, "
-                    f"the source mapping {self.mapping.shape}"
+                    f"the reference mapping has shape {self.reference_mapping.shape}, "
+                    f"the mapping {self.mapping.shape}"
                 )
-            if not np.isfinite(self.target_mapping).all():
-                raise ArtifactError("the target mapping contains NaN or infinite values")
+            if not np.isfinite(self.reference_mapping).all():
+                raise ArtifactError("the reference mapping contains NaN or infinite values")
 
     @property
     def dim(self) -> int:
         return int(self.mapping.shape[0])
 
     def language(self, side: str) -> str:
-        return self.source_language if side == "source" else self.target_language
+        """The language of ``side`` (``mapped`` or ``reference``)."""
+        _check_side(side)
+        return self.mapped_language if side == "mapped" else self.reference_language
 
-    def apply(self, matrix: np.ndarray, side: str = "source") -> np.ndarray:
+    def apply(self, matrix: np.ndarray, side: str = "mapped") -> np.ndarray:
         """Map vectors (shape ``(n, d)``) of ``side``'s language into the reference space."""
-        if side not in SIDES:
-            raise ArtifactError(f"side must be 'source' or 'target', got {side!r}")
+        _check_side(side)
         matrix = np.asarray(matrix, dtype=np.float32)
         if matrix.ndim != 2 or matrix.shape[1] != self.dim:
             raise ArtifactError(
                 f"vectors of shape {matrix.shape} do not fit a {self.dim}-dimensional alignment"
             )
-        if side == "target":
-            normalized = self.target_normalization.apply(matrix)
-            return normalized if self.target_mapping is None else normalized @ self.target_mapping
-        return self.source_normalization.apply(matrix) @ self.mapping
+        if side == "reference":
+            normalized = self.reference_normalization.apply(matrix)
+            return normalized if self.reference_mapping is None else normalized @ self.reference_mapping
+        return self.mapped_normalization.apply(matrix) @ self.mapping
 
-    def apply_words(self, words: Sequence[str], vectors: WordVectors, side: str = "source") -> np.ndarray:
+    def apply_words(self, words: Sequence[str], vectors: WordVectors, side: str = "mapped") -> np.ndarray:
         """Mapped vectors of ``words`` (a KeyError names the first word missing from ``vectors``)."""
         missing = [w for w in words if w not in vectors.index]
         if missing:
@@ -131,7 +128,7 @@ class Alignment:
         return self.apply(vectors.matrix[rows], side)
 
     def apply_file(
-        self, path: str, output: str, side: str = "source", max_vocab: Optional[int] = None
+        self, path: str, output: str, side: str = "mapped", max_vocab: Optional[int] = None
     ) -> int:
         """Map a vector file and write it atomically (``.npy`` + ``.vocab``, or word2vec text)."""
         vectors = load_vectors(path, max_vocab)
@@ -139,11 +136,16 @@ class Alignment:
         return len(vectors)
 
 
+def _check_side(side: str) -> None:
+    if side not in SIDES:
+        raise ArtifactError(f"side must be 'mapped' or 'reference', got {side!r}")
+
+
 def write_vectors(vectors: WordVectors, output: str) -> None:
     """Write vectors atomically: ``.npy`` (float32, words in ``.vocab``) or word2vec text otherwise."""
     if output.endswith(".npy"):
         atomic_write(output, lambda f: np.save(f, vectors.matrix.astype(np.float32)), binary=True)
-        atomic_write(output[: -len(".npy")] + ".vocab", lambda f: f.write("".join(w + "\n" for w in vectors.words)))
+        atomic_write(vocab_path(output), lambda f: f.write("".join(w + "\n" for w in vectors.words)))
     else:
         def write_text(handle: Any) -> None:
             handle.write(f"{len(vectors)} {vectors.dim}\n")
@@ -167,23 +169,23 @@ def save_alignment(alignment: Alignment, directory: str) -> None:
     tmp = tempfile.mkdtemp(prefix=f".{os.path.basename(directory)}.tmp-", dir=parent)
     try:
         np.save(os.path.join(tmp, "mapping.npy"), alignment.mapping)
-        if alignment.target_mapping is not None:
-            np.save(os.path.join(tmp, "target_mapping.npy"), alignment.target_mapping)
+        if alignment.reference_mapping is not None:
+            np.save(os.path.join(tmp, "reference_mapping.npy"), alignment.reference_mapping)
         np.savez(
             os.path.join(tmp, "normalization.npz"),
-            **_normalization_arrays("source", alignment.source_normalization),
-            **_normalization_arrays("target", alignment.target_normalization),
+            **_normalization_arrays("mapped", alignment.mapped_normalization),
+            **_normalization_arrays("reference", alignment.reference_normalization),
         )
         meta = {
             "format_version": FORMAT_VERSION,
-            "source_language": alignment.source_language,
-            "target_language": alignment.target_language,
+            "mapped_language": alignment.mapped_language,
+            "reference_language": alignment.reference_language,
             "dim": alignment.dim,
             "method": alignment.method,
             "hyperparameters": alignment.hyperparameters,
             "normalization": {
-                "source": alignment.source_normalization.steps,
-                "target": alignment.target_normalization.steps,
+                "mapped": alignment.mapped_normalization.steps,
+                "reference": alignment.reference_normalization.steps,
             },
             "inputs": alignment.inputs,
             "evaluation": alignment.evaluation,
@@ -228,8 +230,16 @@ def _load_normalization(steps: List[str], arrays: Any, prefix: str) -> Normaliza
     return Normalization(list(steps), means)
 
 
+def _renamed(name: str) -> str:
+    """A format-1 key (``source_vectors``, ``target_sha256``, ...) under the format-2 side names."""
+    for old, new in _FORMAT_1_SIDES.items():
+        if name == old or name.startswith(old + "_"):
+            return new + name[len(old):]
+    return name
+
+
 def load_alignment(directory: str) -> Alignment:
-    """Read an artifact written by :func:`save_alignment`."""
+    """Read an artifact written by :func:`save_alignment` (format 2, or format 1 with the old side names)."""
     required = ("meta.json", "mapping.npy", "normalization.npz")
     if not os.path.isdir(directory):
         raise ArtifactError(f"{directory}: no such alignment directory")
@@ -241,23 +251,24 @@ def load_alignment(directory: str) -> Alignment:
             meta = json.load(handle)
         except json.JSONDecodeError as error:
             raise ArtifactError(f"{directory}/meta.json:{error.lineno}: {error.msg}") from None
-    if meta.get("format_version") != FORMAT_VERSION:
-        raise ArtifactError(
-            f"{directory}: format version {meta.get('format_version')} is not {FORMAT_VERSION}"
-        )
+    version = meta.get("format_version")
+    if version not in (1, FORMAT_VERSION):
+        raise ArtifactError(f"{directory}: format version {version} is not 1 or {FORMAT_VERSION}")
+    names = (lambda name: name) if version == FORMAT_VERSION else _renamed
+    old = {new: name for name, new in _FORMAT_1_SIDES.items()} if version == 1 else {side: side for side in SIDES}
     with np.load(os.path.join(directory, "normalization.npz")) as arrays:
-        source = _load_normalization(meta["normalization"]["source"], arrays, "source")
-        target = _load_normalization(meta["normalization"]["target"], arrays, "target")
-    target_mapping_file = os.path.join(directory, "target_mapping.npy")
+        mapped = _load_normalization(meta["normalization"][old["mapped"]], arrays, old["mapped"])
+        reference = _load_normalization(meta["normalization"][old["reference"]], arrays, old["reference"])
+    reference_mapping_file = os.path.join(directory, f"{old['reference']}_mapping.npy")
     return Alignment(
         mapping=np.load(os.path.join(directory, "mapping.npy")),
-        target_mapping=np.load(target_mapping_file) if os.path.isfile(target_mapping_file) else None,
-        source_normalization=source,
-        target_normalization=target,
-        source_language=meta["source_language"],
-        target_language=meta["target_language"],
+        reference_mapping=np.load(reference_mapping_file) if os.path.isfile(reference_mapping_file) else None,
+        mapped_normalization=mapped,
+        reference_normalization=reference,
+        mapped_language=meta[f"{old['mapped']}_language"],
+        reference_language=meta[f"{old['reference']}_language"],
         method=meta["method"],
-        hyperparameters=meta.get("hyperparameters", {}),
-        inputs=meta.get("inputs", {}),
+        hyperparameters={names(k): v for k, v in meta.get("hyperparameters", {}).items()},
+        inputs={names(k): v for k, v in meta.get("inputs", {}).items()},
         evaluation=meta.get("evaluation", {}),
     )

@@ -11,13 +11,8 @@ from typing import Dict, Sequence
 import numpy as np
 
 from xlner_allennlp.alignment.dictionary import IndexedDictionary
-from xlner_allennlp.alignment.retrieval import (
-    DEFAULT_MEMORY_MB,
-    csls_knn,
-    knn,
-    mean_topk_similarity,
-    unit_rows,
-)
+from xlner_allennlp.alignment.normalization import unit_rows
+from xlner_allennlp.alignment.retrieval import DEFAULT_MEMORY_MB, mean_topk_similarity, retrieve
 
 
 def bli_precision(
@@ -60,15 +55,14 @@ def evaluate_bli(
     top = max(ks)
     results: Dict[str, float] = dict(dictionary.summary())
     for method in methods:
-        if method == "nn":
-            _, retrieved = knn(source_unit[queries], target_unit, top, False, memory_mb, "BLI nn")
-        elif method == "csls":
-            key_r = mean_topk_similarity(target_unit, source_unit, csls_k, False, memory_mb, "CSLS r(target)")
-            _, retrieved = csls_knn(
-                source_unit[queries], target_unit, top, csls_k, False, memory_mb, "BLI csls", key_r=key_r
-            )
-        else:
-            raise ValueError(f"unknown retrieval method {method!r}; choose from nn, csls")
+        # CSLS measures each target word's neighbourhood among all source words, not the queries only.
+        key_r = (
+            mean_topk_similarity(target_unit, source_unit, csls_k, False, memory_mb, "CSLS r(target)")
+            if method == "csls" else None
+        )
+        _, retrieved = retrieve(
+            source_unit[queries], target_unit, top, method, csls_k, False, memory_mb, f"BLI {method}", key_r
+        )
         for k, value in bli_precision(retrieved, dictionary, queries, ks).items():
             results[f"precision_at_{k}_{method}"] = value
     return results

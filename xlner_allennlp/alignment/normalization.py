@@ -23,10 +23,15 @@ def parse_steps(steps: Union[str, Sequence[str], None]) -> List[str]:
     return names
 
 
-def _unit(matrix: np.ndarray) -> np.ndarray:
+def unit_rows(matrix: np.ndarray) -> np.ndarray:
+    """A float32, C-contiguous copy of ``matrix`` (shape ``(n, d)``) with rows scaled to unit
+    length; zero rows stay zero. The one row normalization of the package (the ``unit`` step,
+    cosine retrieval, dictionary induction, analysis)."""
+    matrix = np.array(matrix, dtype=np.float32, copy=True, order="C")
     norms = np.linalg.norm(matrix, axis=1, keepdims=True)
     norms[norms == 0] = 1.0
-    return matrix / norms
+    matrix /= norms
+    return matrix
 
 
 @dataclass
@@ -45,7 +50,7 @@ class Normalization:
         for name in names:
             if name == "unit":
                 means.append(None)
-                current = _unit(current)
+                current = unit_rows(current)
             else:
                 mean = current.mean(axis=0).astype(np.float32)
                 means.append(mean)
@@ -57,7 +62,7 @@ class Normalization:
         current = np.asarray(matrix, dtype=np.float32)
         for name, mean in zip(self.steps, self.means):
             if name == "unit":
-                current = _unit(current)
+                current = unit_rows(current)
             else:
                 if mean is None or mean.shape[0] != current.shape[1]:
                     raise ValueError(

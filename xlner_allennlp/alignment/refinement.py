@@ -2,6 +2,17 @@
 
 Vector files are sorted by frequency, so "the K most frequent words" are the first K rows. All
 functions here take unit-length (normalized) source rows already mapped into the target space.
+
+Two inductions are available to the refinement (``refinement_induction``):
+
+* ``truncated`` (:func:`induce_dictionary`): both vocabularies are cut to their ``max_rank`` most
+  frequent words first, and CSLS (neighbourhood terms included) is computed among those words
+  only, so every induced word has its best translation among the kept words.
+* ``muse`` (:func:`muse_induce_dictionary`): MUSE's ``get_candidates`` / ``build_dictionary``.
+  CSLS neighbourhood terms come from the full vocabularies; each of the ``max_rank`` most
+  frequent query words takes its best key among *all* keys; pairs are sorted by the margin
+  between the best and second-best score, and a pair is kept only when both of its ranks are at
+  most ``max_rank`` (a query whose best key is rarer is dropped rather than re-matched).
 """
 import logging
 from dataclasses import dataclass, field
@@ -10,13 +21,35 @@ from typing import Any, Dict, List, Optional, Tuple
 import numpy as np
 from tqdm import tqdm
 
-from xlner_allennlp.alignment.retrieval import DEFAULT_MEMORY_MB, unit_rows
-from xlner_allennlp.alignment.similarity import csls_best_matches, topk_means
+from xlner_allennlp.alignment.normalization import unit_rows
+from xlner_allennlp.alignment.retrieval import DEFAULT_MEMORY_MB
+from xlner_allennlp.alignment.similarity import CslsSettings, csls_best_matches, csls_top_two, topk_means
 from xlner_allennlp.alignment.supervised import procrustes
 
 logger = logging.getLogger(__name__)
 
 DIRECTIONS = ("s2t", "t2s", "mutual", "union")
+INDUCTIONS = ("truncated", "muse")
+REFINEMENT_KEEP = ("best", "last")
+# MUSE's criterion is measured among the 10,000 most frequent words of each side.
+CRITERION_RANK = 10000
+
+
+def _combine(
+    forward: List[Tuple[int, int]], backward: List[Tuple[int, int]], direction: str
+) -> List[Tuple[int, int]]:
+    """The pairs of ``direction`` from the source→target and target→source pairs (as (s, t))."""
+    if direction not in DIRECTIONS:
+        raise ValueError(f"unknown direction {direction!r}; choose from {', '.join(DIRECTIONS)}")
+    if direction == "s2t":
+        return forward
+    if direction == "t2s":
+        return backward
+    if direction == "mutual":
+        found = set(backward)
+        return [pair for pair in forward if pair in found]
+    seen = set(forward)
+    return forward + [pair for pair in backward if pair not in seen]
 
 
 def induce_dictionary(
@@ -28,7 +61,8 @@ def induce_dictionary(
     csls_k: int = 10,
     memory_mb: float = DEFAULT_MEMORY_MB,
 ) -> Tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Translation pairs among the ``max_rank`` most frequent words of each side.
+    """Translation pairs among the ``max_rank`` most frequent words of each side (the
+    ``truncated`` induction: both vocabularies are cut before CSLS).
 
     ``direction``: ``s2t`` (each source word's best target), ``t2s``, ``mutual`` (pairs found in
     both directions) or ``union``. ``method``: ``csls`` or ``nn``. Returns source rows, target
@@ -45,28 +79,68 @@ def induce_dictionary(
         forward, _, backward, _ = csls_best_matches(src, tgt, block_mb=memory_mb / 4)
     else:
         raise ValueError(f"unknown induction method {method!r}; choose from csls, nn")
-    pairs_forward = set(zip(range(src.shape[0]), forward.tolist()))
-    pairs_backward = set(zip(backward.tolist(), range(tgt.shape[0])))
-    if direction == "s2t":
-        pairs = pairs_forward
-    elif direction == "t2s":
-        pairs = pairs_backward
-    elif direction == "mutual":
-        pairs = pairs_forward & pairs_backward
-    else:
-        pairs = pairs_forward | pairs_backward
+    pairs = _combine(
+        list(zip(range(src.shape[0]), forward.tolist())), list(zip(backward.tolist(), range(tgt.shape[0]))), direction
+    )
     if not pairs:
         return np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0, np.float32)
-    rows = np.asarray(sorted(pairs), dtype=np.int64)
+    rows = np.asarray(sorted(set(pairs)), dtype=np.int64)
     cosines = np.einsum("ij,ij->i", src[rows[:, 0]], tgt[rows[:, 1]])
     order = np.argsort(-cosines, kind="stable")
     return rows[order, 0], rows[order, 1], cosines[order]
 
 
+def _muse_candidates(
+    queries: np.ndarray, keys: np.ndarray, r_queries: np.ndarray, r_keys: np.ndarray, max_rank: int, block_mb: float
+) -> Tuple[List[Tuple[int, int]], np.ndarray]:
+    """MUSE's ``get_candidates`` with CSLS: (query row, key row) pairs of the ``max_rank`` most
+    frequent queries, best key among all keys, sorted by decreasing margin (best minus
+    second-best score), with both rows at most ``max_rank``; and the margins."""
+    n = min(max_rank, queries.shape[0])
+    best, scores = csls_top_two(queries[:n], keys, r_queries[:n], r_keys, block_mb)
+    margins = scores[:, 0] - scores[:, 1] if scores.shape[1] > 1 else np.full(n, np.inf, np.float32)
+    order = np.argsort(-margins, kind="stable")
+    kept = [i for i in order.tolist() if max(i, int(best[i, 0])) <= max_rank]
+    return [(i, int(best[i, 0])) for i in kept], margins[kept]
+
+
+def muse_induce_dictionary(
+    mapped_source: np.ndarray,
+    target: np.ndarray,
+    max_rank: int = 15000,
+    direction: str = "mutual",
+    csls_k: int = 10,
+    memory_mb: float = DEFAULT_MEMORY_MB,
+) -> Tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """MUSE's CSLS dictionary induction (``get_candidates`` + ``build_dictionary``; see the module
+    docstring for how it differs from :func:`induce_dictionary`).
+
+    ``mapped_source`` ``(n, d)`` and ``target`` ``(m, d)`` are whole vocabularies, most frequent
+    first. ``direction`` as in :func:`induce_dictionary` (MUSE's ``S2T``, ``T2S``, ``S2T&T2S``,
+    ``S2T|T2S``). Returns source rows, target rows and each pair's CSLS margin in the direction
+    that found it, ordered by the source→target margin (then, for ``union``, the target→source
+    pairs not found source→target, by their margin).
+    """
+    if direction not in DIRECTIONS:
+        raise ValueError(f"unknown direction {direction!r}; choose from {', '.join(DIRECTIONS)}")
+    src, tgt = unit_rows(mapped_source), unit_rows(target)
+    block_mb = memory_mb / 4
+    r_src, r_tgt = topk_means(src, tgt, csls_k, block_mb=block_mb)
+    forward, forward_margins = _muse_candidates(src, tgt, r_src, r_tgt, max_rank, block_mb)
+    backward_swapped, backward_margins = _muse_candidates(tgt, src, r_tgt, r_src, max_rank, block_mb)
+    backward = [(s, t) for t, s in backward_swapped]
+    margin = {**dict(zip(backward, backward_margins.tolist())), **dict(zip(forward, forward_margins.tolist()))}
+    pairs = _combine(forward, backward, direction)
+    if not pairs:
+        return np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0, np.float32)
+    rows = np.asarray(pairs, dtype=np.int64)
+    return rows[:, 0], rows[:, 1], np.asarray([margin[p] for p in pairs], dtype=np.float32)
+
+
 def mean_cosine_criterion(
     mapped_source: np.ndarray,
     target: np.ndarray,
-    max_rank: int = 10000,
+    max_rank: int = CRITERION_RANK,
     csls_k: int = 10,
     memory_mb: float = DEFAULT_MEMORY_MB,
 ) -> float:
@@ -77,7 +151,7 @@ def mean_cosine_criterion(
 
 
 def chance_criterion(
-    source: np.ndarray, target: np.ndarray, trials: int = 2, max_rank: int = 10000, csls_k: int = 10,
+    source: np.ndarray, target: np.ndarray, trials: int = 2, max_rank: int = CRITERION_RANK, csls_k: int = 10,
     random_seed: int = 0,
 ) -> float:
     """The criterion's chance level: its mean over ``trials`` random orthogonal mappings."""
@@ -89,7 +163,47 @@ def chance_criterion(
     return float(np.mean(values))
 
 
-REFINEMENT_KEEP = ("best", "last")
+@dataclass(frozen=True)
+class Refinement(CslsSettings):
+    """Settings of iterative Procrustes refinement (:func:`refine`).
+
+    # Parameters
+
+    refinement_iterations : `int`, optional (default = `5`)
+        Rounds of induction + Procrustes after the initial mapping (0: keep the initial mapping).
+    refinement_vocab : `int`, optional (default = `15000`)
+        The induction's rank limit: pairs among the N most frequent words of each side.
+    refinement_direction : `str`, optional (default = `"mutual"`)
+        ``s2t``, ``t2s``, ``mutual`` (found in both directions) or ``union``.
+    refinement_induction : `str`, optional (default = `"truncated"`)
+        ``truncated`` (CSLS among the cut vocabularies) or ``muse`` (MUSE's induction); see the
+        module docstring.
+    refinement_keep : `str`, optional (default = `"best"`)
+        ``best``: the iteration with the highest MUSE criterion (MUSE); ``last``: the last one,
+        for vectors on which the criterion does not rank refined mappings by accuracy.
+    csls_k : `int`, optional (default = `10`)
+        CSLS neighbourhood size of the induction and the criterion.
+    """
+
+    refinement_iterations: int = 5
+    refinement_vocab: int = 15000
+    refinement_direction: str = "mutual"
+    refinement_induction: str = "truncated"
+    refinement_keep: str = "best"
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        for name, value, choices in (
+            ("refinement_direction", self.refinement_direction, DIRECTIONS),
+            ("refinement_induction", self.refinement_induction, INDUCTIONS),
+            ("refinement_keep", self.refinement_keep, REFINEMENT_KEEP),
+        ):
+            if value not in choices:
+                raise ValueError(f"unknown {name} {value!r}; choose from {', '.join(choices)}")
+        if self.refinement_iterations < 0:
+            raise ValueError(f"refinement_iterations must be 0 or more, got {self.refinement_iterations}")
+        if self.refinement_vocab < 1:
+            raise ValueError(f"refinement_vocab must be a positive number of words, got {self.refinement_vocab}")
 
 
 @dataclass
@@ -109,42 +223,41 @@ def refine(
     source: np.ndarray,
     target: np.ndarray,
     mapping: np.ndarray,
-    iterations: int = 5,
-    max_rank: int = 15000,
-    direction: str = "mutual",
-    csls_k: int = 10,
-    criterion_rank: int = 10000,
+    settings: Refinement,
     anchor: Optional[Tuple[np.ndarray, np.ndarray]] = None,
     initial_rows: Optional[Tuple[np.ndarray, np.ndarray]] = None,
+    criterion_rank: int = CRITERION_RANK,
     memory_mb: float = DEFAULT_MEMORY_MB,
     desc: str = "refinement",
-    keep: str = "best",
 ) -> RefinementResult:
-    """Iterative Procrustes refinement (Conneau et al. 2018), keeping the best mapping by the criterion or the last.
+    """Iterative Procrustes refinement (Conneau et al. 2018) of ``mapping`` (``d × d``).
 
-    Each iteration induces a dictionary by ``direction`` CSLS nearest neighbours among the
-    ``max_rank`` most frequent words under the current mapping, adds the ``anchor`` pairs (source
-    rows, target rows; e.g. a supervised training dictionary) when given, and solves Procrustes
-    again. ``source`` and ``target`` are normalized rows; iteration 0 is the initial ``mapping``
-    (solved from ``initial_rows`` when it came from a dictionary).
-
-    ``keep``: ``best`` returns the iteration with the highest criterion (MUSE); ``last`` the last
-    iteration. Started from self-learning on the ~10M-token vectors of ../shared/data, refinement
-    raised en→es P@1 from 24.8 to 27.3 in 5 iterations while the criterion fell from 0.446 to 0.436
-    (``benchmarks/results/self_learning_optima.json`` has the same inversion between mappings), so
-    ``best`` would keep the unrefined start there.
+    Each iteration induces a dictionary with ``settings`` under the current mapping, adds the
+    ``anchor`` pairs (source rows, target rows; e.g. a supervised training dictionary) when given,
+    and solves Procrustes again. ``source`` ``(n, d)`` and ``target`` ``(m, d)`` are normalized
+    rows; iteration 0 is the initial ``mapping`` (solved from ``initial_rows`` when it came from a
+    dictionary). ``settings.refinement_keep`` selects the returned iteration: the best by MUSE's
+    criterion (among the ``criterion_rank`` most frequent words) or the last. The criterion and
+    accuracy can disagree after refinement, which is why ``last`` exists.
     """
-    if keep not in REFINEMENT_KEEP:
-        raise ValueError(f"unknown refinement keep {keep!r}; choose from {', '.join(REFINEMENT_KEEP)}")
-    best = RefinementResult(mapping, mean_cosine_criterion(source @ mapping, target, criterion_rank, csls_k, memory_mb), 0)
+    best = RefinementResult(
+        mapping, mean_cosine_criterion(source @ mapping, target, criterion_rank, settings.csls_k, memory_mb), 0
+    )
     if initial_rows is not None:
         best.source_rows, best.target_rows = initial_rows
     best.history.append({"iteration": 0, "criterion": best.criterion})
     current = mapping
-    for iteration in tqdm(range(1, iterations + 1), desc=desc, leave=False):
-        src_rows, tgt_rows, _ = induce_dictionary(
-            source @ current, target, max_rank, direction, "csls", csls_k, memory_mb
-        )
+    for iteration in tqdm(range(1, settings.refinement_iterations + 1), desc=desc, leave=False):
+        if settings.refinement_induction == "muse":
+            src_rows, tgt_rows, _ = muse_induce_dictionary(
+                source @ current, target, settings.refinement_vocab, settings.refinement_direction,
+                settings.csls_k, memory_mb,
+            )
+        else:
+            src_rows, tgt_rows, _ = induce_dictionary(
+                source @ current, target, settings.refinement_vocab, settings.refinement_direction, "csls",
+                settings.csls_k, memory_mb,
+            )
         if anchor is not None:
             src_rows = np.concatenate([src_rows, anchor[0]])
             tgt_rows = np.concatenate([tgt_rows, anchor[1]])
@@ -152,10 +265,10 @@ def refine(
             logger.warning("refinement iteration %d induced no pair; stopping", iteration)
             break
         current = procrustes(source[src_rows], target[tgt_rows])
-        criterion = mean_cosine_criterion(source @ current, target, criterion_rank, csls_k, memory_mb)
+        criterion = mean_cosine_criterion(source @ current, target, criterion_rank, settings.csls_k, memory_mb)
         best.history.append({"iteration": iteration, "criterion": criterion, "n_pairs": int(src_rows.size)})
         logger.info("refinement %d: %d pairs, criterion %.4f", iteration, src_rows.size, criterion)
-        if criterion > best.criterion or keep == "last":
+        if criterion > best.criterion or settings.refinement_keep == "last":
             best.mapping, best.criterion, best.best_iteration = current, criterion, iteration
             best.source_rows, best.target_rows = src_rows, tgt_rows
     return best

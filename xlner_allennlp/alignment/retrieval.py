@@ -16,6 +16,9 @@ from typing import Optional, Tuple
 import numpy as np
 from tqdm import tqdm
 
+from xlner_allennlp.alignment.normalization import unit_rows
+from xlner_allennlp.alignment.similarity import rows_per_block
+
 
 def _import_faiss():  # type: ignore[no-untyped-def]
     """Import faiss, letting its bundled OpenBLAS use AVX2 kernels on CPUs too new for it to know.
@@ -50,18 +53,8 @@ RETRIEVAL_METHODS = ("nn", "csls")
 DEFAULT_MEMORY_MB = 1024
 
 
-def unit_rows(matrix: np.ndarray) -> np.ndarray:
-    """A float32, C-contiguous copy of ``matrix`` with rows scaled to unit length (zero rows kept)."""
-    matrix = np.array(matrix, dtype=np.float32, copy=True, order="C")
-    norms = np.linalg.norm(matrix, axis=1, keepdims=True)
-    norms[norms == 0] = 1.0
-    matrix /= norms
-    return matrix
-
-
-def _batch_size(n_keys: int, memory_mb: float) -> int:
-    """Queries per batch so that a dense ``batch × n_keys`` float32 score block fits ``memory_mb``."""
-    return int(max(1, min(65536, memory_mb * 2**20 // (4 * max(1, n_keys)))))
+# faiss gains nothing from query batches larger than this.
+MAX_QUERY_BATCH = 65536
 
 
 def knn(
@@ -89,7 +82,7 @@ def knn(
     n = queries.shape[0]
     scores = np.empty((n, k), dtype=np.float32)
     indices = np.empty((n, k), dtype=np.int64)
-    batch = _batch_size(keys.shape[0], memory_mb)
+    batch = min(MAX_QUERY_BATCH, rows_per_block(keys.shape[0], memory_mb))
     starts = range(0, n, batch)
     for start in tqdm(starts, desc=desc, disable=desc is None or len(starts) < 2, leave=False):
         scores[start : start + batch], indices[start : start + batch] = index.search(
@@ -148,12 +141,18 @@ def retrieve(
     k: int,
     method: str = "csls",
     csls_k: int = 10,
+    normalize: bool = True,
     memory_mb: float = DEFAULT_MEMORY_MB,
     desc: Optional[str] = None,
+    key_r: Optional[np.ndarray] = None,
 ) -> Tuple[np.ndarray, np.ndarray]:
-    """``k`` best keys per query by cosine (``"nn"``) or CSLS (``"csls"``)."""
+    """``k`` best keys per query by cosine (``"nn"``) or CSLS (``"csls"``), ``(scores, indices)``.
+
+    ``key_r`` (CSLS only) is passed to :func:`csls_knn`: give it when the queries are a subset of
+    the space the keys' neighbourhoods should be measured in (as BLI does).
+    """
     if method == "nn":
-        return knn(queries, keys, k, True, memory_mb, desc)
+        return knn(queries, keys, k, normalize, memory_mb, desc)
     if method == "csls":
-        return csls_knn(queries, keys, k, csls_k, True, memory_mb, desc)
+        return csls_knn(queries, keys, k, csls_k, normalize, memory_mb, desc, key_r=key_r)
     raise ValueError(f"unknown retrieval method {method!r}; choose from {', '.join(RETRIEVAL_METHODS)}")

@@ -15,17 +15,11 @@ unsupervised cross-lingual mappings of word embeddings").
    stochastic stages induce among the ``search_cutoff`` most frequent words, the last stage
    among the ``vocabulary_cutoff`` most frequent: an iteration costs the square of its cutoff,
    and the long low-``keep_prob`` search that makes the method robust is most of the
-   iterations. (VecMap induces among 20,000 words throughout and waits 50 iterations for an
-   improvement of 1e-6. On the en→es vectors of ../shared/data, stages of 5 with a patience of
-   3 never left the random start (P@1 0.3%); stages of at most 30 with a patience of 10 at a
-   10,000 cutoff reached 24.0% in 565 s; searching among 4,000 words, these defaults reach
-   25.1% in 257 s, refinement included, on one thread: ``benchmarks/alignment_bli.py``; 29.2% in
-   271 s since ``align`` keeps the last refinement iteration rather than the best by MUSE's
-   criterion.)
-3. **Final mapping.** ``orthogonal`` keeps the target space fixed. ``reweight`` applies the
-   multi-step framework (:func:`~xlner_allennlp.alignment.supervised.reweighted_mapping`) to the
-   final dictionary; with ``reweight_target > 0`` it transforms the target space too, and the
-   artifact gets a target mapping.
+   iterations, so a small search cutoff buys many more of them for the same time. (VecMap
+   induces among 20,000 words throughout and waits 50 iterations for an improvement of 1e-6.)
+
+The result is the last orthogonal mapping and its dictionary; the ``self-learning`` alignment
+method refines it and applies its final mapping (:class:`~xlner_allennlp.alignment.supervised.FinalMapping`).
 
 Speed: each iteration keeps, in two blocked passes, the ``candidates`` nearest cosine neighbours
 of every word of both sides; CSLS terms, objective, CSLS ranking and dropout then work on those
@@ -39,19 +33,67 @@ import numpy as np
 import torch
 from tqdm import tqdm
 
-from xlner_allennlp.alignment.normalization import Normalization
-from xlner_allennlp.alignment.retrieval import unit_rows
-from xlner_allennlp.alignment.supervised import FINAL_MAPPINGS, final_mapping as finish_mapping, procrustes
+from xlner_allennlp.alignment.normalization import Normalization, unit_rows
+from xlner_allennlp.alignment.similarity import CslsSettings, rows_per_block
+from xlner_allennlp.alignment.supervised import procrustes
 
 logger = logging.getLogger(__name__)
 
 
+@dataclass(frozen=True)
+class SelfLearning(CslsSettings):
+    """Settings of :func:`self_learning` (see the module docstring for how they interact).
+
+    # Parameters
+
+    init_vocab : `int`, optional (default = `4000`)
+        Words of each side described by their similarity distributions for the initial dictionary.
+    search_cutoff : `int`, optional (default = `4000`)
+        Most frequent words among which the stochastic stages (``keep_prob < 1``) induce.
+    vocabulary_cutoff : `int`, optional (default = `10000`)
+        Most frequent words among which the last stage (``keep_prob = 1``) induces.
+    candidates : `int`, optional (default = `50`)
+        Nearest cosine neighbours of each word scored by CSLS.
+    keep_prob_initial : `float`, optional (default = `0.1`)
+        Probability of keeping a similarity in the first stage.
+    keep_prob_multiplier : `float`, optional (default = `2.0`)
+        Factor applied to ``keep_prob`` at each new stage.
+    patience : `int`, optional (default = `10`)
+        Iterations without an improvement of ``threshold`` that end a stage.
+    threshold : `float`, optional (default = `1e-4`)
+        Smallest objective gain that counts as an improvement.
+    stage_iterations : `int`, optional (default = `30`)
+        Most iterations at one ``keep_prob``.
+    max_iterations : `int`, optional (default = `200`)
+        Most iterations in all.
+    csls_k : `int`, optional (default = `10`)
+        CSLS neighbourhood size.
+    """
+
+    init_vocab: int = 4000
+    search_cutoff: int = 4000
+    vocabulary_cutoff: int = 10000
+    candidates: int = 50
+    keep_prob_initial: float = 0.1
+    keep_prob_multiplier: float = 2.0
+    patience: int = 10
+    threshold: float = 1e-4
+    stage_iterations: int = 30
+    max_iterations: int = 200
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        for name in ("init_vocab", "search_cutoff", "vocabulary_cutoff"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"{name} must be a positive number of words, got {getattr(self, name)}")
+
+
 @dataclass
 class SelfLearningResult:
-    """Source mapping, optional target mapping, the final dictionary and a per-iteration log."""
+    """The last orthogonal mapping, its dictionary (source rows, target rows), the best
+    objective and a per-iteration log."""
 
     mapping: np.ndarray
-    target_mapping: Optional[np.ndarray]
     source_rows: np.ndarray
     target_rows: np.ndarray
     objective: float
@@ -87,7 +129,7 @@ def _cut(
     the rows per block that keep one block of similarities under ``block_mb``."""
     n, m = min(cutoff, source.shape[0]), min(cutoff, target.shape[0])
     x, z = torch.from_numpy(unit_rows(source[:n])), torch.from_numpy(unit_rows(target[:m]))
-    return n, m, x, z, int(max(1, block_mb * 2**20 // (4 * max(n, m))))
+    return n, m, x, z, rows_per_block(max(n, m), block_mb)
 
 
 def _candidates(queries: torch.Tensor, keys: torch.Tensor, top: int, block_rows: int) -> Tuple[torch.Tensor, torch.Tensor]:
@@ -153,70 +195,50 @@ def _induction_step(
 def self_learning(
     source: np.ndarray,
     target: np.ndarray,
+    settings: Optional[SelfLearning] = None,
     seed_rows: Optional[Tuple[np.ndarray, np.ndarray]] = None,
-    init_vocab: int = 4000,
-    search_cutoff: int = 4000,
-    vocabulary_cutoff: int = 10000,
-    csls_k: int = 10,
-    candidates: int = 50,
-    keep_prob_initial: float = 0.1,
-    keep_prob_multiplier: float = 2.0,
-    patience: int = 10,
-    threshold: float = 1e-4,
-    stage_iterations: int = 30,
-    max_iterations: int = 200,
-    final_mapping: str = "reweight",
-    reweight_source: float = 0.5,
-    reweight_target: float = 0.0,
     random_seed: int = 0,
     block_mb: float = 256.0,
 ) -> SelfLearningResult:
-    """Fit the self-learning mapping of normalized ``source`` rows onto normalized ``target`` rows.
+    """Fit the self-learning mapping of normalized ``source`` rows ``(n, d)`` onto normalized
+    ``target`` rows ``(m, d)`` with ``settings`` (default :class:`SelfLearning`).
 
     ``seed_rows`` (source rows, target rows) replaces the unsupervised initialization when given.
-    See the module docstring for the other parameters.
     """
-    if final_mapping not in FINAL_MAPPINGS:
-        raise ValueError(f"unknown final mapping {final_mapping!r}; choose from {', '.join(FINAL_MAPPINGS)}")
-    for name, value in (("init_vocab", init_vocab), ("search_cutoff", search_cutoff), ("vocabulary_cutoff", vocabulary_cutoff)):
-        if value < 1:
-            raise ValueError(f"{name} must be a positive number of words, got {value}")
+    s = settings or SelfLearning()
     generator = torch.Generator().manual_seed(random_seed)
     if seed_rows is None:
-        source_rows, target_rows = similarity_distribution_init(source, target, init_vocab, csls_k)
+        source_rows, target_rows = similarity_distribution_init(source, target, s.init_vocab, s.csls_k)
     else:
         source_rows, target_rows = seed_rows
-    keep_prob = keep_prob_initial
-    cutoff = search_cutoff if keep_prob < 1.0 else vocabulary_cutoff
+    keep_prob = s.keep_prob_initial
+    cutoff = s.search_cutoff if keep_prob < 1.0 else s.vocabulary_cutoff
     n, m, x, z, block_rows = _cut(source, target, cutoff, block_mb)
     best_objective, last_improvement, stage_start = -float("inf"), 0, 0
     history: List[Dict[str, Any]] = []
     mapping = procrustes(source[source_rows], target[target_rows])
-    progress = tqdm(range(1, max_iterations + 1), desc="self-learning", leave=False)
+    progress = tqdm(range(1, s.max_iterations + 1), desc="self-learning", leave=False)
     objective = best_objective
     for iteration in progress:
         forward, backward, objective = _induction_step(
-            x @ torch.from_numpy(mapping), z, csls_k, candidates, keep_prob, generator, block_rows
+            x @ torch.from_numpy(mapping), z, s.csls_k, s.candidates, keep_prob, generator, block_rows
         )
         history.append({"iteration": iteration, "keep_prob": keep_prob, "cutoff": cutoff, "objective": objective})
         progress.set_postfix(keep_prob=keep_prob, cutoff=cutoff, objective=f"{objective:.4f}")
         source_rows = np.concatenate([np.arange(n), backward])
         target_rows = np.concatenate([forward, np.arange(m)])
         mapping = procrustes(source[source_rows], target[target_rows])
-        if objective - best_objective >= threshold:
+        if objective - best_objective >= s.threshold:
             best_objective, last_improvement = objective, iteration
-        if iteration - last_improvement >= patience or iteration - stage_start >= stage_iterations:
+        if iteration - last_improvement >= s.patience or iteration - stage_start >= s.stage_iterations:
             if keep_prob >= 1.0:
                 break
-            keep_prob = min(1.0, keep_prob * keep_prob_multiplier)
+            keep_prob = min(1.0, keep_prob * s.keep_prob_multiplier)
             last_improvement = stage_start = iteration
-            if keep_prob >= 1.0 and cutoff != vocabulary_cutoff:
+            if keep_prob >= 1.0 and cutoff != s.vocabulary_cutoff:
                 # The objective is a mean over the cutoff's words: restart its record at the new cutoff.
-                cutoff, best_objective = vocabulary_cutoff, -float("inf")
+                cutoff, best_objective = s.vocabulary_cutoff, -float("inf")
                 n, m, x, z, block_rows = _cut(source, target, cutoff, block_mb)
     progress.close()
     logger.info("self-learning: %d iterations, objective %.4f", len(history), objective)
-    mapping, target_mapping = finish_mapping(
-        mapping, source[source_rows], target[target_rows], final_mapping, reweight_source, reweight_target
-    )
-    return SelfLearningResult(mapping, target_mapping, source_rows, target_rows, best_objective, history)
+    return SelfLearningResult(mapping, source_rows, target_rows, best_objective, history)

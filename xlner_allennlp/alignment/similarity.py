@@ -4,9 +4,9 @@ Inducing a dictionary needs, for two sets of unit rows ``A`` (n × d) and ``B`` 
 neighbourhood terms of both sides and the best match of every row *and* every column of
 ``A Bᵀ``. Two blocked passes over ``A Bᵀ`` give all of it (the first for the top-k means, the
 second for the arg-maxes), so the n × m matrix is never held whole and each product is computed
-twice instead of four times. Optional element-wise dropout of the scores implements VecMap's
-stochastic dictionary induction.
+twice instead of four times.
 """
+from dataclasses import dataclass
 from typing import Optional, Tuple
 
 import numpy as np
@@ -15,8 +15,30 @@ import torch
 DEFAULT_BLOCK_MB = 256.0
 
 
-def _rows_per_block(m: int, block_mb: float) -> int:
-    return int(max(1, block_mb * 2**20 // (4 * max(1, m))))
+@dataclass(frozen=True)
+class CslsSettings:
+    """The CSLS neighbourhood, a setting of every method that induces dictionaries or measures
+    MUSE's criterion.
+
+    # Parameters
+
+    csls_k : `int`, optional (default = `10`)
+        CSLS's ``r`` terms average the cosines of a word's ``csls_k`` nearest neighbours.
+    """
+
+    csls_k: int = 10
+
+    def __post_init__(self) -> None:
+        # Settings dataclasses are combined by inheritance: let every base check its own fields.
+        getattr(super(), "__post_init__", lambda: None)()
+        if self.csls_k < 1:
+            raise ValueError(f"csls_k must be a positive number of neighbours, got {self.csls_k}")
+
+
+def rows_per_block(n_columns: int, block_mb: float) -> int:
+    """Rows of a dense float32 block with ``n_columns`` columns that fit in ``block_mb`` MiB (at
+    least one): the block size of every blocked similarity pass of the package."""
+    return int(max(1, block_mb * 2**20 // (4 * max(1, n_columns))))
 
 
 def _as_tensor(matrix: np.ndarray) -> torch.Tensor:
@@ -31,7 +53,7 @@ def topk_means(
     ta, tb = _as_tensor(a), _as_tensor(b)
     n, m = ta.shape[0], tb.shape[0]
     ka, kb = min(k, m), min(k, n)
-    rows = _rows_per_block(m, block_mb)
+    rows = rows_per_block(m, block_mb)
     r_a = torch.empty(n)
     best_b = []
     with torch.no_grad():
@@ -48,43 +70,51 @@ def csls_best_matches(
     b: np.ndarray,
     r_a: Optional[np.ndarray] = None,
     r_b: Optional[np.ndarray] = None,
-    keep_prob: float = 1.0,
-    generator: Optional[torch.Generator] = None,
     block_mb: float = DEFAULT_BLOCK_MB,
 ) -> Tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Best column of every row and best row of every column of ``2 a bᵀ - r_a - r_b``.
 
-    Without ``r_a``/``r_b`` the scores are plain inner products (NN). With ``keep_prob < 1`` each
-    score is independently zeroed with probability ``1 - keep_prob`` before the arg-max (VecMap's
-    stochastic induction). Returns ``(row_best, row_score, column_best, column_score)``, the
-    scores being the undropped values at the chosen positions.
+    Without ``r_a``/``r_b`` the scores are plain inner products (NN). Returns
+    ``(row_best, row_score, column_best, column_score)``.
     """
     ta, tb = _as_tensor(a), _as_tensor(b)
     n, m = ta.shape[0], tb.shape[0]
     tr_a = _as_tensor(r_a) if r_a is not None else None
     tr_b = _as_tensor(r_b) if r_b is not None else None
-    rows = _rows_per_block(m, block_mb)
+    rows = rows_per_block(m, block_mb)
     row_best = torch.empty(n, dtype=torch.int64)
     row_score = torch.empty(n)
     column_best = torch.zeros(m, dtype=torch.int64)
     column_score = torch.full((m,), -float("inf"))
-    column_kept = torch.full((m,), -float("inf"))
     with torch.no_grad():
         for start in range(0, n, rows):
             scores = ta[start : start + rows] @ tb.T
             if tr_a is not None:
                 scores.mul_(2).sub_(tr_a[start : start + rows, None]).sub_(tr_b[None, :])
-            if keep_prob < 1.0:
-                mask = torch.rand(scores.shape, generator=generator) < keep_prob
-                dropped = scores * mask
-            else:
-                dropped = scores
-            value, index = dropped.max(dim=1)
-            row_best[start : start + rows] = index
-            row_score[start : start + rows] = scores.gather(1, index[:, None])[:, 0]
-            value, index = dropped.max(dim=0)
-            better = value > column_kept
-            column_kept = torch.where(better, value, column_kept)
+            row_score[start : start + rows], row_best[start : start + rows] = scores.max(dim=1)
+            value, index = scores.max(dim=0)
+            better = value > column_score
+            column_score = torch.where(better, value, column_score)
             column_best = torch.where(better, index + start, column_best)
-            column_score = torch.where(better, scores.gather(0, index[None, :])[0], column_score)
     return row_best.numpy(), row_score.numpy(), column_best.numpy(), column_score.numpy()
+
+
+def csls_top_two(
+    queries: np.ndarray, keys: np.ndarray, r_queries: np.ndarray, r_keys: np.ndarray,
+    block_mb: float = DEFAULT_BLOCK_MB,
+) -> Tuple[np.ndarray, np.ndarray]:
+    """The two best keys of every query by ``2 q kᵀ - r_q - r_k`` and their scores, both of shape
+    ``(n_queries, 2)``, best first (MUSE's candidate search, whose margin is the score gap)."""
+    tq, tk = _as_tensor(queries), _as_tensor(keys)
+    tr_q, tr_k = _as_tensor(r_queries), _as_tensor(r_keys)
+    n = tq.shape[0]
+    top = min(2, tk.shape[0])
+    best = torch.empty(n, top, dtype=torch.int64)
+    best_scores = torch.empty(n, top)
+    rows = rows_per_block(tk.shape[0], block_mb)
+    with torch.no_grad():
+        for start in range(0, n, rows):
+            scores = (tq[start : start + rows] @ tk.T).mul_(2)
+            scores.sub_(tr_q[start : start + rows, None]).sub_(tr_k[None, :])
+            best_scores[start : start + rows], best[start : start + rows] = scores.topk(top, dim=1)
+    return best.numpy(), best_scores.numpy()

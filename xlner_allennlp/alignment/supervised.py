@@ -4,6 +4,7 @@ and the re-weighted multi-step mapping (Artetxe et al. 2018).
 They take ``X`` (source rows) and ``Z`` (their translations' target rows), float32 ``(n, d)``, and
 return ``W`` (``d × d``) such that ``X @ W`` approximates ``Z``.
 """
+from dataclasses import dataclass
 from typing import Optional, Tuple
 
 import numpy as np
@@ -31,12 +32,6 @@ def procrustes(source: np.ndarray, target: np.ndarray) -> np.ndarray:
     """The orthogonal ``W = U Vᵀ`` minimising ``||X W - Z||_F``, from the SVD ``Xᵀ Z = U Σ Vᵀ``."""
     _check_pairs(source, target)
     u, _, vt = np.linalg.svd(source.astype(np.float64).T @ target.astype(np.float64))
-    return (u @ vt).astype(np.float32)
-
-
-def orthogonalize(mapping: np.ndarray) -> np.ndarray:
-    """The orthogonal matrix nearest to ``mapping`` (polar factor ``U Vᵀ`` of its SVD)."""
-    u, _, vt = np.linalg.svd(mapping.astype(np.float64))
     return (u @ vt).astype(np.float32)
 
 
@@ -69,19 +64,45 @@ def reweighted_mapping(
     return wx.astype(np.float32), wz.astype(np.float32)
 
 
-def final_mapping(
-    mapping: np.ndarray,
-    source: np.ndarray,
-    target: np.ndarray,
-    kind: str = "orthogonal",
-    source_power: float = 0.5,
-    target_power: float = 0.0,
+@dataclass(frozen=True)
+class FinalMapping:
+    """How an iterative method ends (settings shared by the methods that refine a dictionary).
+
+    # Parameters
+
+    final_mapping : `str`, optional (default = `"reweight"`)
+        ``orthogonal`` keeps the last orthogonal mapping (MUSE); ``reweight`` solves the final
+        dictionary with the re-weighted multi-step mapping (:func:`reweighted_mapping`, VecMap).
+    reweight_source : `float`, optional (default = `0.5`)
+        Power of the singular values re-weighting the mapped side (``reweight`` only).
+    reweight_target : `float`, optional (default = `0.0`)
+        The same for the reference side; above 0 the reference space is transformed too, so
+        languages aligned to one reference no longer share its space.
+    """
+
+    final_mapping: str = "reweight"
+    reweight_source: float = 0.5
+    reweight_target: float = 0.0
+
+    def __post_init__(self) -> None:
+        getattr(super(), "__post_init__", lambda: None)()
+        if self.final_mapping not in FINAL_MAPPINGS:
+            raise ValueError(
+                f"unknown final_mapping {self.final_mapping!r}; choose from {', '.join(FINAL_MAPPINGS)}"
+            )
+
+    @property
+    def transforms_reference(self) -> bool:
+        """Whether the final step also maps the reference space (a reference-side mapping)."""
+        return self.final_mapping == "reweight" and self.reweight_target != 0
+
+
+def finish_mapping(
+    mapping: np.ndarray, source: np.ndarray, target: np.ndarray, settings: FinalMapping
 ) -> Tuple[np.ndarray, Optional[np.ndarray]]:
     """The (source, target) mappings an iterative method ends with: ``mapping`` itself for
-    ``orthogonal`` (MUSE), or for ``reweight`` the :func:`reweighted_mapping` solved on the paired
-    rows ``source`` / ``target`` of its final dictionary (VecMap)."""
-    if kind not in FINAL_MAPPINGS:
-        raise ValueError(f"unknown final mapping {kind!r}; choose from {', '.join(FINAL_MAPPINGS)}")
-    if kind == "orthogonal":
+    ``orthogonal``, or the :func:`reweighted_mapping` solved on the paired rows ``source`` /
+    ``target`` (each ``(n, d)``) of its final dictionary for ``reweight``."""
+    if settings.final_mapping == "orthogonal":
         return mapping, None
-    return reweighted_mapping(source, target, source_power, target_power)
+    return reweighted_mapping(source, target, settings.reweight_source, settings.reweight_target)

@@ -52,7 +52,8 @@ def _is_npy(path: str) -> bool:
     return path.endswith(".npy")
 
 
-def _vocab_path(npy_path: str) -> str:
+def vocab_path(npy_path: str) -> str:
+    """The word list of a ``.npy`` vector file: ``es.npy`` -> ``es.vocab``."""
     return npy_path[: -len(".npy")] + ".vocab"
 
 
@@ -110,7 +111,7 @@ def load_vocab(path: str, max_vocab: Optional[int] = None, encoding: str = "utf-
     """Only the words of a vector file, in row order (cheap: no vectors are parsed)."""
     _check_exists(path)
     if _is_npy(path):
-        vocab_file = _vocab_path(path)
+        vocab_file = vocab_path(path)
         if not os.path.isfile(vocab_file):
             raise VectorFileError(f"{path}: the word list {vocab_file} is missing")
         words = []
@@ -172,7 +173,7 @@ def _load_npy(path: str, max_vocab: Optional[int], encoding: str) -> WordVectors
     if array.ndim != 2 or not np.issubdtype(array.dtype, np.floating):
         raise VectorFileError(f"{path}: expected a 2-D float array, got shape {array.shape} {array.dtype}")
     words = load_vocab(path, max_vocab, encoding)
-    vocab_file = _vocab_path(path)
+    vocab_file = vocab_path(path)
     n = len(words)
     if max_vocab is None and n != array.shape[0]:
         raise VectorFileError(f"{vocab_file}: {n} words but {path} has {array.shape[0]} rows")

@@ -13,6 +13,7 @@ from typing import Dict, List, Sequence, Tuple
 
 import numpy as np
 
+from xlner_allennlp.alignment.normalization import unit_rows
 from xlner_allennlp.data.dataset_readers.tag_encoding import tags_to_spans
 from xlner_allennlp.data.dataset_readers.conll import read_conll_sentences
 
@@ -59,10 +60,7 @@ def same_type_neighbour_rate(
     target: np.ndarray, target_types: Sequence[str], source: np.ndarray, source_types: Sequence[str]
 ) -> float:
     """Share of target rows whose cosine-nearest source row has the same entity type."""
-    def unit(m: np.ndarray) -> np.ndarray:
-        return m / np.maximum(np.linalg.norm(m, axis=1, keepdims=True), 1e-12)
-
-    nearest = np.argmax(unit(target) @ unit(source).T, axis=1)
+    nearest = np.argmax(unit_rows(target) @ unit_rows(source).T, axis=1)
     return float(np.mean([target_types[i] == source_types[j] for i, j in enumerate(nearest)]))
 
 

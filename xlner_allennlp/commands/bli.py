@@ -3,7 +3,7 @@
 Prints one JSON object (precision at 1, 5, 10 with NN and CSLS retrieval, coverage and the
 dictionary counts). The vectors default to the files recorded in the artifact, with the
 vocabulary size it was fitted on; a vector file whose checksum differs from the recorded one is
-reported on stderr. A thin layer over :func:`xlner_allennlp.alignment.align.evaluate_files`.
+reported on stderr. A thin layer over :func:`xlner_allennlp.alignment.evaluate_files`.
 """
 import argparse
 import json
@@ -11,7 +11,7 @@ import sys
 
 from allennlp.commands.subcommand import Subcommand
 
-from xlner_allennlp.alignment.align import evaluate_files
+from xlner_allennlp.alignment import evaluate_files
 from xlner_allennlp.commands.errors import exit_on_error
 
 
@@ -23,9 +23,11 @@ class XlnerBli(Subcommand):
         description = "Evaluate an alignment artifact on a bilingual dictionary (BLI precision@k)."
         subparser = parser.add_parser(self.name, description=description, help=description)
         subparser.add_argument("artifact", help="alignment directory written by xlner-align")
-        subparser.add_argument("--dictionary", required=True, help="MUSE test dictionary (source target pairs)")
-        subparser.add_argument("--source-vectors", help="source vectors (default: the artifact's)")
-        subparser.add_argument("--target-vectors", help="target vectors (default: the artifact's)")
+        subparser.add_argument(
+            "--dictionary", required=True, help="MUSE test dictionary (pairs: mapped-language word, reference-language word)"
+        )
+        subparser.add_argument("--mapped-vectors", help="vectors of the mapped side (default: the artifact's)")
+        subparser.add_argument("--reference-vectors", help="vectors of the reference side (default: the artifact's)")
         subparser.add_argument("--max-vocab", type=int, help="rows kept per file (default: the artifact's)")
         subparser.set_defaults(func=exit_on_error(bli_from_args))
         return subparser
@@ -35,8 +37,8 @@ def bli_from_args(args: argparse.Namespace) -> None:
     results = evaluate_files(
         args.artifact,
         args.dictionary,
-        source_vectors=args.source_vectors,
-        target_vectors=args.target_vectors,
+        mapped_vectors=args.mapped_vectors,
+        reference_vectors=args.reference_vectors,
         max_vocab=args.max_vocab,
         warn=lambda message: print(f"warning: {message}", file=sys.stderr),
     )

@@ -35,7 +35,7 @@ def language_overrides(
     if vectors is not None:
         spec: Dict[str, Any] = {"vectors": vectors}
         if alignment is not None:
-            spec.update(alignment=alignment, side="source")
+            spec.update(alignment=alignment, side="mapped")
         overrides["model.text_field_embedder.token_embedders.tokens.languages." + language] = spec
         overrides["validation_dataset_reader.token_indexers.tokens.languages." + language] = spec
     return overrides

@@ -1,6 +1,6 @@
 """``allennlp xlner-map DIR --output PATH``: write vectors mapped into the alignment's shared space.
 
-Maps the artifact's source vectors by default (``--vectors`` and ``--side`` choose others) and
+Maps the vectors of the artifact's mapped side by default (``--vectors`` and ``--side`` choose others) and
 writes ``.npy`` + ``.vocab`` when ``PATH`` ends in ``.npy``, word2vec text otherwise. A thin layer
 over :meth:`xlner_allennlp.alignment.artifact.Alignment.apply_file`.
 """
@@ -8,7 +8,7 @@ import argparse
 
 from allennlp.commands.subcommand import Subcommand
 
-from xlner_allennlp.alignment.artifact import ArtifactError, load_alignment
+from xlner_allennlp.alignment.artifact import SIDES, ArtifactError, load_alignment
 from xlner_allennlp.commands.errors import exit_on_error
 
 
@@ -22,8 +22,9 @@ class XlnerMap(Subcommand):
         subparser.add_argument("artifact", help="alignment directory written by xlner-align")
         subparser.add_argument("--output", required=True, help="output file (.npy + .vocab, or word2vec text)")
         subparser.add_argument("--vectors", help="vectors to map (default: the artifact's vectors of --side)")
-        subparser.add_argument("--side", choices=("source", "target"), default="source",
-                               help="which language of the artifact the vectors belong to")
+        subparser.add_argument("--side", choices=SIDES, default="mapped",
+                               help="which side of the artifact the vectors belong to: mapped (the language "
+                                    "the mapping applies to) or reference (the space it maps into)")
         subparser.add_argument("--max-vocab", type=int, help="map only the N most frequent words")
         subparser.set_defaults(func=exit_on_error(map_from_args))
         return subparser

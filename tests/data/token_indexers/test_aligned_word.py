@@ -147,7 +147,7 @@ def test_from_params(languages):
     params = Params(
         {
             "type": "xlner_aligned_word",
-            "languages": {"en": dict(languages["en"], side="target"), "es": languages["es"]},
+            "languages": {"en": dict(languages["en"], side="reference"), "es": languages["es"]},
             "default_language": "es",
         }
     )

@@ -39,10 +39,10 @@ def setup(tmp_path):
     mapping = rng.normal(size=(DIM, DIM)).astype(np.float32)
     alignment = Alignment(
         mapping=mapping,
-        source_normalization=Normalization.fit(es, "unit,center"),
-        target_normalization=Normalization.fit(en, "unit"),
-        source_language="es",
-        target_language="en",
+        mapped_normalization=Normalization.fit(es, "unit,center"),
+        reference_normalization=Normalization.fit(en, "unit"),
+        mapped_language="es",
+        reference_language="en",
     )
     artifact = str(tmp_path / "es-en")
     save_alignment(alignment, artifact)
@@ -96,15 +96,15 @@ def test_per_instance_languages_padding_and_oov(setup):
 
 def test_side_defaults_and_explicit_side(setup):
     languages, expected, raw, _ = setup
-    # The same artifact read as the target side only normalizes, whatever the language is called.
-    embedder = AlignedEmbedding({"spanish": dict(languages["es"], side="target")})
+    # The same artifact read as the reference side only normalizes, whatever the language is called.
+    embedder = AlignedEmbedding({"spanish": dict(languages["es"], side="reference")})
     np.testing.assert_allclose(embedder(_all_ids("es", expected))[0].numpy(), _unit(raw["es"]), rtol=1e-5)
-    with pytest.raises(ConfigurationError, match="maps 'es' to 'en'; set \"side\""):
+    with pytest.raises(ConfigurationError, match="maps 'es' into 'en'; set \"side\""):
         AlignedEmbedding({"spanish": languages["es"]})
-    with pytest.raises(ConfigurationError, match="side must be 'source' or 'target'"):
+    with pytest.raises(ConfigurationError, match="side must be 'mapped' or 'reference'"):
         AlignedEmbedding({"es": dict(languages["es"], side="pivot")})
     with pytest.raises(ConfigurationError, match="\"side\" is given but no \"alignment\""):
-        AlignedEmbedding({"de": dict(languages["de"], side="source")})
+        AlignedEmbedding({"de": dict(languages["de"], side="mapped")})
 
 
 def test_table_is_frozen_and_not_in_the_state_dict(setup):
@@ -246,10 +246,10 @@ def test_translations_under_an_exact_rotation_get_identical_embeddings(tmp_path)
     es = (en @ rotation)[order]
     alignment = Alignment(
         mapping=rotation.T,
-        source_normalization=Normalization(["unit"], [None]),
-        target_normalization=Normalization(["unit"], [None]),
-        source_language="es",
-        target_language="en",
+        mapped_normalization=Normalization(["unit"], [None]),
+        reference_normalization=Normalization(["unit"], [None]),
+        mapped_language="es",
+        reference_language="en",
     )
     artifact = str(tmp_path / "es-en")
     save_alignment(alignment, artifact)

@@ -34,8 +34,8 @@ class AlignedEmbedding(TokenEmbedder):
     Looks up frozen, cross-lingually aligned word vectors: one model, plug in any aligned language.
 
     For each language the vectors are loaded (`load_vectors`) and mapped once, at construction:
-    with an alignment artifact, `load_alignment(dir).apply(vectors, side)` (the source side
-    gives `normalize_source(x) @ W`, the target/pivot side only `normalize_target(x)`), with the
+    with an alignment artifact, `load_alignment(dir).apply(vectors, side)` (the mapped side
+    gives `normalize_mapped(x) @ W`, the reference/pivot side only `normalize_reference(x)`), with the
     normalization recorded in the artifact; without one, the `normalization` steps fitted on that
     language's own vectors. All languages live in one table, each as a block
     `[padding (zeros), OOV (zeros), row 0, row 1, ...]`, and `forward` adds each instance's block
@@ -53,9 +53,9 @@ class AlignedEmbedding(TokenEmbedder):
     languages : `Dict[str, Dict[str, Any]]`
         Language name to its settings: `"vectors"` (required) the path of its vector file (`.npy`
         + `.vocab`, or word2vec text); `"alignment"` (optional) an alignment artifact directory;
-        `"side"` (optional, `"source"` or `"target"`, only with `"alignment"`) which side of the
-        artifact this language is, by default `"target"` when the artifact's target language is
-        this language and `"source"` when its source language is; `"max_vocab"` (optional) keep
+        `"side"` (optional, `"mapped"` or `"reference"`, only with `"alignment"`) which side of the
+        artifact this language is, by default `"reference"` when the artifact's reference language
+        is this language and `"mapped"` when its mapped language is; `"max_vocab"` (optional) keep
         only the first rows of the vector file. Give the indexer the same dict.
     normalization : `str`, optional (default=`"unit"`)
         Normalization steps (e.g. `"unit"`, `"unit,center"`, `"none"`) applied to the languages
@@ -174,7 +174,7 @@ class AlignedEmbedding(TokenEmbedder):
         if side is not None and directory is None:
             raise ConfigurationError(f"{where}: \"side\" is given but no \"alignment\" artifact")
         if side is not None and side not in SIDES:
-            raise ConfigurationError(f"{where}: side must be 'source' or 'target', got {side!r}")
+            raise ConfigurationError(f"{where}: side must be 'mapped' or 'reference', got {side!r}")
         start = time.perf_counter()
         try:
             vectors = load_vectors(path, max_vocab)
@@ -193,14 +193,14 @@ class AlignedEmbedding(TokenEmbedder):
             except ArtifactError as error:
                 raise ConfigurationError(f"{where}: {error}") from None
             if side is None:
-                if language == alignment.target_language:
-                    side = "target"
-                elif language == alignment.source_language:
-                    side = "source"
+                if language == alignment.reference_language:
+                    side = "reference"
+                elif language == alignment.mapped_language:
+                    side = "mapped"
                 else:
                     raise ConfigurationError(
-                        f"{where}: the artifact {directory} maps {alignment.source_language!r} to "
-                        f"{alignment.target_language!r}; set \"side\" to say which one this language is"
+                        f"{where}: the artifact {directory} maps {alignment.mapped_language!r} into "
+                        f"{alignment.reference_language!r}; set \"side\" to say which one this language is"
                     )
             if alignment.dim != vectors.dim:
                 raise ConfigurationError(

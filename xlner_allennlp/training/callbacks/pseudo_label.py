@@ -1,6 +1,5 @@
 """The `xlner_pseudo_label` trainer callback: self-training rounds on length-selected,
 pseudo-labelled target-language sentences (Bari et al., 2020)."""
-import hashlib
 import json
 import logging
 import os
@@ -19,7 +18,7 @@ from allennlp.training.callbacks.callback import TrainerCallback
 from xlner_allennlp.data.dataset_readers.conll import read_conll_sentences
 from xlner_allennlp.data.dataset_readers.pseudo_labelled import PseudoLabelledReader
 from xlner_allennlp.data.dataset_readers.tag_encoding import tags_to_spans
-from xlner_allennlp.file_utils import atomic_write_text
+from xlner_allennlp.file_utils import atomic_write_text, file_sha256
 from xlner_allennlp.models.cross_augmented_tagger import CrossAugmentedTagger
 
 if TYPE_CHECKING:
@@ -203,7 +202,7 @@ class PseudoLabelCallback(TrainerCallback):
                 f"{resume}: its pseudo-labelled file {path} is missing (a round is never "
                 "relabelled once it has started)"
             )
-        if _sha256(path) != self.sha256:
+        if file_sha256(path) != self.sha256:
             raise ConfigurationError(
                 f"{resume}: its pseudo-labelled file {path} changed since the checkpoint"
             )
@@ -285,11 +284,11 @@ class PseudoLabelCallback(TrainerCallback):
             **_set_statistics(records, _label_encoding(model)),
             "target_language": self.target_language,
             "file": PSEUDO_LABELLED_FILE,
-            "sha256": hashlib.sha256(text.encode("utf-8")).hexdigest(),
         }
         directory = round_directory(self.serialization_dir, round_number)
         path = os.path.join(directory, PSEUDO_LABELLED_FILE)
         atomic_write_text(path, text)
+        statistics["sha256"] = file_sha256(path)
         atomic_write_text(
             os.path.join(directory, STATISTICS_FILE), json.dumps(statistics, indent=2) + "\n"
         )
@@ -440,8 +439,3 @@ def _set_statistics(records: List[Dict[str, Any]], encoding: str) -> Dict[str, A
         "mean_confidence": sum(confidences) / len(confidences) if confidences else None,
         "label_encoding": encoding,
     }
-
-
-def _sha256(path: str) -> str:
-    with open(path, "rb") as handle:
-        return hashlib.sha256(handle.read()).hexdigest()

@@ -1,0 +1,252 @@
+"""The registry of alignment methods: each name has one typed settings dataclass, the only home of
+its defaults, and a fit function on normalized matrices.
+
+A method is registered with :func:`register_method`::
+
+    @register_method("my-method", MySettings, dictionary="required", summary="...")
+    def fit_my_method(x, z, pairs, settings, random_seed) -> MethodFit: ...
+
+``x`` ``(n, d)`` and ``z`` ``(m, d)`` are the normalized mapped and reference rows, ``pairs`` the
+indexed training dictionary (``None`` when none was given), ``settings`` an instance of the
+method's dataclass. :func:`settings_for` builds that instance from keyword settings (names
+checked, values typed, command-line strings parsed); :func:`describe_methods` lists every
+method's settings with their defaults.
+"""
+import dataclasses
+import typing
+from dataclasses import dataclass, field
+from typing import Any, Callable, Dict, Mapping, Optional
+
+import numpy as np
+
+from xlner_allennlp.alignment.adversarial import Adversarial, adversarial
+from xlner_allennlp.alignment.dictionary import IndexedDictionary
+from xlner_allennlp.alignment.refinement import Refinement, RefinementResult, refine
+from xlner_allennlp.alignment.self_learning import SelfLearning, self_learning
+from xlner_allennlp.alignment.supervised import FinalMapping, finish_mapping, least_squares, procrustes
+
+DICTIONARY_USES = ("required", "optional", "none")
+
+
+class AlignmentError(ValueError):
+    """Inputs that cannot be aligned (dimension mismatch, unknown method or setting, missing dictionary)."""
+
+
+@dataclass
+class MethodFit:
+    """What a method's fit returns: the mapping ``W`` (``d × d``) of the mapped side, the
+    reference-side mapping when the method transforms the reference space too, and the method's
+    log for the artifact's ``evaluation``."""
+
+    mapping: np.ndarray
+    reference_mapping: Optional[np.ndarray] = None
+    evaluation: Dict[str, Any] = field(default_factory=dict)
+
+
+FitFunction = Callable[[np.ndarray, np.ndarray, Optional[IndexedDictionary], Any, int], MethodFit]
+
+
+@dataclass(frozen=True)
+class AlignmentMethod:
+    """A registered method: its ``settings`` dataclass, ``fit`` function, whether it needs a
+    training dictionary (``dictionary``: ``required``, ``optional`` or ``none``) and a one-line summary."""
+
+    name: str
+    settings: type
+    fit: FitFunction
+    dictionary: str
+    summary: str
+
+
+METHODS: Dict[str, AlignmentMethod] = {}
+
+
+def register_method(
+    name: str, settings: type, dictionary: str, summary: str
+) -> Callable[[FitFunction], FitFunction]:
+    """Register the decorated fit function as method ``name`` with the ``settings`` dataclass."""
+    if not dataclasses.is_dataclass(settings):
+        raise TypeError(f"the settings of method {name} must be a dataclass, got {settings!r}")
+    if dictionary not in DICTIONARY_USES:
+        raise ValueError(f"dictionary must be one of {', '.join(DICTIONARY_USES)}, got {dictionary!r}")
+
+    def decorator(fit: FitFunction) -> FitFunction:
+        METHODS[name] = AlignmentMethod(name, settings, fit, dictionary, summary)
+        return fit
+
+    return decorator
+
+
+def get_method(name: str) -> AlignmentMethod:
+    """The registered method ``name`` (an :class:`AlignmentError` lists the known ones)."""
+    if name not in METHODS:
+        raise AlignmentError(f"unknown method {name!r}; choose from {', '.join(METHODS)}")
+    return METHODS[name]
+
+
+def _typed(method: str, name: str, kind: Any, value: Any) -> Any:
+    """``value`` as the field type ``kind`` (``bool``, ``int``, ``float`` or ``str``); strings from
+    the command line are parsed, other values must already have the type."""
+    where = f"setting {name} of method {method}"
+    if isinstance(value, str) and kind is not str:
+        text = value.strip()
+        if kind is bool:
+            if text.lower() in ("true", "yes", "1"):
+                return True
+            if text.lower() in ("false", "no", "0"):
+                return False
+            raise AlignmentError(f"{where} must be true or false, got {value!r}")
+        try:
+            return kind(text)
+        except ValueError:
+            raise AlignmentError(f"{where} must be {kind.__name__}, got {value!r}") from None
+    if kind is float and isinstance(value, (int, float)) and not isinstance(value, bool):
+        return float(value)
+    if (kind is int and isinstance(value, bool)) or not isinstance(value, kind):
+        raise AlignmentError(f"{where} must be {kind.__name__}, got {value!r}")
+    return value
+
+
+def settings_for(method: str, settings: Mapping[str, Any]) -> Any:
+    """The settings dataclass of ``method`` with ``settings`` overriding its defaults."""
+    spec = get_method(method)
+    types = typing.get_type_hints(spec.settings)
+    known = [f.name for f in dataclasses.fields(spec.settings)]
+    unknown = sorted(set(settings) - set(known))
+    if unknown:
+        raise AlignmentError(
+            f"unknown setting(s) {', '.join(unknown)} for method {method}; known: {', '.join(known) or 'none'}"
+        )
+    values = {name: _typed(method, name, types[name], value) for name, value in settings.items()}
+    try:
+        return spec.settings(**values)
+    except ValueError as error:
+        raise AlignmentError(f"method {method}: {error}") from None
+
+
+def describe_methods() -> str:
+    """Every registered method with its summary and its settings (type and default)."""
+    lines = []
+    for spec in METHODS.values():
+        lines.append(f"{spec.name}: {spec.summary} (training dictionary: {spec.dictionary})")
+        types = typing.get_type_hints(spec.settings)
+        fields = dataclasses.fields(spec.settings)
+        if not fields:
+            lines.append("    (no settings)")
+        for f in fields:
+            lines.append(f"    {f'{f.name}={f.default!r}':<40} {types[f.name].__name__}")
+    return "\n".join(lines)
+
+
+def _refinement_log(result: RefinementResult) -> Dict[str, Any]:
+    return {
+        "best_iteration": result.best_iteration,
+        "history": result.history,
+        "final_dictionary_size": int(result.source_rows.size),
+    }
+
+
+@dataclass(frozen=True)
+class LeastSquaresSettings:
+    """``least-squares`` has no settings."""
+
+
+@dataclass(frozen=True)
+class ProcrustesSettings:
+    """``procrustes`` has no settings."""
+
+
+@dataclass(frozen=True)
+class ProcrustesRefineSettings(Refinement, FinalMapping):
+    """Procrustes on the training dictionary, then :class:`Refinement`, then :class:`FinalMapping`.
+
+    # Parameters
+
+    keep_training_dictionary : `bool`, optional (default = `True`)
+        Add the training pairs to the induced ones in every refinement iteration (MUSE uses the
+        training dictionary for the first mapping only).
+    """
+
+    keep_training_dictionary: bool = True
+
+
+@dataclass(frozen=True)
+class AdversarialSettings(Adversarial, Refinement):
+    """:class:`Adversarial` training, then :class:`Refinement` (orthogonal mapping kept, as MUSE)."""
+
+
+@dataclass(frozen=True)
+class SelfLearningSettings(SelfLearning, Refinement, FinalMapping):
+    """:class:`SelfLearning`, then :class:`Refinement` keeping its last iteration (MUSE's criterion
+    does not rank refined self-learning mappings by accuracy), then :class:`FinalMapping`."""
+
+    refinement_keep: str = "last"
+
+
+@register_method("least-squares", LeastSquaresSettings, "required", "unconstrained linear map (Mikolov et al. 2013)")
+def fit_least_squares(
+    x: np.ndarray, z: np.ndarray, pairs: Optional[IndexedDictionary], settings: LeastSquaresSettings, random_seed: int
+) -> MethodFit:
+    assert pairs is not None
+    return MethodFit(least_squares(x[pairs.source], z[pairs.target]))
+
+
+@register_method("procrustes", ProcrustesSettings, "required", "orthogonal Procrustes on the training dictionary")
+def fit_procrustes(
+    x: np.ndarray, z: np.ndarray, pairs: Optional[IndexedDictionary], settings: ProcrustesSettings, random_seed: int
+) -> MethodFit:
+    assert pairs is not None
+    return MethodFit(procrustes(x[pairs.source], z[pairs.target]))
+
+
+@register_method(
+    "procrustes-refine", ProcrustesRefineSettings, "required",
+    "Procrustes, CSLS refinement, final (re-weighted) mapping",
+)
+def fit_procrustes_refine(
+    x: np.ndarray, z: np.ndarray, pairs: Optional[IndexedDictionary], settings: ProcrustesRefineSettings,
+    random_seed: int,
+) -> MethodFit:
+    assert pairs is not None
+    rows = (pairs.source, pairs.target)
+    result = refine(
+        x, z, procrustes(x[pairs.source], z[pairs.target]), settings,
+        anchor=rows if settings.keep_training_dictionary else None, initial_rows=rows,
+    )
+    mapping, reference_mapping = finish_mapping(result.mapping, x[result.source_rows], z[result.target_rows], settings)
+    return MethodFit(mapping, reference_mapping, {"refinement": _refinement_log(result)})
+
+
+@register_method(
+    "adversarial", AdversarialSettings, "none", "unsupervised adversarial mapping then CSLS refinement (MUSE)"
+)
+def fit_adversarial(
+    x: np.ndarray, z: np.ndarray, pairs: Optional[IndexedDictionary], settings: AdversarialSettings, random_seed: int
+) -> MethodFit:
+    found = adversarial(x, z, settings, random_seed)
+    result = refine(x, z, found.mapping, settings)
+    return MethodFit(result.mapping, None, {
+        "adversarial": {"best_epoch": found.best_epoch, "criterion": found.criterion, "history": found.history},
+        "refinement": _refinement_log(result),
+    })
+
+
+@register_method(
+    "self-learning", SelfLearningSettings, "optional",
+    "robust self-learning (VecMap; a dictionary or seed replaces its unsupervised start), refinement, final mapping",
+)
+def fit_self_learning(
+    x: np.ndarray, z: np.ndarray, pairs: Optional[IndexedDictionary], settings: SelfLearningSettings, random_seed: int
+) -> MethodFit:
+    learned = self_learning(
+        x, z, settings, seed_rows=(pairs.source, pairs.target) if pairs is not None else None, random_seed=random_seed
+    )
+    result = refine(x, z, learned.mapping, settings, initial_rows=(learned.source_rows, learned.target_rows))
+    mapping, reference_mapping = finish_mapping(result.mapping, x[result.source_rows], z[result.target_rows], settings)
+    return MethodFit(mapping, reference_mapping, {
+        "self_learning": {
+            "iterations": len(learned.history), "objective": learned.objective, "history": learned.history,
+            "final_dictionary_size": int(learned.source_rows.size),
+        },
+        "refinement": _refinement_log(result),
+    })

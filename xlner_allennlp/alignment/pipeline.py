@@ -1,0 +1,234 @@
+"""Alignments from and to files: fit from vector files and write the artifact, evaluate an artifact,
+and map several languages into one pivot space.
+
+:func:`align_files` loads two vector files, fits (:func:`~xlner_allennlp.alignment.align.align`),
+evaluates on an optional test dictionary and writes the artifact atomically;
+:func:`align_to_pivot` maps several languages into one reference space and writes one artifact
+per language (the pivot's own artifact has the identity mapping) once every language is fitted.
+"""
+import logging
+import os
+import re
+from typing import Any, Callable, Dict, List, Optional, Sequence
+
+import numpy as np
+
+from xlner_allennlp.alignment.align import DEFAULT_NORMALIZATION, check_spaces, fit, prepare
+from xlner_allennlp.alignment.artifact import Alignment, load_alignment, save_alignment, vector_file_checksum
+from xlner_allennlp.alignment.dictionary import IndexedDictionary, load_dictionary, read_dictionary
+from xlner_allennlp.alignment.evaluation import evaluate_bli
+from xlner_allennlp.alignment.methods import AlignmentError
+from xlner_allennlp.alignment.normalization import Normalization
+from xlner_allennlp.alignment.vectors import WordVectors, load_vectors
+
+logger = logging.getLogger(__name__)
+
+# A language code names artifact directories (<language>-<pivot>), so it must be a plain name.
+LANGUAGE_CODE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_]*")
+
+
+def language_from_path(path: str) -> str:
+    """The language code a vector file's name gives: ``es`` for ``es.npy`` or ``es.vec.gz``."""
+    name = os.path.basename(path)
+    for suffix in (".gz", ".npy", ".vec", ".txt"):
+        if name.endswith(suffix):
+            name = name[: -len(suffix)]
+    return name
+
+
+def evaluate_alignment(
+    alignment: Alignment, mapped: WordVectors, reference: WordVectors, dictionary: IndexedDictionary, **kwargs: Any
+) -> Dict[str, float]:
+    """BLI of an alignment on an indexed dictionary (see :func:`evaluate_bli`)."""
+    check_spaces(mapped, reference)
+    return evaluate_bli(
+        alignment.apply(mapped.matrix, "mapped"), alignment.apply(reference.matrix, "reference"), dictionary, **kwargs
+    )
+
+
+def evaluate_files(
+    artifact: str,
+    dictionary: str,
+    mapped_vectors: Optional[str] = None,
+    reference_vectors: Optional[str] = None,
+    max_vocab: Optional[int] = None,
+    warn: Callable[[str], None] = logger.warning,
+) -> Dict[str, float]:
+    """BLI of the artifact in directory ``artifact`` on the MUSE dictionary file ``dictionary``.
+
+    Vector files and ``max_vocab`` default to those recorded in the artifact; ``warn`` receives a
+    message when a vector file's checksum differs from the recorded one.
+    """
+    alignment = load_alignment(artifact)
+    paths = {}
+    for side, given in (("mapped", mapped_vectors), ("reference", reference_vectors)):
+        path = given or alignment.inputs.get(f"{side}_vectors")
+        if not path:
+            raise AlignmentError(f"{artifact}: no {side} vector file recorded; pass --{side}-vectors")
+        recorded = alignment.inputs.get(f"{side}_sha256")
+        if recorded and os.path.isfile(path) and vector_file_checksum(path) != recorded:
+            warn(f"{path} differs from the {side} vectors the alignment in {artifact} was fitted on")
+        paths[side] = path
+    if max_vocab is None:
+        max_vocab = alignment.inputs.get("max_vocab")
+    mapped = load_vectors(paths["mapped"], max_vocab)
+    reference = load_vectors(paths["reference"], max_vocab)
+    return evaluate_alignment(alignment, mapped, reference, load_dictionary(dictionary, mapped, reference))
+
+
+def _fit_files(
+    mapped_vectors: str,
+    reference_vectors: str,
+    method: str,
+    dictionary: Optional[str],
+    seed: Optional[str],
+    max_vocab: Optional[int],
+    evaluation_dictionary: Optional[str],
+    normalization: str,
+    mapped_language: str,
+    reference_language: str,
+    random_seed: int,
+    settings: Dict[str, Any],
+) -> Alignment:
+    """:func:`align_files` without writing the artifact."""
+    spec, typed = prepare(method, bool(dictionary or seed), normalization, **settings)
+    mapped = load_vectors(mapped_vectors, max_vocab)
+    reference = load_vectors(reference_vectors, max_vocab)
+    check_spaces(mapped, reference)
+    pairs = read_dictionary(dictionary) if dictionary else None
+    alignment = fit(mapped, reference, spec, typed, pairs, seed, normalization, mapped_language,
+                    reference_language, dictionary or "<dictionary>", random_seed)
+    alignment.inputs = {
+        **_vector_inputs(mapped_vectors, reference_vectors, len(mapped), len(reference), max_vocab),
+        "dictionary": os.path.abspath(dictionary) if dictionary else None,
+    }
+    if evaluation_dictionary:
+        test = load_dictionary(evaluation_dictionary, mapped, reference)
+        alignment.evaluation["bli"] = evaluate_alignment(alignment, mapped, reference, test)
+        alignment.evaluation["bli_dictionary"] = os.path.abspath(evaluation_dictionary)
+    return alignment
+
+
+def _vector_inputs(
+    mapped_vectors: str, reference_vectors: str, mapped_size: int, reference_size: int, max_vocab: Optional[int]
+) -> Dict[str, Any]:
+    """The artifact's record of its input vector files (paths, checksums, kept sizes)."""
+    return {
+        "mapped_vectors": os.path.abspath(mapped_vectors),
+        "reference_vectors": os.path.abspath(reference_vectors),
+        "mapped_sha256": vector_file_checksum(mapped_vectors),
+        "reference_sha256": vector_file_checksum(reference_vectors),
+        "mapped_vocab_size": mapped_size,
+        "reference_vocab_size": reference_size,
+        "max_vocab": max_vocab,
+    }
+
+
+def align_files(
+    mapped_vectors: str,
+    reference_vectors: str,
+    method: str,
+    output: str,
+    dictionary: Optional[str] = None,
+    seed: Optional[str] = None,
+    max_vocab: Optional[int] = None,
+    evaluation_dictionary: Optional[str] = None,
+    normalization: str = DEFAULT_NORMALIZATION,
+    mapped_language: Optional[str] = None,
+    reference_language: Optional[str] = None,
+    random_seed: int = 0,
+    **settings: Any,
+) -> Alignment:
+    """Load two vector files, fit ``method`` with ``settings``, evaluate on
+    ``evaluation_dictionary`` when given and write the artifact to ``output`` (atomically).
+    Returns the saved :class:`Alignment`.
+
+    Languages default to the file names (``es.npy`` gives ``es``); ``max_vocab`` keeps the first N
+    rows of each file (an error when a file is shorter). The artifact records checksums of both
+    input files, the vocabulary sizes, method, settings and evaluation results.
+    """
+    alignment = _fit_files(
+        mapped_vectors, reference_vectors, method, dictionary, seed, max_vocab, evaluation_dictionary,
+        normalization, mapped_language or language_from_path(mapped_vectors) or "mapped",
+        reference_language or language_from_path(reference_vectors) or "reference", random_seed, settings,
+    )
+    save_alignment(alignment, output)
+    return alignment
+
+
+def pivot_artifact_name(language: str, pivot_language: str) -> str:
+    """The directory name of ``language``'s artifact in a pivot set: ``<language>-<pivot>``."""
+    return f"{language}-{pivot_language}"
+
+
+def align_to_pivot(
+    pivot_vectors: str,
+    mapped_vectors: Sequence[str],
+    method: str,
+    output: str,
+    dictionaries: Optional[Sequence[Optional[str]]] = None,
+    evaluation_dictionaries: Optional[Sequence[Optional[str]]] = None,
+    seed: Optional[str] = None,
+    max_vocab: Optional[int] = None,
+    normalization: str = DEFAULT_NORMALIZATION,
+    pivot_language: Optional[str] = None,
+    mapped_languages: Optional[Sequence[str]] = None,
+    random_seed: int = 0,
+    **settings: Any,
+) -> Dict[str, Alignment]:
+    """Map every language of ``mapped_vectors`` into the space of ``pivot_vectors``.
+
+    Writes ``output/<lang>-<pivot>/`` for each language (an ordinary pair artifact whose reference
+    side is the pivot) and ``output/<pivot>-<pivot>/`` for the pivot itself, whose mapping is the
+    identity and whose normalization is the one every pair artifact applies to the pivot, so
+    ``apply(X, side="mapped")`` of any of these artifacts lands in one shared space.
+    ``dictionaries[i]`` / ``evaluation_dictionaries[i]`` belong to ``mapped_vectors[i]``.
+    Languages, settings and every fit are checked before the first artifact is written, so a bad
+    language leaves ``output`` as it was. Returns the alignments by language.
+    """
+    n = len(mapped_vectors)
+    if n == 0:
+        raise AlignmentError("pivot alignment needs at least one vector file to map")
+    dictionaries = list(dictionaries) if dictionaries else [None] * n
+    evaluation_dictionaries = list(evaluation_dictionaries) if evaluation_dictionaries else [None] * n
+    languages = list(mapped_languages) if mapped_languages else [language_from_path(p) for p in mapped_vectors]
+    for name, values in (("dictionaries", dictionaries), ("evaluation dictionaries", evaluation_dictionaries),
+                         ("languages", languages)):
+        if len(values) != n:
+            raise AlignmentError(f"{len(values)} {name} given for {n} vector files to map")
+    pivot_language = pivot_language or language_from_path(pivot_vectors)
+    for language, path in zip(languages + [pivot_language], list(mapped_vectors) + [pivot_vectors]):
+        if not LANGUAGE_CODE.fullmatch(language or ""):
+            raise AlignmentError(
+                f"{path}: language {language!r} is not a plain code (letters, digits, _); it names the artifact directory"
+            )
+    if pivot_language in languages or len(set(languages)) != n:
+        raise AlignmentError(f"languages must be distinct and differ from the pivot: {languages} -> {pivot_language}")
+    _, typed = prepare(method, bool(seed or any(dictionaries)), normalization, **settings)
+    if getattr(typed, "transforms_reference", False):
+        raise AlignmentError(
+            f"method {method} with these settings transforms the pivot space too, so the languages "
+            f"would not share one space; use settings that keep the reference fixed (reweight_target=0)"
+        )
+    results: Dict[str, Alignment] = {}
+    for path, language, dictionary, test in zip(mapped_vectors, languages, dictionaries, evaluation_dictionaries):
+        logger.info("aligning %s (%s) onto pivot %s", language, path, pivot_language)
+        results[language] = _fit_files(
+            path, pivot_vectors, method, dictionary, seed, max_vocab, test, normalization, language,
+            pivot_language, random_seed, settings,
+        )
+    pivot = load_vectors(pivot_vectors, max_vocab)
+    pivot_normalization = Normalization.fit(pivot.matrix, normalization)
+    results[pivot_language] = Alignment(
+        mapping=np.eye(pivot.dim, dtype=np.float32),
+        mapped_normalization=pivot_normalization,
+        reference_normalization=pivot_normalization,
+        mapped_language=pivot_language,
+        reference_language=pivot_language,
+        method="identity",
+        hyperparameters={"normalization": normalization, "pivot_of": sorted(languages)},
+        inputs=_vector_inputs(pivot_vectors, pivot_vectors, len(pivot), len(pivot), max_vocab),
+    )
+    for language, alignment in results.items():
+        save_alignment(alignment, os.path.join(output, pivot_artifact_name(language, pivot_language)))
+    return results
