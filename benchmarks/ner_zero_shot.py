@@ -55,14 +55,14 @@ def parse_args() -> argparse.Namespace:
 
 def ensure_alignment(language: str, args: argparse.Namespace) -> str:
     """The <language>-en artifact (Procrustes + refinement on the MUSE training dictionary)."""
-    from xlner_allennlp.alignment.align import align_files
+    from xlner_allennlp.alignment import align_files
 
     directory = os.path.join(args.alignments, f"{language}-en")
     test_dictionary = os.path.join(args.data, "dict", "muse", f"{language}-en.5000-6500.txt")
     if not os.path.isfile(os.path.join(directory, "meta.json")):
         align_files(
-            source_vectors=os.path.join(args.data, "emb", f"{language}.npy"),
-            target_vectors=os.path.join(args.data, "emb", "en.npy"),
+            mapped_vectors=os.path.join(args.data, "emb", f"{language}.npy"),
+            reference_vectors=os.path.join(args.data, "emb", "en.npy"),
             method="procrustes-refine",
             dictionary=os.path.join(args.data, "dict", "muse", f"{language}-en.0-5000.txt"),
             evaluation_dictionary=test_dictionary if os.path.isfile(test_dictionary) else None,
