@@ -24,6 +24,7 @@ pairs whose source word is in the training dictionary), and writes JSON.
     OMP_NUM_THREADS=1 .venv/bin/python benchmarks/self_learning_optima.py --pair en-es --seeds 0 1 2
 """
 import argparse
+import dataclasses
 import json
 import os
 import time
@@ -31,26 +32,23 @@ from typing import Any, Dict, List, Tuple
 
 import numpy as np
 
-from xlner_allennlp.alignment.align import DEFAULT_HYPERPARAMETERS, DEFAULT_NORMALIZATION
+from xlner_allennlp.alignment.align import DEFAULT_NORMALIZATION
 from xlner_allennlp.alignment.dictionary import index_dictionary, read_dictionary
 from xlner_allennlp.alignment.evaluation import evaluate_bli
 from xlner_allennlp.alignment.normalization import Normalization
-from xlner_allennlp.alignment.refinement import mean_cosine_criterion, refine
+from xlner_allennlp.alignment.refinement import Refinement, mean_cosine_criterion, refine
 from xlner_allennlp.alignment.report import format_table, percent
 from xlner_allennlp.alignment.self_learning import (
-    self_learning, self_learning_objective, similarity_distribution_init,
+    SelfLearning, self_learning, self_learning_objective, similarity_distribution_init,
 )
 from xlner_allennlp.alignment.supervised import procrustes
 from xlner_allennlp.alignment.vectors import load_vectors
 from xlner_allennlp.file_utils import atomic_write_text
 
 PROJECT_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-SETTINGS = {
-    k: v for k, v in DEFAULT_HYPERPARAMETERS["self-learning"].items()
-    if not k.startswith("refinement_") and k not in ("final_mapping", "reweight_source", "reweight_target")
-}
+SETTINGS = dataclasses.asdict(SelfLearning())
 # Refinement induces among as many words as procrustes-refine does; the rounds come from --refinements.
-REFINEMENT_VOCAB = DEFAULT_HYPERPARAMETERS["procrustes-refine"]["refinement_vocab"]
+REFINEMENT_VOCAB = Refinement().refinement_vocab
 COLUMNS = ["start", "cutoff", "seed", "refinement", "objective", "criterion", "p1_nn", "p1_csls", "iterations", "fit_s"]
 
 
@@ -98,7 +96,7 @@ def main() -> None:
           f"judged pairs ({initial_dictionary['pairs']} pairs)", flush=True)
 
     def deterministic(rows: Tuple[np.ndarray, np.ndarray], at: int) -> Dict[str, Any]:
-        return {"seed_rows": rows, "keep_prob_initial": 1.0, "search_cutoff": at, "vocabulary_cutoff": at}
+        return {"seed_rows": rows, "settings": {"keep_prob_initial": 1.0, "search_cutoff": at, "vocabulary_cutoff": at}}
 
     frequent = min(SETTINGS["init_vocab"], x.shape[0], z.shape[0])
     jobs: List[Tuple[str, int, int, Dict[str, Any]]] = [
@@ -130,16 +128,20 @@ def main() -> None:
         seconds, done = 0.0, 0
         for count in counts:
             began = time.perf_counter()
-            mapping = refine(
-                x, z, mapping, iterations=count - done, max_rank=rank, direction=direction, keep="last"
-            ).mapping
+            mapping = refine(x, z, mapping, Refinement(
+                refinement_iterations=count - done, refinement_vocab=rank, refinement_direction=direction,
+                refinement_keep="last",
+            )).mapping
             seconds, done = seconds + time.perf_counter() - began, count
             record(start_kind, rank, seed, f"{direction} x{count}", mapping, count, seconds)
 
     print(format_table([], COLUMNS), flush=True)
     for start_kind, at, seed, options in jobs:
         began = time.perf_counter()
-        learned = self_learning(x, z, **{**SETTINGS, **options, "final_mapping": "orthogonal", "random_seed": seed})
+        learned = self_learning(
+            x, z, SelfLearning(**{**SETTINGS, **options.get("settings", {})}), seed_rows=options.get("seed_rows"),
+            random_seed=seed,
+        )
         record(start_kind, at, seed, "-", learned.mapping, len(learned.history), time.perf_counter() - began)
         if start_kind == "unsupervised" and seed == args.seeds[0]:
             refined("unsupervised+refine", seed, learned.mapping, "mutual", REFINEMENT_VOCAB, args.refinements)
