@@ -50,7 +50,7 @@ main: install $(ALIGNMENTS)/$(TARGET)-en/meta.json
 
 # Alignment of a language's vectors into English space (Procrustes + CSLS refinement, MUSE train dictionary).
 $(ALIGNMENTS)/%-en/meta.json: install
-	$(ALLENNLP) xlner-align --source-vectors $(DATA)/emb/$*.npy --target-vectors $(DATA)/emb/en.npy \
+	$(ALLENNLP) xlner-align --mapped-vectors $(DATA)/emb/$*.npy --reference-vectors $(DATA)/emb/en.npy \
 	  --method procrustes-refine --dictionary $(DATA)/dict/muse/$*-en.0-5000.txt --output $(ALIGNMENTS)/$*-en
 
 clean:

@@ -131,8 +131,8 @@ def adversarial(
     threads = torch.get_num_threads()
     for epoch in range(1, epochs + 1):
         dis_losses = []
-        # The products here are tiny: one thread avoids synchronisation costs that dominate on a
-        # shared machine (3 steps/s with 2 busy threads here, 50+ with one).
+        # The products here are tiny: one thread avoids the synchronisation costs that dominate
+        # them on a shared machine.
         torch.set_num_threads(1)
         try:
             for _ in tqdm(range(steps), desc=f"adversarial epoch {epoch}/{epochs}", leave=False, mininterval=1):

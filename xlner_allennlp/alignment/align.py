@@ -99,11 +99,13 @@ def align(
     counts and the fit's wall time.
     """
     spec, typed = prepare(method, bool(dictionary or seed), normalization, **settings)
-    return fit(mapped, reference, spec, typed, dictionary, seed, normalization, mapped_language,
-               reference_language, dictionary_path, random_seed)
+    return fit_prepared(
+        mapped, reference, spec, typed, dictionary, seed, normalization, mapped_language, reference_language,
+        dictionary_path, random_seed,
+    )
 
 
-def fit(
+def fit_prepared(
     mapped: WordVectors,
     reference: WordVectors,
     spec: AlignmentMethod,

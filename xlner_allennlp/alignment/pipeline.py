@@ -9,11 +9,11 @@ per language (the pivot's own artifact has the identity mapping) once every lang
 import logging
 import os
 import re
-from typing import Any, Callable, Dict, List, Optional, Sequence
+from typing import Any, Callable, Dict, Optional, Sequence
 
 import numpy as np
 
-from xlner_allennlp.alignment.align import DEFAULT_NORMALIZATION, check_spaces, fit, prepare
+from xlner_allennlp.alignment.align import DEFAULT_NORMALIZATION, check_spaces, fit_prepared, prepare
 from xlner_allennlp.alignment.artifact import Alignment, load_alignment, save_alignment, vector_file_checksum
 from xlner_allennlp.alignment.dictionary import IndexedDictionary, load_dictionary, read_dictionary
 from xlner_allennlp.alignment.evaluation import evaluate_bli
@@ -96,8 +96,10 @@ def _fit_files(
     reference = load_vectors(reference_vectors, max_vocab)
     check_spaces(mapped, reference)
     pairs = read_dictionary(dictionary) if dictionary else None
-    alignment = fit(mapped, reference, spec, typed, pairs, seed, normalization, mapped_language,
-                    reference_language, dictionary or "<dictionary>", random_seed)
+    alignment = fit_prepared(
+        mapped, reference, spec, typed, pairs, seed, normalization, mapped_language, reference_language,
+        dictionary or "<dictionary>", random_seed,
+    )
     alignment.inputs = {
         **_vector_inputs(mapped_vectors, reference_vectors, len(mapped), len(reference), max_vocab),
         "dictionary": os.path.abspath(dictionary) if dictionary else None,
