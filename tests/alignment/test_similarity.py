@@ -1,6 +1,6 @@
 import numpy as np
 
-from xlner_allennlp.alignment.similarity import csls_best_matches, csls_top_two, rows_per_block, topk_means
+from xlner_allennlp.alignment.similarity import csls_best_matches, rows_per_block, topk_means
 
 
 def test_blocked_passes_match_dense_reference():
@@ -18,17 +18,6 @@ def test_blocked_passes_match_dense_reference():
     np.testing.assert_allclose(row_scores, csls.max(axis=1), atol=1e-5)
     np.testing.assert_allclose(column_scores, csls.max(axis=0), atol=1e-5)
 
-
-
-def test_csls_top_two_matches_dense_reference():
-    rng = np.random.default_rng(3)
-    a = rng.standard_normal((30, 5)).astype(np.float32)
-    b = rng.standard_normal((25, 5)).astype(np.float32)
-    r_a, r_b = rng.random(30).astype(np.float32), rng.random(25).astype(np.float32)
-    csls = 2 * (a.astype(np.float64) @ b.T.astype(np.float64)) - r_a[:, None] - r_b[None, :]
-    best, scores = csls_top_two(a, b, r_a, r_b, block_mb=0.0001)
-    np.testing.assert_array_equal(best, np.argsort(-csls, axis=1)[:, :2])
-    np.testing.assert_allclose(scores, -np.sort(-csls, axis=1)[:, :2], atol=1e-5)
 
 
 def test_rows_per_block():

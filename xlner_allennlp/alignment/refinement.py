@@ -22,8 +22,8 @@ import numpy as np
 from tqdm import tqdm
 
 from xlner_allennlp.alignment.normalization import unit_rows
-from xlner_allennlp.alignment.retrieval import DEFAULT_MEMORY_MB
-from xlner_allennlp.alignment.similarity import CslsSettings, csls_best_matches, csls_top_two, topk_means
+from xlner_allennlp.alignment.retrieval import DEFAULT_MEMORY_MB, csls_knn, mean_topk_similarity
+from xlner_allennlp.alignment.similarity import CslsSettings, csls_best_matches, topk_means
 from xlner_allennlp.alignment.supervised import procrustes
 
 logger = logging.getLogger(__name__)
@@ -91,13 +91,15 @@ def induce_dictionary(
 
 
 def _muse_candidates(
-    queries: np.ndarray, keys: np.ndarray, r_queries: np.ndarray, r_keys: np.ndarray, max_rank: int, block_mb: float
+    queries: np.ndarray, keys: np.ndarray, r_queries: np.ndarray, r_keys: np.ndarray, max_rank: int, memory_mb: float
 ) -> Tuple[List[Tuple[int, int]], np.ndarray]:
-    """MUSE's ``get_candidates`` with CSLS: (query row, key row) pairs of the ``max_rank`` most
-    frequent queries, best key among all keys, sorted by decreasing margin (best minus
-    second-best score), with both rows at most ``max_rank``; and the margins."""
+    """MUSE's ``get_candidates`` with CSLS on unit rows: (query row, key row) pairs of the
+    ``max_rank`` most frequent queries, best key among all keys, sorted by decreasing margin (best
+    minus second-best score), with both rows at most ``max_rank``; and the margins."""
     n = min(max_rank, queries.shape[0])
-    best, scores = csls_top_two(queries[:n], keys, r_queries[:n], r_keys, block_mb)
+    scores, best = csls_knn(
+        queries[:n], keys, 2, normalize=False, memory_mb=memory_mb, query_r=r_queries[:n], key_r=r_keys
+    )
     margins = scores[:, 0] - scores[:, 1] if scores.shape[1] > 1 else np.full(n, np.inf, np.float32)
     order = np.argsort(-margins, kind="stable")
     kept = [i for i in order.tolist() if max(i, int(best[i, 0])) <= max_rank]
@@ -124,10 +126,11 @@ def muse_induce_dictionary(
     if direction not in DIRECTIONS:
         raise ValueError(f"unknown direction {direction!r}; choose from {', '.join(DIRECTIONS)}")
     src, tgt = unit_rows(mapped_source), unit_rows(target)
-    block_mb = memory_mb / 4
-    r_src, r_tgt = topk_means(src, tgt, csls_k, block_mb=block_mb)
-    forward, forward_margins = _muse_candidates(src, tgt, r_src, r_tgt, max_rank, block_mb)
-    backward_swapped, backward_margins = _muse_candidates(tgt, src, r_tgt, r_src, max_rank, block_mb)
+    # CSLS neighbourhoods over the full vocabularies, as MUSE's get_nn_avg_dist.
+    r_src = mean_topk_similarity(src, tgt, csls_k, False, memory_mb, "CSLS r(source)")
+    r_tgt = mean_topk_similarity(tgt, src, csls_k, False, memory_mb, "CSLS r(target)")
+    forward, forward_margins = _muse_candidates(src, tgt, r_src, r_tgt, max_rank, memory_mb)
+    backward_swapped, backward_margins = _muse_candidates(tgt, src, r_tgt, r_src, max_rank, memory_mb)
     backward = [(s, t) for t, s in backward_swapped]
     margin = {**dict(zip(backward, backward_margins.tolist())), **dict(zip(forward, forward_margins.tolist()))}
     pairs = _combine(forward, backward, direction)

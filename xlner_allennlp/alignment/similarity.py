@@ -98,23 +98,3 @@ def csls_best_matches(
             column_best = torch.where(better, index + start, column_best)
     return row_best.numpy(), row_score.numpy(), column_best.numpy(), column_score.numpy()
 
-
-def csls_top_two(
-    queries: np.ndarray, keys: np.ndarray, r_queries: np.ndarray, r_keys: np.ndarray,
-    block_mb: float = DEFAULT_BLOCK_MB,
-) -> Tuple[np.ndarray, np.ndarray]:
-    """The two best keys of every query by ``2 q kᵀ - r_q - r_k`` and their scores, both of shape
-    ``(n_queries, 2)``, best first (MUSE's candidate search, whose margin is the score gap)."""
-    tq, tk = _as_tensor(queries), _as_tensor(keys)
-    tr_q, tr_k = _as_tensor(r_queries), _as_tensor(r_keys)
-    n = tq.shape[0]
-    top = min(2, tk.shape[0])
-    best = torch.empty(n, top, dtype=torch.int64)
-    best_scores = torch.empty(n, top)
-    rows = rows_per_block(tk.shape[0], block_mb)
-    with torch.no_grad():
-        for start in range(0, n, rows):
-            scores = (tq[start : start + rows] @ tk.T).mul_(2)
-            scores.sub_(tr_q[start : start + rows, None]).sub_(tr_k[None, :])
-            best_scores[start : start + rows], best[start : start + rows] = scores.topk(top, dim=1)
-    return best.numpy(), best_scores.numpy()
