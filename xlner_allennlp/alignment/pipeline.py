@@ -17,7 +17,7 @@ from xlner_allennlp.alignment.align import DEFAULT_NORMALIZATION, check_spaces, 
 from xlner_allennlp.alignment.artifact import Alignment, load_alignment, save_alignment, vector_file_checksum
 from xlner_allennlp.alignment.dictionary import IndexedDictionary, load_dictionary, read_dictionary
 from xlner_allennlp.alignment.evaluation import evaluate_bli
-from xlner_allennlp.alignment.methods import AlignmentError
+from xlner_allennlp.alignment.methods import AlignmentError, AlignmentMethod
 from xlner_allennlp.alignment.normalization import Normalization
 from xlner_allennlp.alignment.vectors import WordVectors, load_vectors
 
@@ -79,7 +79,8 @@ def evaluate_files(
 def _fit_files(
     mapped_vectors: str,
     reference_vectors: str,
-    method: str,
+    spec: AlignmentMethod,
+    settings: Any,
     dictionary: Optional[str],
     seed: Optional[str],
     max_vocab: Optional[int],
@@ -88,16 +89,13 @@ def _fit_files(
     mapped_language: str,
     reference_language: str,
     random_seed: int,
-    settings: Dict[str, Any],
 ) -> Alignment:
-    """:func:`align_files` without writing the artifact."""
-    spec, typed = prepare(method, bool(dictionary or seed), normalization, **settings)
+    """:func:`align_files` after :func:`prepare`, without writing the artifact."""
     mapped = load_vectors(mapped_vectors, max_vocab)
     reference = load_vectors(reference_vectors, max_vocab)
-    check_spaces(mapped, reference)
     pairs = read_dictionary(dictionary) if dictionary else None
     alignment = fit_prepared(
-        mapped, reference, spec, typed, pairs, seed, normalization, mapped_language, reference_language,
+        mapped, reference, spec, settings, pairs, seed, normalization, mapped_language, reference_language,
         dictionary or "<dictionary>", random_seed,
     )
     alignment.inputs = {
@@ -149,10 +147,11 @@ def align_files(
     rows of each file (an error when a file is shorter). The artifact records checksums of both
     input files, the vocabulary sizes, method, settings and evaluation results.
     """
+    spec, typed = prepare(method, bool(dictionary or seed), normalization, **settings)
     alignment = _fit_files(
-        mapped_vectors, reference_vectors, method, dictionary, seed, max_vocab, evaluation_dictionary,
+        mapped_vectors, reference_vectors, spec, typed, dictionary, seed, max_vocab, evaluation_dictionary,
         normalization, mapped_language or language_from_path(mapped_vectors) or "mapped",
-        reference_language or language_from_path(reference_vectors) or "reference", random_seed, settings,
+        reference_language or language_from_path(reference_vectors) or "reference", random_seed,
     )
     save_alignment(alignment, output)
     return alignment
@@ -206,18 +205,21 @@ def align_to_pivot(
             )
     if pivot_language in languages or len(set(languages)) != n:
         raise AlignmentError(f"languages must be distinct and differ from the pivot: {languages} -> {pivot_language}")
-    _, typed = prepare(method, bool(seed or any(dictionaries)), normalization, **settings)
+    spec, typed = prepare(method, bool(seed or any(dictionaries)), normalization, **settings)
     if getattr(typed, "transforms_reference", False):
         raise AlignmentError(
             f"method {method} with these settings transforms the pivot space too, so the languages "
             f"would not share one space; use settings that keep the reference fixed (reweight_target=0)"
         )
+    for path, dictionary in zip(mapped_vectors, dictionaries):
+        if spec.dictionary == "required" and not (dictionary or seed):
+            raise AlignmentError(f"{path}: method {method} needs a dictionary or a seed for every language")
     results: Dict[str, Alignment] = {}
     for path, language, dictionary, test in zip(mapped_vectors, languages, dictionaries, evaluation_dictionaries):
         logger.info("aligning %s (%s) onto pivot %s", language, path, pivot_language)
         results[language] = _fit_files(
-            path, pivot_vectors, method, dictionary, seed, max_vocab, test, normalization, language,
-            pivot_language, random_seed, settings,
+            path, pivot_vectors, spec, typed, dictionary, seed, max_vocab, test, normalization, language,
+            pivot_language, random_seed,
         )
     pivot = load_vectors(pivot_vectors, max_vocab)
     pivot_normalization = Normalization.fit(pivot.matrix, normalization)
