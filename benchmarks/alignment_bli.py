@@ -9,26 +9,28 @@ of the file (the least frequent ranks) are removed from training and used for te
 and the JSON mark these rows ``heldout-train``.
 
 Prints a table (P@1 with NN and CSLS, P@5/P@10 CSLS, coverage, criterion, status, fit wall time,
-1-minute load average before and after the fit, because the machine may be shared) and writes all
-results as JSON (``--output``, default ``benchmarks/results/alignment_bli.json``).
+1-minute load average before and after the fit, because the machine may be shared) and appends
+one record per row to ``benchmarks/results/alignment_bli.jsonl`` as soon as it is measured (see
+``benchmarks/records.py``).
 
-    XLNER_DATA=../shared/data .venv/bin/python benchmarks/alignment_bli.py
+    OMP_NUM_THREADS=1 .venv/bin/python benchmarks/alignment_bli.py --data ../shared/data
     .venv/bin/python benchmarks/alignment_bli.py --pairs es-en,nl-en --methods procrustes-refine
 """
 import argparse
-import json
 import os
-import platform
+import sys
 import time
 from typing import Any, Dict, List, Tuple
 
+PROJECT_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, PROJECT_ROOT)
+
+from benchmarks.records import Recorder, results_path  # noqa: E402
 from xlner_allennlp.alignment.align import METHODS, SUPERVISED_METHODS, align, evaluate_alignment
 from xlner_allennlp.alignment.dictionary import WordPair, index_dictionary, read_dictionary
 from xlner_allennlp.alignment.report import format_table, percent
 from xlner_allennlp.alignment.vectors import load_vectors
-from xlner_allennlp.file_utils import atomic_write_text
 
-PROJECT_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 DEFAULT_PAIRS = "en-es,en-fr,en-nl,en-de"
 # Benchmark rows: the five methods with their defaults, procrustes-refine with MUSE's plain
 # orthogonal final mapping instead of the re-weighted one, procrustes-refine whose later
@@ -41,11 +43,7 @@ VARIANTS: Dict[str, Tuple[str, Dict[str, Any]]] = {
     "procrustes-refine/no-anchor": ("procrustes-refine", {"keep_training_dictionary": False}),
     "self-learning+identical": ("self-learning", {"seed": "identical"}),
 }
-DEFAULT_OUTPUT = os.path.join(PROJECT_ROOT, "benchmarks", "results", "alignment_bli.json")
-
-
-def data_dir() -> str:
-    return os.path.abspath(os.environ.get("XLNER_DATA", os.path.join(PROJECT_ROOT, "..", "shared", "data")))
+DEFAULT_DATA = os.environ.get("XLNER_DATA", os.path.join(PROJECT_ROOT, "..", "shared", "data"))
 
 
 def split_dictionaries(root: str, source: str, target: str, heldout: float) -> Tuple[List[WordPair], List[WordPair], str]:
@@ -60,7 +58,10 @@ def split_dictionaries(root: str, source: str, target: str, heldout: float) -> T
     return [p for p in train if p[0] not in held], [p for p in train if p[0] in held], "heldout-train"
 
 
-def run_pair(root: str, pair: str, methods: List[str], heldout: float, max_vocab: Any) -> List[Dict[str, Any]]:
+def run_pair(
+    root: str, pair: str, methods: List[str], heldout: float, max_vocab: Any, recorder: Recorder
+) -> List[Dict[str, Any]]:
+    """Fit and evaluate every method on ``pair``; each row is recorded as soon as it is measured."""
     source_language, target_language = pair.split("-")
     source = load_vectors(os.path.join(root, "emb", f"{source_language}.npy"), max_vocab)
     target = load_vectors(os.path.join(root, "emb", f"{target_language}.npy"), max_vocab)
@@ -86,15 +87,17 @@ def run_pair(root: str, pair: str, methods: List[str], heldout: float, max_vocab
             "p5_csls": percent(bli["precision_at_5_csls"]), "p10_csls": percent(bli["precision_at_10_csls"]),
             "coverage": percent(bli["coverage"]), "n_queries": bli["n_source_words"],
             "criterion": round(evaluation["criterion"], 4), "status": evaluation["status"],
-            "fit_s": round(seconds, 1), "load": f"{load_before:.1f}/{load_after:.1f}",
+            "fit_s": round(seconds, 1), "load_before": round(load_before, 2), "load_after": round(load_after, 2),
             "bli": bli, "evaluation": evaluation, "hyperparameters": run.alignment.hyperparameters,
         })
+        recorder.record({"pair": pair, "method": name},
+                        {k: v for k, v in rows[-1].items() if k not in ("pair", "method")})
         print(format_table(rows[-1:], COLUMNS).splitlines()[-1], flush=True)
     return rows
 
 
 COLUMNS = ["pair", "method", "test", "p1_nn", "p1_csls", "p5_csls", "p10_csls", "coverage", "n_queries",
-           "criterion", "status", "fit_s", "load"]
+           "criterion", "status", "fit_s", "load_before", "load_after"]
 
 
 def main() -> None:
@@ -103,27 +106,25 @@ def main() -> None:
     parser.add_argument("--methods", default=",".join(VARIANTS), help="comma-separated methods (and variants)")
     parser.add_argument("--heldout", type=float, default=0.2, help="held-out fraction where no test split exists")
     parser.add_argument("--max-vocab", type=int, default=None, help="rows kept per vector file (default: all)")
-    parser.add_argument("--output", default=DEFAULT_OUTPUT, help="JSON results file")
+    parser.add_argument("--data", default=DEFAULT_DATA, help="data directory (default: $XLNER_DATA, else ../shared/data)")
+    parser.add_argument("--output", default=results_path("alignment_bli"), help="records file (appended to)")
     args = parser.parse_args()
-    root = data_dir()
+    root = os.path.abspath(args.data)
     methods = [m for m in args.methods.split(",") if m]
     unknown = set(methods) - set(VARIANTS)
     if unknown:
         parser.error(f"unknown method(s) {', '.join(sorted(unknown))}; choose from {', '.join(VARIANTS)}")
     print(f"data: {root}; cpus: {os.cpu_count()}; load average at start: {os.getloadavg()}")
+    recorder = Recorder("alignment_bli", {**vars(args), "data": root}, args.output)
     print(format_table([], COLUMNS), flush=True)
     rows: List[Dict[str, Any]] = []
     for pair in args.pairs.split(","):
-        rows += run_pair(root, pair, methods, args.heldout, args.max_vocab)
+        rows += run_pair(root, pair, methods, args.heldout, args.max_vocab, recorder)
     print()
     print(format_table(rows, COLUMNS))
     print("test: muse-test = MUSE 5000-6500 split; heldout-train = source words in the last "
           f"{args.heldout:.0%} of the 0-5000 training split, removed from training (no test split exists)")
-    atomic_write_text(args.output, json.dumps(
-        {"data": root, "machine": platform.platform(), "cpus": os.cpu_count(), "results": rows},
-        indent=2, default=float,
-    ))
-    print(f"results written to {args.output}")
+    print(f"{len(rows)} records appended to {args.output}")
 
 
 if __name__ == "__main__":

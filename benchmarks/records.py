@@ -35,6 +35,9 @@ RESULTS_DIRECTORY = os.path.join(ROOT, "benchmarks", "results")
 REQUIRED_FIELDS = ("benchmark", "key", "numbers", "settings", "command", "commit", "machine", "date")
 # Environment variables that change what a benchmark measures; a command line records them as a prefix.
 RECORDED_ENVIRONMENT_PREFIXES = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "XLNER_")
+# The environment the process started with, before any import or the benchmark itself sets variables
+# (a benchmark imports this module first).
+STARTING_ENVIRONMENT = {name: value for name, value in os.environ.items() if name.startswith(RECORDED_ENVIRONMENT_PREFIXES)}
 
 
 class RecordError(ValueError):
@@ -97,10 +100,11 @@ def machine() -> Dict[str, Any]:
 
 
 def command_line(argv: Optional[List[str]] = None, environ: Optional[Mapping[str, str]] = None) -> str:
-    """The command as it could be typed again: the recorded environment variables that are set, the
-    interpreter (relative to the repository when inside it) and the arguments, shell-quoted."""
+    """The command as it could be typed again: the recorded environment variables that were set when
+    the process started, the interpreter (relative to the repository when inside it) and the
+    arguments, shell-quoted."""
     argv = sys.argv if argv is None else argv
-    environ = os.environ if environ is None else environ
+    environ = STARTING_ENVIRONMENT if environ is None else environ
     prefix = [f"{name}={value}" for name, value in sorted(environ.items())
               if name.startswith(RECORDED_ENVIRONMENT_PREFIXES)]
     interpreter = sys.executable
