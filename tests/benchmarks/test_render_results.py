@@ -84,3 +84,31 @@ def test_committed_documents_are_what_the_committed_records_render(document):
     assert render_results.render(text, render_results.load_records(), document) == text, (
         f"{document} differs from what benchmarks/results/*.jsonl render: run `make results`"
     )
+
+
+def benchmark_recipes(makefile):
+    """Each ``benchmark-*`` target's recipe lines, with the Makefile's defaults substituted."""
+    recipes, target = {}, None
+    with open(makefile, encoding="utf-8") as handle:
+        for line in handle:
+            if line.startswith("benchmark-"):
+                target = line.split(":")[0]
+                recipes[target] = []
+            elif line.startswith("\t") and target:
+                recipes[target].append(
+                    line.strip().replace("$(PY)", ".venv/bin/python").replace("$(DATA)", "../shared/data")
+                )
+            else:
+                target = None
+    return recipes
+
+
+def test_docs_print_exactly_the_commands_the_makefile_benchmark_targets_run():
+    recipes = benchmark_recipes(os.path.join(render_results.ROOT, "Makefile"))
+    assert {"benchmark-crf", "benchmark-bli", "benchmark-optima", "benchmark-ner"} <= set(recipes)
+    with open(render_results.DOCUMENTS[0], encoding="utf-8") as handle:
+        results = handle.read()
+    for target, commands in recipes.items():
+        assert f"`make {target}` runs" in results, target
+        for command in commands:
+            assert f"`{command}`" in results, f"{target}: docs/RESULTS.md does not print `{command}`"
