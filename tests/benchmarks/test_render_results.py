@@ -112,3 +112,12 @@ def test_docs_print_exactly_the_commands_the_makefile_benchmark_targets_run():
         assert f"`make {target}` runs" in results, target
         for command in commands:
             assert f"`{command}`" in results, f"{target}: docs/RESULTS.md does not print `{command}`"
+
+
+def test_committed_records_report_no_french_run_self_trained_on_its_evaluation_text():
+    records = render_results.load_records()
+    assert all(records[name] for name in render_results.BENCHMARKS), "every benchmark has records"
+    self_trained_on_val = [r for r in records["ner_zero_shot"]
+                           if r["key"]["config"] == "cross_augmented" and r["key"]["dev"].endswith("fr/wikineural/val.tsv")]
+    assert self_trained_on_val and all("invalid" in r for r in self_trained_on_val)
+    assert all(r.get("migrated") or r["commit"] for name in records for r in records[name])
