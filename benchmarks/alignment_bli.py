@@ -1,12 +1,13 @@
 """Bilingual lexicon induction benchmark of every alignment method on the real vectors.
 
 For each language pair ``src-tgt`` (source mapped onto target, as in MUSE) and each method, fits an
-alignment on ``$XLNER_DATA/emb/{src,tgt}.npy`` (supervised methods: the MUSE training split
-``dict/muse/src-tgt.0-5000.txt``; unsupervised methods: no dictionary) and evaluates it on the
-MUSE test split ``src-tgt.5000-6500.txt``. Pairs without a test split (en-de) are evaluated on a
+alignment on both languages' vectors (supervised methods: the MUSE training split of ``src-tgt``;
+unsupervised methods: no dictionary) and evaluates it on the MUSE test split, every file where
+the data layout (``xlner_allennlp/data_layout.json``) puts it under ``--data``. Pairs without a
+test split (en-de) are evaluated on a
 held-out part of the training split instead: the source words in the last ``--heldout`` fraction
 of the file (the least frequent ranks) are removed from training and used for testing; the table
-and the JSON mark these rows ``heldout-train``.
+and the records mark these rows ``heldout-train``.
 
 Prints a table (P@1 with NN and CSLS, P@5/P@10 CSLS, coverage, criterion, status, fit wall time,
 1-minute load average before and after the fit, because the machine may be shared) and appends
@@ -30,6 +31,7 @@ from xlner_allennlp.alignment.align import METHODS, SUPERVISED_METHODS, align, e
 from xlner_allennlp.alignment.dictionary import WordPair, index_dictionary, read_dictionary
 from xlner_allennlp.alignment.report import format_table, percent
 from xlner_allennlp.alignment.vectors import load_vectors
+from xlner_allennlp.data_layout import DataLayoutError, data_root, dictionary, path
 
 DEFAULT_PAIRS = "en-es,en-fr,en-nl,en-de"
 # Benchmark rows: the five methods with their defaults, procrustes-refine with MUSE's plain
@@ -43,15 +45,15 @@ VARIANTS: Dict[str, Tuple[str, Dict[str, Any]]] = {
     "procrustes-refine/no-anchor": ("procrustes-refine", {"keep_training_dictionary": False}),
     "self-learning+identical": ("self-learning", {"seed": "identical"}),
 }
-DEFAULT_DATA = os.environ.get("XLNER_DATA", os.path.join(PROJECT_ROOT, "..", "shared", "data"))
-
 
 def split_dictionaries(root: str, source: str, target: str, heldout: float) -> Tuple[List[WordPair], List[WordPair], str]:
     """Training pairs, test pairs and where the test pairs come from (``muse-test`` or ``heldout-train``)."""
-    train_path = os.path.join(root, "dict", "muse", f"{source}-{target}.0-5000.txt")
-    test_path = os.path.join(root, "dict", "muse", f"{source}-{target}.5000-6500.txt")
-    train = read_dictionary(train_path)
-    if os.path.isfile(test_path):
+    train = read_dictionary(dictionary(source, target, "train", root))
+    try:
+        test_path = dictionary(source, target, "test", root)
+    except DataLayoutError:  # the layout has no test split for this pair
+        test_path = None
+    if test_path is not None:
         return train, read_dictionary(test_path), "muse-test"
     words = list(dict.fromkeys(s for s, _ in train))
     held = set(words[int(len(words) * (1 - heldout)):])
@@ -63,8 +65,8 @@ def run_pair(
 ) -> List[Dict[str, Any]]:
     """Fit and evaluate every method on ``pair``; each row is recorded as soon as it is measured."""
     source_language, target_language = pair.split("-")
-    source = load_vectors(os.path.join(root, "emb", f"{source_language}.npy"), max_vocab)
-    target = load_vectors(os.path.join(root, "emb", f"{target_language}.npy"), max_vocab)
+    source = load_vectors(path(source_language, "vectors", root), max_vocab)
+    target = load_vectors(path(target_language, "vectors", root), max_vocab)
     train, test, test_kind = split_dictionaries(root, source_language, target_language, heldout)
     test_dictionary = index_dictionary(test, source, target, f"{pair} {test_kind}")
     rows = []
@@ -106,7 +108,7 @@ def main() -> None:
     parser.add_argument("--methods", default=",".join(VARIANTS), help="comma-separated methods (and variants)")
     parser.add_argument("--heldout", type=float, default=0.2, help="held-out fraction where no test split exists")
     parser.add_argument("--max-vocab", type=int, default=None, help="rows kept per vector file (default: all)")
-    parser.add_argument("--data", default=DEFAULT_DATA, help="data directory (default: $XLNER_DATA, else ../shared/data)")
+    parser.add_argument("--data", default=data_root(), help="data root (default: $XLNER_DATA, else the layout's)")
     parser.add_argument("--output", default=results_path("alignment_bli"), help="records file (appended to)")
     args = parser.parse_args()
     root = os.path.abspath(args.data)

@@ -31,13 +31,14 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
 
 from benchmarks.records import Recorder, results_path  # noqa: E402
+from xlner_allennlp.data_layout import data_root, path as data_path  # noqa: E402
 
 IMPLEMENTATIONS = ("allennlp", "fast")
 
 
 def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--data", default=os.environ.get("XLNER_DATA", os.path.join(ROOT, "..", "shared", "data")))
+    parser.add_argument("--data", default=data_root(), help="data root (default: $XLNER_DATA, else the layout's)")
     parser.add_argument("--sentences", type=int, default=2000, help="first N sentences of eng.train")
     parser.add_argument("--batch-size", type=int, default=16)
     parser.add_argument("--label-encoding", choices=["BIOUL", "IOB2"], default="BIOUL")
@@ -58,7 +59,7 @@ def read_batches(args: argparse.Namespace):
 
     from xlner_allennlp.data.dataset_readers.conll import ConllReader
 
-    path = os.path.join(args.data, "ner", "en", "conll2003", "eng.train")
+    path = data_path("en", "train", args.data)
     if not os.path.isfile(path):
         sys.exit(f"crf_speed: {path} not found; set --data or XLNER_DATA to the data directory")
     reader = ConllReader(label_encoding=args.label_encoding, language="en", max_instances=args.sentences)
@@ -80,7 +81,7 @@ def word_vectors(vocab, args: argparse.Namespace):
 
     from xlner_allennlp.alignment import load_vectors
 
-    vectors = load_vectors(os.path.join(args.data, "emb", "en.npy"))
+    vectors = load_vectors(data_path("en", "vectors", args.data))
     generator = torch.Generator().manual_seed(args.seed)
     weight = torch.randn(vocab.get_vocab_size("tokens"), vectors.dim, generator=generator) * 0.1
     found = 0

@@ -19,35 +19,31 @@ import json
 import os
 import sys
 import time
-from typing import Any, Dict, Set, Tuple
+from typing import Any, Dict, Optional, Set, Tuple
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
 
 from benchmarks.records import Recorder, read_records, results_path  # noqa: E402
 from benchmarks.render_results import ner_f1_table  # noqa: E402
+from xlner_allennlp import data_layout  # noqa: E402
 from xlner_allennlp.file_utils import atomic_write_text  # noqa: E402
 
 CONFIGS = ["source_mono", "cross_word", "cross_shared", "cross_augmented"]
 ENGLISH_ONLY = {"source_mono", "cross_word", "cross_shared"}
 ALIGNED = {"cross_word", "cross_shared", "cross_augmented"}
-DEV = {
-    "es": ("ner/es/conll2002/esp.testa", "utf-8"),
-    "nl": ("ner/nl/conll2002/ned.testa", "utf-8"),
-    "de": ("ner/de/conll2003/deu.testa", "latin-1"),
-    "fr": ("ner/fr/wikineural/dev.tsv", "utf-8"),
-}
+TARGETS = ["es", "nl", "de", "fr"]
 
 
 def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--configs", nargs="+", default=CONFIGS, choices=CONFIGS)
-    parser.add_argument("--languages", nargs="+", default=["es", "nl", "de", "fr"], choices=sorted(DEV))
+    parser.add_argument("--languages", nargs="+", default=TARGETS, choices=TARGETS)
     parser.add_argument("--seeds", nargs="+", type=int, default=[13, 42, 7])
     parser.add_argument("--epochs", type=int, default=None, help="XLNER_EPOCHS for every run")
     parser.add_argument("--max-train", type=int, default=0, help="cap on English training sentences (0: all)")
     parser.add_argument("--selection", choices=["source", "target"], default="source")
-    parser.add_argument("--data", default=os.environ.get("XLNER_DATA", os.path.join(ROOT, "..", "shared", "data")))
+    parser.add_argument("--data", default=data_layout.data_root(), help="data root (default: $XLNER_DATA, else the layout's)")
     parser.add_argument("--alignments", default=os.path.join(ROOT, "artifacts", "alignments"))
     parser.add_argument("--runs", default=os.path.join(ROOT, "runs", "ner_zero_shot"))
     parser.add_argument("--output", default=results_path("ner_zero_shot"), help="records file (appended to)")
@@ -59,14 +55,17 @@ def ensure_alignment(language: str, args: argparse.Namespace) -> str:
     from xlner_allennlp.alignment.align import align_files
 
     directory = os.path.join(args.alignments, f"{language}-en")
-    test_dictionary = os.path.join(args.data, "dict", "muse", f"{language}-en.5000-6500.txt")
+    try:
+        test_dictionary: Optional[str] = data_layout.dictionary(language, "en", "test", args.data)
+    except data_layout.DataLayoutError:
+        test_dictionary = None
     if not os.path.isfile(os.path.join(directory, "meta.json")):
         align_files(
-            source_vectors=os.path.join(args.data, "emb", f"{language}.npy"),
-            target_vectors=os.path.join(args.data, "emb", "en.npy"),
+            source_vectors=data_layout.path(language, "vectors", args.data),
+            target_vectors=data_layout.path("en", "vectors", args.data),
             method="procrustes-refine",
-            dictionary=os.path.join(args.data, "dict", "muse", f"{language}-en.0-5000.txt"),
-            evaluation_dictionary=test_dictionary if os.path.isfile(test_dictionary) else None,
+            dictionary=data_layout.dictionary(language, "en", "train", args.data),
+            evaluation_dictionary=test_dictionary,
             output=directory,
         )
     return directory
@@ -76,12 +75,11 @@ def evaluate_on(archive_path: str, config: str, language: str, args: argparse.Na
     """Span F1 of a trained archive on ``language``'s dev set, that language plugged in by overrides."""
     from xlner_allennlp.commands.evaluate_language import evaluate_language
 
-    path, encoding = DEV[language]
     return evaluate_language(
-        archive_path, language, os.path.join(args.data, path),
-        vectors=os.path.join(args.data, "emb", f"{language}.npy"),
+        archive_path, language, data_layout.path(language, "dev", args.data),
+        vectors=data_layout.path(language, "vectors", args.data),
         alignment=os.path.join(args.alignments, f"{language}-en") if config in ALIGNED else None,
-        encoding=encoding,
+        encoding=data_layout.encoding(language),
     )
 
 
@@ -118,6 +116,11 @@ def write_json(path: str, payload: Any) -> None:
 RESULT_SETTINGS = ("epochs", "max_train", "selection")
 
 
+def dev_file(language: str, args: argparse.Namespace) -> str:
+    """``language``'s dev set relative to the data root, as records name it (``ner/fr/wikineural/dev.tsv``)."""
+    return os.path.relpath(data_layout.path(language, "dev", args.data), args.data)
+
+
 def measured(path: str, args: argparse.Namespace) -> Set[Tuple[str, str, int, str]]:
     """(config, language, seed, dev file) of the valid records of ``path`` made with these settings."""
     wanted = {name: getattr(args, name) for name in RESULT_SETTINGS}
@@ -142,7 +145,7 @@ def main() -> None:
             targets = args.languages if config not in ENGLISH_ONLY else [args.languages[0]]
             for target in targets:
                 todo = [l for l in (args.languages if config in ENGLISH_ONLY else [target])
-                        if (config, l, seed, DEV[l][0]) not in done]
+                        if (config, l, seed, dev_file(l, args)) not in done]
                 if not todo:
                     continue
                 run = train(config, target, seed, args)
@@ -150,7 +153,7 @@ def main() -> None:
                     metrics = evaluate_on(run["archive"], config, language, args)
                     f1 = 100 * metrics["f1-measure-overall"]
                     recorder.record(
-                        {"config": config, "language": language, "seed": seed, "dev": DEV[language][0]},
+                        {"config": config, "language": language, "seed": seed, "dev": dev_file(language, args)},
                         {"f1": f1, "metrics": metrics, "wall_time_s": run["wall_time_s"], "run": run["archive"]},
                     )
                     print(f"{config} seed={seed} {language}: F1 {f1:.2f}", flush=True)

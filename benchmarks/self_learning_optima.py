@@ -1,6 +1,6 @@
 """Can an unsupervised criterion find the better mapping on these vectors?
 
-Compares, on the real vectors of ``$XLNER_DATA/emb``, mappings reached from different starts by
+Compares, on the real vectors of the data root (``--data``), mappings reached from different starts by
 the two unsupervised criteria a method can select with (no dictionary involved): the objective
 self-learning maximizes (mean best cosine, both directions, among the 10,000 most frequent words)
 and MUSE's model-selection criterion (mean cosine of the CSLS-induced dictionary), next to P@1 on
@@ -47,6 +47,7 @@ from xlner_allennlp.alignment.self_learning import (
 )
 from xlner_allennlp.alignment.supervised import procrustes
 from xlner_allennlp.alignment.vectors import load_vectors
+from xlner_allennlp.data_layout import data_root, dictionary, path
 
 SETTINGS = {
     k: v for k, v in DEFAULT_HYPERPARAMETERS["self-learning"].items()
@@ -79,16 +80,17 @@ def main() -> None:
                         help="refinement counts recorded from the gold and the first unsupervised start")
     parser.add_argument("--wide-vocab", type=int, default=25000,
                         help="a larger induction vocabulary for one more gold+refine row")
-    parser.add_argument("--data", default=os.environ.get("XLNER_DATA", os.path.join(PROJECT_ROOT, "..", "shared", "data")))
+    parser.add_argument("--data", default=data_root(), help="data root (default: $XLNER_DATA, else the layout's)")
     parser.add_argument("--output", default=results_path("self_learning_optima"), help="records file (appended to)")
     args = parser.parse_args()
     recorder = Recorder("self_learning_optima", vars(args), args.output)
     source_language, target_language = args.pair.split("-")
-    source = load_vectors(os.path.join(args.data, "emb", f"{source_language}.npy"))
-    target = load_vectors(os.path.join(args.data, "emb", f"{target_language}.npy"))
-    muse = os.path.join(args.data, "dict", "muse", args.pair)
-    train = index_dictionary(read_dictionary(muse + ".0-5000.txt"), source, target, "train")
-    test = index_dictionary(read_dictionary(muse + ".5000-6500.txt"), source, target, "test")
+    source = load_vectors(path(source_language, "vectors", args.data))
+    target = load_vectors(path(target_language, "vectors", args.data))
+    train = read_dictionary(dictionary(source_language, target_language, "train", args.data))
+    test = read_dictionary(dictionary(source_language, target_language, "test", args.data))
+    train = index_dictionary(train, source, target, "train")
+    test = index_dictionary(test, source, target, "test")
     x = Normalization.fit(source.matrix, DEFAULT_NORMALIZATION).apply(source.matrix)
     z = Normalization.fit(target.matrix, DEFAULT_NORMALIZATION).apply(target.matrix)
     cutoff = SETTINGS["vocabulary_cutoff"]

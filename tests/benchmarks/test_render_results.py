@@ -96,7 +96,7 @@ def benchmark_recipes(makefile):
                 recipes[target] = []
             elif line.startswith("\t") and target:
                 recipes[target].append(
-                    line.strip().replace("$(PY)", ".venv/bin/python").replace("$(DATA)", "../shared/data")
+                    line.strip().replace("$(PY)", ".venv/bin/python").replace("$(DATA_ARG)", "--data ../shared/data")
                 )
             else:
                 target = None
