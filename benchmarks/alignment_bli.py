@@ -1,34 +1,38 @@
 """Bilingual lexicon induction benchmark of every alignment method on the real vectors.
 
 For each language pair ``src-tgt`` (source mapped onto target, as in MUSE) and each method, fits an
-alignment on ``$XLNER_DATA/emb/{src,tgt}.npy`` (supervised methods: the MUSE training split
-``dict/muse/src-tgt.0-5000.txt``; unsupervised methods: no dictionary) and evaluates it on the
-MUSE test split ``src-tgt.5000-6500.txt``. Pairs without a test split (en-de) are evaluated on a
+alignment on both languages' vectors (supervised methods: the MUSE training split of ``src-tgt``;
+unsupervised methods: no dictionary) and evaluates it on the MUSE test split, every file where
+the data layout (``xlner_allennlp/data_layout.json``) puts it under ``--data``. Pairs without a
+test split (en-de) are evaluated on a
 held-out part of the training split instead: the source words in the last ``--heldout`` fraction
 of the file (the least frequent ranks) are removed from training and used for testing; the table
-and the JSON mark these rows ``heldout-train``.
+and the records mark these rows ``heldout-train``.
 
 Prints a table (P@1 with NN and CSLS, P@5/P@10 CSLS, coverage, criterion, status, fit wall time,
-1-minute load average before and after the fit, because the machine may be shared) and writes all
-results as JSON (``--output``, default ``benchmarks/results/alignment_bli.json``).
+1-minute load average before and after the fit, because the machine may be shared) and appends
+one record per row to ``benchmarks/results/alignment_bli.jsonl`` as soon as it is measured (see
+``benchmarks/records.py``).
 
-    XLNER_DATA=../shared/data .venv/bin/python benchmarks/alignment_bli.py
+    OMP_NUM_THREADS=1 .venv/bin/python benchmarks/alignment_bli.py --data ../shared/data
     .venv/bin/python benchmarks/alignment_bli.py --pairs es-en,nl-en --methods procrustes-refine
 """
 import argparse
-import json
 import os
-import platform
+import sys
 import time
 from typing import Any, Dict, List, Tuple
 
+PROJECT_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, PROJECT_ROOT)
+
+from benchmarks.records import Recorder, results_path  # noqa: E402
 from xlner_allennlp.alignment import METHODS, align, evaluate_alignment
 from xlner_allennlp.alignment.dictionary import WordPair, index_dictionary, read_dictionary
 from xlner_allennlp.alignment.report import format_table, percent
 from xlner_allennlp.alignment.vectors import load_vectors
-from xlner_allennlp.file_utils import atomic_write_text
+from xlner_allennlp.data_layout import DataLayoutError, data_root, dictionary, path
 
-PROJECT_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 DEFAULT_PAIRS = "en-es,en-fr,en-nl,en-de"
 # Benchmark rows: the five methods with their defaults, procrustes-refine with MUSE's plain
 # orthogonal final mapping instead of the re-weighted one, procrustes-refine whose later
@@ -46,29 +50,28 @@ VARIANTS: Dict[str, Tuple[str, Dict[str, Any]]] = {
         "refinement_induction": "muse", "keep_training_dictionary": False, "final_mapping": "orthogonal",
     }),
 }
-DEFAULT_OUTPUT = os.path.join(PROJECT_ROOT, "benchmarks", "results", "alignment_bli.json")
-
-
-def data_dir() -> str:
-    return os.path.abspath(os.environ.get("XLNER_DATA", os.path.join(PROJECT_ROOT, "..", "shared", "data")))
-
 
 def split_dictionaries(root: str, source: str, target: str, heldout: float) -> Tuple[List[WordPair], List[WordPair], str]:
     """Training pairs, test pairs and where the test pairs come from (``muse-test`` or ``heldout-train``)."""
-    train_path = os.path.join(root, "dict", "muse", f"{source}-{target}.0-5000.txt")
-    test_path = os.path.join(root, "dict", "muse", f"{source}-{target}.5000-6500.txt")
-    train = read_dictionary(train_path)
-    if os.path.isfile(test_path):
+    train = read_dictionary(dictionary(source, target, "train", root))
+    try:
+        test_path = dictionary(source, target, "test", root)
+    except DataLayoutError:  # the layout has no test split for this pair
+        test_path = None
+    if test_path is not None:
         return train, read_dictionary(test_path), "muse-test"
     words = list(dict.fromkeys(s for s, _ in train))
     held = set(words[int(len(words) * (1 - heldout)):])
     return [p for p in train if p[0] not in held], [p for p in train if p[0] in held], "heldout-train"
 
 
-def run_pair(root: str, pair: str, methods: List[str], heldout: float, max_vocab: Any) -> List[Dict[str, Any]]:
+def run_pair(
+    root: str, pair: str, methods: List[str], heldout: float, max_vocab: Any, recorder: Recorder
+) -> List[Dict[str, Any]]:
+    """Fit and evaluate every method on ``pair``; each row is recorded as soon as it is measured."""
     source_language, target_language = pair.split("-")
-    source = load_vectors(os.path.join(root, "emb", f"{source_language}.npy"), max_vocab)
-    target = load_vectors(os.path.join(root, "emb", f"{target_language}.npy"), max_vocab)
+    source = load_vectors(path(source_language, "vectors", root), max_vocab)
+    target = load_vectors(path(target_language, "vectors", root), max_vocab)
     train, test, test_kind = split_dictionaries(root, source_language, target_language, heldout)
     test_dictionary = index_dictionary(test, source, target, f"{pair} {test_kind}")
     rows = []
@@ -91,15 +94,17 @@ def run_pair(root: str, pair: str, methods: List[str], heldout: float, max_vocab
             "p5_csls": percent(bli["precision_at_5_csls"]), "p10_csls": percent(bli["precision_at_10_csls"]),
             "coverage": percent(bli["coverage"]), "n_queries": bli["n_source_words"],
             "criterion": round(evaluation["criterion"], 4), "status": evaluation["status"],
-            "fit_s": round(seconds, 1), "load": f"{load_before:.1f}/{load_after:.1f}",
+            "fit_s": round(seconds, 1), "load_before": round(load_before, 2), "load_after": round(load_after, 2),
             "bli": bli, "evaluation": evaluation, "hyperparameters": alignment.hyperparameters,
         })
+        recorder.record({"pair": pair, "method": name},
+                        {k: v for k, v in rows[-1].items() if k not in ("pair", "method")})
         print(format_table(rows[-1:], COLUMNS).splitlines()[-1], flush=True)
     return rows
 
 
 COLUMNS = ["pair", "method", "test", "p1_nn", "p1_csls", "p5_csls", "p10_csls", "coverage", "n_queries",
-           "criterion", "status", "fit_s", "load"]
+           "criterion", "status", "fit_s", "load_before", "load_after"]
 
 
 def main() -> None:
@@ -108,27 +113,25 @@ def main() -> None:
     parser.add_argument("--methods", default=",".join(VARIANTS), help="comma-separated methods (and variants)")
     parser.add_argument("--heldout", type=float, default=0.2, help="held-out fraction where no test split exists")
     parser.add_argument("--max-vocab", type=int, default=None, help="rows kept per vector file (default: all)")
-    parser.add_argument("--output", default=DEFAULT_OUTPUT, help="JSON results file")
+    parser.add_argument("--data", default=data_root(), help="data root (default: $XLNER_DATA, else the layout's)")
+    parser.add_argument("--output", default=results_path("alignment_bli"), help="records file (appended to)")
     args = parser.parse_args()
-    root = data_dir()
+    root = os.path.abspath(args.data)
     methods = [m for m in args.methods.split(",") if m]
     unknown = set(methods) - set(VARIANTS)
     if unknown:
         parser.error(f"unknown method(s) {', '.join(sorted(unknown))}; choose from {', '.join(VARIANTS)}")
     print(f"data: {root}; cpus: {os.cpu_count()}; load average at start: {os.getloadavg()}")
+    recorder = Recorder("alignment_bli", {**vars(args), "data": root}, args.output)
     print(format_table([], COLUMNS), flush=True)
     rows: List[Dict[str, Any]] = []
     for pair in args.pairs.split(","):
-        rows += run_pair(root, pair, methods, args.heldout, args.max_vocab)
+        rows += run_pair(root, pair, methods, args.heldout, args.max_vocab, recorder)
     print()
     print(format_table(rows, COLUMNS))
     print("test: muse-test = MUSE 5000-6500 split; heldout-train = source words in the last "
           f"{args.heldout:.0%} of the 0-5000 training split, removed from training (no test split exists)")
-    atomic_write_text(args.output, json.dumps(
-        {"data": root, "machine": platform.platform(), "cpus": os.cpu_count(), "results": rows},
-        indent=2, default=float,
-    ))
-    print(f"results written to {args.output}")
+    print(f"{len(rows)} records appended to {args.output}")
 
 
 if __name__ == "__main__":

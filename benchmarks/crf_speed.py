@@ -13,14 +13,13 @@ first one then the other, so that load from other processes hits both alike):
 
 Both taggers compute the decoding confidence with the same (fast) log-partition function, so
 the tagger rows compare the loss and Viterbi implementations only and understate the difference
-slightly. Prints a table of tokens per second, with the machine's load average, and writes the numbers and
-settings as JSON (atomically). The CRF-only rows also check that both give the same paths and
-log-likelihoods.
+slightly. Prints a table of tokens per second, with the machine's load average, and appends the
+numbers as one record to ``benchmarks/results/crf_speed.jsonl`` (see ``benchmarks/records.py``).
+The CRF-only rows also check that both give the same paths and log-likelihoods.
 
-    .venv/bin/python benchmarks/crf_speed.py --sentences 2000 --batch-size 16
+    .venv/bin/python benchmarks/crf_speed.py --data ../shared/data --sentences 2000 --batch-size 16
 """
 import argparse
-import json
 import os
 import random
 import statistics
@@ -31,14 +30,15 @@ from typing import Any, Callable, Dict, List, Tuple
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
 
-from xlner_allennlp.file_utils import atomic_write_text  # noqa: E402
+from benchmarks.records import Recorder, results_path  # noqa: E402
+from xlner_allennlp.data_layout import data_root, path as data_path  # noqa: E402
 
 IMPLEMENTATIONS = ("allennlp", "fast")
 
 
 def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--data", default=os.environ.get("XLNER_DATA", os.path.join(ROOT, "..", "shared", "data")))
+    parser.add_argument("--data", default=data_root(), help="data root (default: $XLNER_DATA, else the layout's)")
     parser.add_argument("--sentences", type=int, default=2000, help="first N sentences of eng.train")
     parser.add_argument("--batch-size", type=int, default=16)
     parser.add_argument("--label-encoding", choices=["BIOUL", "IOB2"], default="BIOUL")
@@ -48,7 +48,7 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--crf-repeats", type=int, default=3, help="passes over the batches for the CRF-only rows")
     parser.add_argument("--threads", type=int, default=1, help="torch intra-op threads")
     parser.add_argument("--seed", type=int, default=13)
-    parser.add_argument("--output", default=os.path.join(ROOT, "benchmarks", "results", "crf_speed.json"))
+    parser.add_argument("--output", default=results_path("crf_speed"), help="records file (appended to)")
     return parser.parse_args()
 
 
@@ -59,7 +59,7 @@ def read_batches(args: argparse.Namespace):
 
     from xlner_allennlp.data.dataset_readers.conll import ConllReader
 
-    path = os.path.join(args.data, "ner", "en", "conll2003", "eng.train")
+    path = data_path("en", "train", args.data)
     if not os.path.isfile(path):
         sys.exit(f"crf_speed: {path} not found; set --data or XLNER_DATA to the data directory")
     reader = ConllReader(label_encoding=args.label_encoding, language="en", max_instances=args.sentences)
@@ -81,7 +81,7 @@ def word_vectors(vocab, args: argparse.Namespace):
 
     from xlner_allennlp.alignment import load_vectors
 
-    vectors = load_vectors(os.path.join(args.data, "emb", "en.npy"))
+    vectors = load_vectors(data_path("en", "vectors", args.data))
     generator = torch.Generator().manual_seed(args.seed)
     weight = torch.randn(vocab.get_vocab_size("tokens"), vectors.dim, generator=generator) * 0.1
     found = 0
@@ -287,6 +287,7 @@ def table(results: Dict[str, Any]) -> str:
 
 def main() -> None:
     args = parse_args()
+    recorder = Recorder("crf_speed", vars(args), args.output)
     load_before = os.getloadavg()
     started = time.time()
     results = measure(args)
@@ -310,8 +311,9 @@ def main() -> None:
             *load_before, *results["load_average"]["after"], os.cpu_count()
         )
     )
-    atomic_write_text(args.output, json.dumps(results, indent=2))
-    print(f"written {args.output}")
+    numbers = {key: value for key, value in results.items() if key != "load_average"}
+    recorder.record({}, {**numbers, "load_before": list(load_before)})
+    print(f"record appended to {args.output}")
 
 
 if __name__ == "__main__":

@@ -1,55 +1,52 @@
 """Zero-shot cross-lingual NER benchmark: Source-Mono, Cross-Word, Cross-Shared, Cross-Augmented.
 
 Trains each config on English CoNLL-2003 labels only and reports span F1 (mean ± std over seeds)
-on the target dev sets (CoNLL testa; WikiNEuRal val for French), with training wall times, beside
-the published Cross-Augmented numbers of Bari et al. (2020, test sets, Wikipedia-scale vectors).
+on the target dev sets (CoNLL testa; for French the WikiNEuRal ``dev.tsv`` half, disjoint from the
+``unlabelled.tokens`` half that self-training reads), with training wall times, beside the published
+Cross-Augmented numbers of Bari et al. (2020, test sets, Wikipedia-scale vectors).
 
 The English-only configs are trained once per seed and evaluated on every target language by
 plugging that language's vectors and alignment into the trained model through archive overrides
 (the "one model, any aligned language" use); Cross-Augmented trains one model per language.
-Results are written after every run (atomically) and finished runs are skipped on a re-run.
+Each evaluation is appended as one record to ``benchmarks/results/ner_zero_shot.jsonl`` (see
+``benchmarks/records.py``) as soon as it is measured; a (config, language, seed, dev set) that
+already has a valid record with the same epochs, training cap and selection is skipped on a re-run.
 
-    python benchmarks/ner_zero_shot.py --languages es nl de fr --seeds 13 42 7
+    OMP_NUM_THREADS=1 .venv/bin/python benchmarks/ner_zero_shot.py --data ../shared/data --languages es nl de fr --seeds 13 42 7
 """
 import argparse
 import json
 import os
-import statistics
 import sys
 import time
-from typing import Any, Dict, List
-
-from xlner_allennlp.file_utils import atomic_write_text
+from typing import Any, Dict, Optional, Set, Tuple
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, ROOT)
+
+from benchmarks.records import Recorder, read_records, results_path  # noqa: E402
+from benchmarks.render_results import ner_f1_table  # noqa: E402
+from xlner_allennlp import data_layout  # noqa: E402
+from xlner_allennlp.file_utils import atomic_write_text  # noqa: E402
+
 CONFIGS = ["source_mono", "cross_word", "cross_shared", "cross_augmented"]
 ENGLISH_ONLY = {"source_mono", "cross_word", "cross_shared"}
 ALIGNED = {"cross_word", "cross_shared", "cross_augmented"}
-PAPER_TEST_F1 = {
-    "cross_word": {"es": 72.66, "nl": 70.31, "de": 45.20},
-    "cross_shared": {"es": 74.39, "nl": 71.02, "de": 58.91},
-    "cross_augmented": {"es": 75.93, "nl": 74.61, "de": 65.24},
-}
-DEV = {
-    "es": ("ner/es/conll2002/esp.testa", "utf-8"),
-    "nl": ("ner/nl/conll2002/ned.testa", "utf-8"),
-    "de": ("ner/de/conll2003/deu.testa", "latin-1"),
-    "fr": ("ner/fr/wikineural/val.tsv", "utf-8"),
-}
+TARGETS = ["es", "nl", "de", "fr"]
 
 
 def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--configs", nargs="+", default=CONFIGS, choices=CONFIGS)
-    parser.add_argument("--languages", nargs="+", default=["es", "nl", "de", "fr"], choices=sorted(DEV))
+    parser.add_argument("--languages", nargs="+", default=TARGETS, choices=TARGETS)
     parser.add_argument("--seeds", nargs="+", type=int, default=[13, 42, 7])
     parser.add_argument("--epochs", type=int, default=None, help="XLNER_EPOCHS for every run")
     parser.add_argument("--max-train", type=int, default=0, help="cap on English training sentences (0: all)")
     parser.add_argument("--selection", choices=["source", "target"], default="source")
-    parser.add_argument("--data", default=os.environ.get("XLNER_DATA", os.path.join(ROOT, "..", "shared", "data")))
+    parser.add_argument("--data", default=data_layout.data_root(), help="data root (default: $XLNER_DATA, else the layout's)")
     parser.add_argument("--alignments", default=os.path.join(ROOT, "artifacts", "alignments"))
     parser.add_argument("--runs", default=os.path.join(ROOT, "runs", "ner_zero_shot"))
-    parser.add_argument("--output", default=os.path.join(ROOT, "benchmarks", "results", "ner_zero_shot.json"))
+    parser.add_argument("--output", default=results_path("ner_zero_shot"), help="records file (appended to)")
     return parser.parse_args()
 
 
@@ -58,14 +55,17 @@ def ensure_alignment(language: str, args: argparse.Namespace) -> str:
     from xlner_allennlp.alignment import align_files
 
     directory = os.path.join(args.alignments, f"{language}-en")
-    test_dictionary = os.path.join(args.data, "dict", "muse", f"{language}-en.5000-6500.txt")
+    try:
+        test_dictionary: Optional[str] = data_layout.dictionary(language, "en", "test", args.data)
+    except data_layout.DataLayoutError:
+        test_dictionary = None
     if not os.path.isfile(os.path.join(directory, "meta.json")):
         align_files(
-            mapped_vectors=os.path.join(args.data, "emb", f"{language}.npy"),
-            reference_vectors=os.path.join(args.data, "emb", "en.npy"),
+            mapped_vectors=data_layout.path(language, "vectors", args.data),
+            reference_vectors=data_layout.path("en", "vectors", args.data),
             method="procrustes-refine",
-            dictionary=os.path.join(args.data, "dict", "muse", f"{language}-en.0-5000.txt"),
-            evaluation_dictionary=test_dictionary if os.path.isfile(test_dictionary) else None,
+            dictionary=data_layout.dictionary(language, "en", "train", args.data),
+            evaluation_dictionary=test_dictionary,
             output=directory,
         )
     return directory
@@ -75,12 +75,11 @@ def evaluate_on(archive_path: str, config: str, language: str, args: argparse.Na
     """Span F1 of a trained archive on ``language``'s dev set, that language plugged in by overrides."""
     from xlner_allennlp.commands.evaluate_language import evaluate_language
 
-    path, encoding = DEV[language]
     return evaluate_language(
-        archive_path, language, os.path.join(args.data, path),
-        vectors=os.path.join(args.data, "emb", f"{language}.npy"),
+        archive_path, language, data_layout.path(language, "dev", args.data),
+        vectors=data_layout.path(language, "vectors", args.data),
         alignment=os.path.join(args.alignments, f"{language}-en") if config in ALIGNED else None,
-        encoding=encoding,
+        encoding=data_layout.encoding(language),
     )
 
 
@@ -113,45 +112,31 @@ def write_json(path: str, payload: Any) -> None:
     atomic_write_text(path, json.dumps(payload, indent=2, sort_keys=True))
 
 
-def summarize(values: List[float]) -> str:
-    if not values:
-        return "-"
-    if len(values) == 1:
-        return f"{values[0]:.2f} (n=1)"
-    return f"{statistics.mean(values):.2f} ± {statistics.stdev(values):.2f} (n={len(values)})"
+# Settings that change what a row measures: a valid record with other values does not count as done.
+RESULT_SETTINGS = ("epochs", "max_train", "selection")
 
 
-def print_table(results: Dict[str, Any]) -> None:
-    """One row per config and one column per language over every run measured so far."""
-    languages = [lang for lang in DEV if any(r["language"] == lang for r in results["runs"])]
-    header = ["config"] + [f"{lang} dev F1" for lang in languages] + ["train wall (min)"]
-    rows = [header]
-    for config in [c for c in CONFIGS if any(r["config"] == c for r in results["runs"])]:
-        cells = [config]
-        for language in languages:
-            f1s = [r["f1"] for r in results["runs"] if r["config"] == config and r["language"] == language]
-            cells.append(summarize(f1s))
-        walls = {r["run"]: r["wall_time_s"] for r in results["runs"] if r["config"] == config}
-        cells.append(f"{statistics.mean(walls.values()) / 60:.1f}" if walls else "-")
-        rows.append(cells)
-    rows.append(["paper Cross-Aug (test)"] + [
-        f"{PAPER_TEST_F1['cross_augmented'].get(lang, '-')}" for lang in languages] + ["-"])
-    widths = [max(len(row[i]) for row in rows) for i in range(len(header))]
-    for row in rows:
-        print(" | ".join(cell.ljust(width) for cell, width in zip(row, widths)))
+def dev_file(language: str, args: argparse.Namespace) -> str:
+    """``language``'s dev set relative to the data root, as records name it (``ner/fr/wikineural/dev.tsv``)."""
+    return os.path.relpath(data_layout.path(language, "dev", args.data), args.data)
+
+
+def measured(path: str, args: argparse.Namespace) -> Set[Tuple[str, str, int, str]]:
+    """(config, language, seed, dev file) of the valid records of ``path`` made with these settings."""
+    wanted = {name: getattr(args, name) for name in RESULT_SETTINGS}
+    return {
+        (r["key"]["config"], r["key"]["language"], r["key"]["seed"], r["key"]["dev"])
+        for r in read_records(path)
+        if "invalid" not in r and all(r["settings"].get(name) == value for name, value in wanted.items())
+    }
 
 
 def main() -> None:
     args = parse_args()
-    sys.path.insert(0, ROOT)
+    recorder = Recorder("ner_zero_shot", vars(args), args.output)
     import xlner_allennlp  # noqa: F401  registers the components and sets XLNER_* defaults
 
-    results: Dict[str, Any] = {"settings": {k: v for k, v in vars(args).items()}, "runs": []}
-    if os.path.isfile(args.output):
-        with open(args.output, encoding="utf-8") as handle:
-            previous = json.load(handle)
-        results["runs"] = previous.get("runs", [])
-    done = {(r["config"], r["language"], r["seed"]) for r in results["runs"]}
+    done = measured(args.output, args)
     for language in args.languages:
         if any(c in ALIGNED for c in args.configs):
             ensure_alignment(language, args)
@@ -160,21 +145,19 @@ def main() -> None:
             targets = args.languages if config not in ENGLISH_ONLY else [args.languages[0]]
             for target in targets:
                 todo = [l for l in (args.languages if config in ENGLISH_ONLY else [target])
-                        if (config, l, seed) not in done]
+                        if (config, l, seed, dev_file(l, args)) not in done]
                 if not todo:
                     continue
                 run = train(config, target, seed, args)
                 for language in todo:
                     metrics = evaluate_on(run["archive"], config, language, args)
-                    results["runs"].append({
-                        "config": config, "language": language, "seed": seed,
-                        "run": run["archive"], "wall_time_s": run["wall_time_s"],
-                        "f1": 100 * metrics["f1-measure-overall"], "metrics": metrics,
-                    })
-                    write_json(args.output, results)
-                    print(f"{config} seed={seed} {language}: F1 {results['runs'][-1]['f1']:.2f}", flush=True)
-    print_table(results)
-    write_json(args.output, results)
+                    f1 = 100 * metrics["f1-measure-overall"]
+                    recorder.record(
+                        {"config": config, "language": language, "seed": seed, "dev": dev_file(language, args)},
+                        {"f1": f1, "metrics": metrics, "wall_time_s": run["wall_time_s"], "run": run["archive"]},
+                    )
+                    print(f"{config} seed={seed} {language}: F1 {f1:.2f}", flush=True)
+    print(ner_f1_table(read_records(args.output)))
 
 
 if __name__ == "__main__":

@@ -1,6 +1,6 @@
 """Can an unsupervised criterion find the better mapping on these vectors?
 
-Compares, on the real vectors of ``$XLNER_DATA/emb``, mappings reached from different starts by
+Compares, on the real vectors of the data root (``--data``), mappings reached from different starts by
 the two unsupervised criteria a method can select with (no dictionary involved): the objective
 self-learning maximizes (mean best cosine, both directions, among the 10,000 most frequent words)
 and MUSE's model-selection criterion (mean cosine of the CSLS-induced dictionary), next to P@1 on
@@ -19,19 +19,24 @@ the MUSE test split:
   first seed's mapping after 5, 10 and 20 rounds of refinement (**unsupervised+refine**).
 
 It also reports how many pairs of the unsupervised initial dictionary are correct (judged on
-pairs whose source word is in the training dictionary), and writes JSON.
+pairs whose source word is in the training dictionary), and appends the whole run as one record
+to ``benchmarks/results/self_learning_optima.jsonl`` (see ``benchmarks/records.py``).
 
-    OMP_NUM_THREADS=1 .venv/bin/python benchmarks/self_learning_optima.py --pair en-es --seeds 0 1 2
+    OMP_NUM_THREADS=1 .venv/bin/python benchmarks/self_learning_optima.py --data ../shared/data --pair en-es --seeds 0 1 2
 """
 import argparse
 import dataclasses
-import json
 import os
+import sys
 import time
 from typing import Any, Dict, List, Tuple
 
 import numpy as np
 
+PROJECT_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, PROJECT_ROOT)
+
+from benchmarks.records import Recorder, results_path  # noqa: E402
 from xlner_allennlp.alignment.align import DEFAULT_NORMALIZATION
 from xlner_allennlp.alignment.dictionary import index_dictionary, read_dictionary
 from xlner_allennlp.alignment.evaluation import evaluate_bli
@@ -43,9 +48,8 @@ from xlner_allennlp.alignment.self_learning import (
 )
 from xlner_allennlp.alignment.supervised import procrustes
 from xlner_allennlp.alignment.vectors import load_vectors
-from xlner_allennlp.file_utils import atomic_write_text
+from xlner_allennlp.data_layout import data_root, dictionary, path
 
-PROJECT_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SETTINGS = dataclasses.asdict(SelfLearning())
 # Refinement induces among as many words as procrustes-refine does; the rounds come from --refinements.
 REFINEMENT_VOCAB = Refinement().refinement_vocab
@@ -74,15 +78,17 @@ def main() -> None:
                         help="refinement counts recorded from the gold and the first unsupervised start")
     parser.add_argument("--wide-vocab", type=int, default=25000,
                         help="a larger induction vocabulary for one more gold+refine row")
-    parser.add_argument("--data", default=os.environ.get("XLNER_DATA", os.path.join(PROJECT_ROOT, "..", "shared", "data")))
-    parser.add_argument("--output", default=os.path.join(PROJECT_ROOT, "benchmarks", "results", "self_learning_optima.json"))
+    parser.add_argument("--data", default=data_root(), help="data root (default: $XLNER_DATA, else the layout's)")
+    parser.add_argument("--output", default=results_path("self_learning_optima"), help="records file (appended to)")
     args = parser.parse_args()
+    recorder = Recorder("self_learning_optima", vars(args), args.output)
     source_language, target_language = args.pair.split("-")
-    source = load_vectors(os.path.join(args.data, "emb", f"{source_language}.npy"))
-    target = load_vectors(os.path.join(args.data, "emb", f"{target_language}.npy"))
-    muse = os.path.join(args.data, "dict", "muse", args.pair)
-    train = index_dictionary(read_dictionary(muse + ".0-5000.txt"), source, target, "train")
-    test = index_dictionary(read_dictionary(muse + ".5000-6500.txt"), source, target, "test")
+    source = load_vectors(path(source_language, "vectors", args.data))
+    target = load_vectors(path(target_language, "vectors", args.data))
+    train = read_dictionary(dictionary(source_language, target_language, "train", args.data))
+    test = read_dictionary(dictionary(source_language, target_language, "test", args.data))
+    train = index_dictionary(train, source, target, "train")
+    test = index_dictionary(test, source, target, "test")
     x = Normalization.fit(source.matrix, DEFAULT_NORMALIZATION).apply(source.matrix)
     z = Normalization.fit(target.matrix, DEFAULT_NORMALIZATION).apply(target.matrix)
     cutoff = SETTINGS["vocabulary_cutoff"]
@@ -151,11 +157,11 @@ def main() -> None:
     refined("gold+refine", 0, gold, "mutual", args.wide_vocab, args.refinements[:1])
     print()
     print(format_table(runs, COLUMNS))
-    atomic_write_text(args.output, json.dumps(
-        {"pair": args.pair, "settings": SETTINGS, "refinement_vocab": REFINEMENT_VOCAB,
-         "refinements": args.refinements, "wide_vocab": args.wide_vocab,
-         "initial_dictionary": initial_dictionary, "runs": runs}, indent=2))
-    print(f"results written to {args.output}")
+    recorder.record({"pair": args.pair}, {
+        "initial_dictionary": initial_dictionary, "runs": runs,
+        "self_learning_settings": SETTINGS, "refinement_vocab": REFINEMENT_VOCAB,
+    })
+    print(f"record appended to {args.output}")
 
 
 if __name__ == "__main__":

@@ -1,0 +1,1 @@
+"""Benchmarks of xlner-allennlp: scripts that append records to ``benchmarks/results/`` (see ``records.py``)."""

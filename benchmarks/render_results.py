@@ -1,0 +1,362 @@
+"""Render the results tables of ``docs/RESULTS.md`` and the README's headline from the benchmark
+records (``benchmarks/results/*.jsonl``, see ``benchmarks/records.py``).
+
+A document marks each generated block with a pair of comments::
+
+    <!-- results:bli -->
+    ...generated: replaced on every render...
+    <!-- /results:bli -->
+
+and everything outside the markers is prose kept as written. A table shows, for each row key,
+the record appended last among those not marked ``invalid``, and lists the commands and commits
+of the records it shows, so a table cannot drift from its records.
+
+    .venv/bin/python benchmarks/render_results.py          # rewrite docs/RESULTS.md and README.md
+    .venv/bin/python benchmarks/render_results.py --check  # exit 1 if either is not what the records give
+"""
+import argparse
+import json
+import os
+import re
+import statistics
+import sys
+from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence, Tuple
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, ROOT)
+
+from benchmarks.records import RESULTS_DIRECTORY, read_records  # noqa: E402
+
+DOCUMENTS = [os.path.join(ROOT, "docs", "RESULTS.md"), os.path.join(ROOT, "README.md")]
+BENCHMARKS = ("alignment_bli", "ner_zero_shot", "crf_speed", "self_learning_optima", "english_ner")
+NER_CONFIGS = {
+    "source_mono": "Source-Mono", "cross_word": "Cross-Word",
+    "cross_shared": "Cross-Shared", "cross_augmented": "Cross-Augmented",
+}
+NER_LANGUAGES = ("es", "nl", "de", "fr")
+# Bari et al. (2020), Table 2: test-set F1 with Wikipedia-scale vectors (no French row).
+PAPER_TEST_F1 = {
+    "cross_word": {"es": 72.66, "nl": 70.31, "de": 45.20},
+    "cross_shared": {"es": 74.39, "nl": 71.02, "de": 58.91},
+    "cross_augmented": {"es": 75.93, "nl": 74.61, "de": 65.24},
+}
+CRF_ROWS = (
+    ("tagger_training", "whole tagger, training (fwd+bwd+step)"),
+    ("tagger_decoding", "whole tagger, decoding"),
+    ("crf_log_likelihood", "CRF log-likelihood fwd+bwd"),
+    ("crf_decoding", "CRF Viterbi decoding"),
+)
+BLOCK = re.compile(r"(<!-- results:(?P<name>[a-z_]+) -->\n)(?P<body>.*?)(<!-- /results:(?P=name) -->)", re.DOTALL)
+
+Records = Dict[str, List[Dict[str, Any]]]
+
+
+def load_records(directory: str = RESULTS_DIRECTORY) -> Records:
+    """Every benchmark's records from ``directory`` (a benchmark without a file has none)."""
+    return {name: read_records(os.path.join(directory, f"{name}.jsonl")) for name in BENCHMARKS}
+
+
+def key_text(key: Mapping[str, Any]) -> str:
+    return json.dumps(key, sort_keys=True)
+
+
+def latest_valid(records: Sequence[Dict[str, Any]]) -> List[Dict[str, Any]]:
+    """For each key, the record appended last among the valid ones, in the order keys first appear."""
+    chosen: Dict[str, Dict[str, Any]] = {}
+    for record in records:
+        if "invalid" not in record:
+            chosen[key_text(record["key"])] = record
+    return list(chosen.values())
+
+
+def invalid_now(records: Sequence[Dict[str, Any]]) -> List[Dict[str, Any]]:
+    """Invalid records whose key no valid record has replaced (what a table leaves out and must say so)."""
+    valid_keys = {key_text(record["key"]) for record in records if "invalid" not in record}
+    return [record for record in records if "invalid" in record and key_text(record["key"]) not in valid_keys]
+
+
+def markdown_table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    lines += ["| " + " | ".join(row) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+def provenance(records: Sequence[Dict[str, Any]]) -> str:
+    """The commands and commits of ``records`` (how many rows each), as a list under a table."""
+    if not records:
+        return ""
+    commands: Dict[str, int] = {}
+    commits: Dict[str, int] = {}
+    for record in records:
+        commands[record["command"]] = commands.get(record["command"], 0) + 1
+        commit = (record["commit"] or "unknown")[:10]
+        if record.get("dirty"):
+            commit += " (uncommitted changes)"
+        if record.get("migrated"):
+            commit += " (migrated; measured at or before it)"
+        commits[commit] = commits.get(commit, 0) + 1
+    lines = ["Records shown: " + str(len(records)) + "; commands:"]
+    lines += [f"- `{command}` ({count})" for command, count in commands.items()]
+    lines.append("- commits: " + ", ".join(f"`{commit}` ({count})" for commit, count in commits.items()))
+    return "\n".join(lines)
+
+
+def with_provenance(table: str, records: Sequence[Dict[str, Any]]) -> str:
+    return table + "\n\n" + provenance(records) if records else "(no records yet)"
+
+
+def number(value: Optional[float], digits: int = 1) -> str:
+    return "–" if value is None else f"{value:,.{digits}f}"
+
+
+# ---------------------------------------------------------------- bilingual lexicon induction
+
+def bli_table(records: Records) -> str:
+    """Pair × method: P@1 NN/CSLS, P@5/P@10 CSLS, coverage, status, fit time; best P@1 CSLS of a pair in bold."""
+    shown = latest_valid(records["alignment_bli"])
+    best: Dict[str, float] = {}
+    for record in shown:
+        pair = record["key"]["pair"]
+        best[pair] = max(best.get(pair, 0.0), record["numbers"]["p1_csls"])
+    rows = []
+    for record in shown:
+        key, values = record["key"], record["numbers"]
+        csls = number(values["p1_csls"])
+        if values["p1_csls"] == best[key["pair"]] and values["p1_csls"] > 0:
+            csls = f"**{csls}**"
+        pair = key["pair"] + (" †" if values["test"] == "heldout-train" else "")
+        rows.append([pair, key["method"], number(values["p1_nn"]), csls, number(values["p5_csls"]),
+                     number(values["p10_csls"]), number(values["coverage"]), values["status"], number(values["fit_s"])])
+    table = markdown_table(
+        ["pair", "method", "P@1 NN", "P@1 CSLS", "P@5 CSLS", "P@10 CSLS", "coverage", "status", "fit (s)"], rows
+    )
+    heldout = sorted({r["key"]["pair"] for r in shown if r["numbers"]["test"] == "heldout-train"})
+    if heldout:
+        table += (f"\n\n† {', '.join(heldout)}: no MUSE test split exists; the least frequent part of the training "
+                  "split's source words was held out of training and used as test (`--heldout`).")
+    return with_provenance(table, shown)
+
+
+# ---------------------------------------------------------------- zero-shot NER
+
+def mean_sd(values: Sequence[float]) -> str:
+    if not values:
+        return "–"
+    if len(values) == 1:
+        return f"{values[0]:.2f} (n=1)"
+    return f"{statistics.mean(values):.2f} ± {statistics.stdev(values):.2f}"
+
+
+def ner_columns(shown: Sequence[Dict[str, Any]]) -> List[Tuple[str, str]]:
+    """(language, dev file) pairs in language order: a language reported on two dev files gets two columns."""
+    columns = {(r["key"]["language"], r["key"]["dev"]) for r in shown}
+    order = {language: index for index, language in enumerate(NER_LANGUAGES)}
+    return sorted(columns, key=lambda column: (order.get(column[0], len(order)), column))
+
+
+def column_title(column: Tuple[str, str]) -> str:
+    return f"{column[0]} `{os.path.basename(column[1])}`"
+
+
+def ner_f1_table(records: Sequence[Dict[str, Any]]) -> str:
+    """Config × (language, dev file): span F1 mean ± sample sd over seeds, and the mean training wall time."""
+    shown = latest_valid(records)
+    columns = ner_columns(shown)
+    rows = []
+    seeds = sorted({r["key"]["seed"] for r in shown})
+    for config, name in NER_CONFIGS.items():
+        mine = [r for r in shown if r["key"]["config"] == config]
+        if not mine:
+            continue
+        cells = [name]
+        for language, dev in columns:
+            cells.append(mean_sd([r["numbers"]["f1"] for r in mine
+                                  if (r["key"]["language"], r["key"]["dev"]) == (language, dev)]))
+        walls = {r["numbers"]["run"]: r["numbers"]["wall_time_s"] for r in mine}
+        cells.append(f"{statistics.mean(walls.values()) / 60:.1f}")
+        rows.append(cells)
+    for config, paper in PAPER_TEST_F1.items():
+        rows.append([f"paper {NER_CONFIGS[config]} (test sets, Wikipedia-scale vectors)"]
+                    + [number(paper.get(language), 2) for language, _ in columns] + ["–"])
+    table = markdown_table(["config"] + [column_title(c) + " F1" for c in columns] + ["train wall (min)"], rows)
+    table += f"\n\nMean ± sample standard deviation over seeds {', '.join(map(str, seeds))}" \
+             " (n=1: one seed); the wall time is the mean over the distinct training runs" \
+             " (an English-only model is trained once per seed and evaluated on every language)."
+    return table
+
+
+def ner_runs_table(records: Sequence[Dict[str, Any]]) -> str:
+    """One row per config and seed: F1 per (language, dev file) and the training wall time(s) in minutes."""
+    shown = latest_valid(records)
+    columns = ner_columns(shown)
+    rows = []
+    for config, name in NER_CONFIGS.items():
+        for seed in dict.fromkeys(r["key"]["seed"] for r in shown if r["key"]["config"] == config):
+            mine = [r for r in shown if r["key"]["config"] == config and r["key"]["seed"] == seed]
+            cells = [name, str(seed)]
+            for language, dev in columns:
+                f1 = [r["numbers"]["f1"] for r in mine if (r["key"]["language"], r["key"]["dev"]) == (language, dev)]
+                cells.append(f"{f1[0]:.2f}" if f1 else "–")
+            walls = dict.fromkeys(f"{r['numbers']['wall_time_s'] / 60:.1f}" for r in mine)
+            cells.append(" / ".join(walls))
+            rows.append(cells)
+    return markdown_table(["config", "seed"] + [column_title(c) for c in columns]
+                          + ["train wall (min), one per distinct run in column order"], rows)
+
+
+def invalid_list(records: Sequence[Dict[str, Any]]) -> str:
+    """The invalid records no valid one replaces, grouped by config, language, dev file and reason."""
+    groups: Dict[Tuple[str, str, str, str], List[str]] = {}
+    for record in invalid_now(records):
+        key = record["key"]
+        group = (key["config"], key["language"], key["dev"], record["invalid"])
+        groups.setdefault(group, []).append(str(key["seed"]))
+    lines = [f"- {NER_CONFIGS.get(config, config)} {language} (`{dev}`), seeds {', '.join(seeds)}: {reason}"
+             for (config, language, dev, reason), seeds in groups.items()]
+    return ("Not shown (records marked invalid):\n" + "\n".join(lines)) if lines else ""
+
+
+def ner_block(records: Records) -> str:
+    ner = records["ner_zero_shot"]
+    shown = latest_valid(ner)
+    if not shown:
+        return "(no records yet)"
+    parts = [ner_f1_table(ner), "Every run:", ner_runs_table(ner), invalid_list(ner), provenance(shown)]
+    return "\n\n".join(part for part in parts if part)
+
+
+# ---------------------------------------------------------------- CRF speed, self-learning optima, English NER
+
+def latest_single(records: Sequence[Dict[str, Any]]) -> Optional[Dict[str, Any]]:
+    shown = latest_valid(records)
+    return shown[-1] if shown else None
+
+
+def crf_table(records: Records) -> str:
+    """Tokens per second of allennlp's CRF and ours (latest valid run), speed-up, and the equality check."""
+    record = latest_single(records["crf_speed"])
+    if record is None:
+        return "(no records yet)"
+    values = record["numbers"]
+    rows = []
+    for key, label in CRF_ROWS:
+        speed = values[key]["tokens_per_second"]
+        rows.append([label, number(speed["allennlp"], 0), number(speed["fast"], 0),
+                     f"{values[key]['speedup']:.2f}×", f"{values[key]['median_batch_speedup']:.2f}×"])
+    table = markdown_table(["measurement", "allennlp CRF tok/s", "ours tok/s", "speed-up", "median per batch"], rows)
+    setup, check, machine = values["setup"], values["check"], record["machine"]
+    same = setup["sentences"] - check["sentences_with_different_paths"]
+    load = values["load_before"], machine["load"]
+    table += (
+        f"\n\n{setup['sentences']:,} sentences ({setup['tokens']:,} tokens) of eng.train in {setup['batches']} batches of "
+        f"{setup['batch_size']}, {setup['num_tags']} {setup['label_encoding']} tags, {setup['threads']} torch thread(s), "
+        f"{machine['cores']} cores, 1-minute load {number(load[0][0] if load[0] else None)} before and "
+        f"{number(load[1][0] if load[1] else None)} after. Same Viterbi paths on {same:,} of "
+        f"{setup['sentences']:,} sentences; largest relative log-likelihood difference "
+        f"{check['largest_relative_log_likelihood_difference']:.1e}."
+    )
+    return with_provenance(table, [record])
+
+
+def optima_table(records: Records) -> str:
+    """Every mapping of the latest valid self_learning_optima run: objective, criterion, P@1."""
+    record = latest_single(records["self_learning_optima"])
+    if record is None:
+        return "(no records yet)"
+    values = record["numbers"]
+    rows = [[run["start"], f"{run['cutoff']:,}", str(run["seed"]), run["refinement"], f"{run['objective']:.4f}",
+             f"{run['criterion']:.4f}", number(run["p1_nn"]), number(run["p1_csls"]), str(run["iterations"]),
+             number(run["fit_s"])] for run in values["runs"]]
+    table = markdown_table(["start", "vocabulary", "seed", "refinement", "objective", "criterion", "P@1 NN",
+                            "P@1 CSLS", "iterations", "fit (s)"], rows)
+    initial = values["initial_dictionary"]
+    table += (f"\n\nPair {record['key']['pair']}. Unsupervised initial dictionary: {initial['correct']} correct of "
+              f"{initial['judged']:,} judged pairs ({initial['correct'] / initial['judged']:.1%}; "
+              f"{initial['pairs']:,} pairs, judged where the source word is in the training dictionary).")
+    return with_provenance(table, [record])
+
+
+def english_ner_table(records: Records) -> str:
+    """English CoNLL-2003 dev and test F1 of the latest valid Source-Mono run."""
+    record = latest_single(records["english_ner"])
+    if record is None:
+        return "(no records yet)"
+    values = record["numbers"]
+    per_type = ", ".join(f"{label} {value:.1f}" for label, value in values["test_f1_per_type"].items())
+    table = markdown_table(
+        ["model", "eng.testa (dev) F1", "eng.testb (test) F1", "test P / R", "test F1 per type", "training wall (min)"],
+        [[f"`{record['key']['config']}`, {record['settings']['epochs']} epochs", f"{values['dev_f1']:.2f}",
+          f"**{values['test_f1']:.2f}**", f"{values['test_precision']:.2f} / {values['test_recall']:.2f}", per_type,
+          f"{values['wall_time_s'] / 60:.1f}"]],
+    )
+    return with_provenance(table, [record])
+
+
+# ---------------------------------------------------------------- README headline
+
+def headline(records: Records) -> str:
+    """Per target language: zero-shot NER dev F1 (mean over seeds) of the aligned configs and en→X BLI."""
+    ner = latest_valid(records["ner_zero_shot"])
+    bli = {(r["key"]["pair"], r["key"]["method"]): r["numbers"] for r in latest_valid(records["alignment_bli"])}
+    configs = ["cross_word", "cross_shared", "cross_augmented"]
+    rows = []
+    for language, dev in ner_columns(ner):
+        cells = [language, f"`{os.path.basename(dev)}`"]
+        for config in configs:
+            f1 = [r["numbers"]["f1"] for r in ner
+                  if (r["key"]["config"], r["key"]["language"], r["key"]["dev"]) == (config, language, dev)]
+            cells.append(f"{statistics.mean(f1):.1f}" if f1 else "pending")
+        alignment = bli.get((f"en-{language}", "procrustes-refine"))
+        cells.append(number(alignment["p1_csls"]) if alignment else "–")
+        rows.append(cells)
+    return markdown_table(
+        ["language", "NER dev set", "Cross-Word F1", "Cross-Shared F1", "Cross-Augmented F1",
+         "BLI en→X P@1 CSLS (procrustes-refine)"], rows,
+    ) + "\n\nNER: trained on English labels only, mean over seeds; \"pending\": no valid record (see docs/RESULTS.md)."
+
+
+BLOCKS: Dict[str, Callable[[Records], str]] = {
+    "headline": headline,
+    "english_ner": english_ner_table,
+    "crf_speed": crf_table,
+    "bli": bli_table,
+    "self_learning_optima": optima_table,
+    "ner_zero_shot": ner_block,
+}
+
+
+def render(text: str, records: Records, source: str = "document") -> str:
+    """``text`` with every marked block replaced by what ``BLOCKS`` renders from ``records``."""
+    unknown = [m.group("name") for m in BLOCK.finditer(text) if m.group("name") not in BLOCKS]
+    if unknown:
+        raise ValueError(f"{source}: unknown results block(s) {', '.join(unknown)}; known: {', '.join(BLOCKS)}")
+    opened = len(re.findall(r"<!-- results:[a-z_]+ -->", text))
+    if opened != len(BLOCK.findall(text)):
+        raise ValueError(f"{source}: a <!-- results:NAME --> marker has no matching <!-- /results:NAME -->")
+    return BLOCK.sub(lambda m: m.group(1) + BLOCKS[m.group("name")](records) + "\n" + m.group(4), text)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--check", action="store_true", help="only report documents that differ from the records")
+    parser.add_argument("--results", default=RESULTS_DIRECTORY, help="directory of the *.jsonl records")
+    args = parser.parse_args()
+    from xlner_allennlp.file_utils import atomic_write_text
+
+    records = load_records(args.results)
+    stale = []
+    for path in DOCUMENTS:
+        with open(path, encoding="utf-8") as handle:
+            text = handle.read()
+        rendered = render(text, records, path)
+        if rendered != text:
+            stale.append(os.path.relpath(path, ROOT))
+            if not args.check:
+                atomic_write_text(path, rendered)
+    if args.check and stale:
+        sys.exit(f"render_results: {', '.join(stale)} differ from the records; run `make results`")
+    print(("rewrote " + ", ".join(stale)) if stale else "documents match the records")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,123 @@
+import os
+
+import pytest
+
+from benchmarks import render_results
+from benchmarks.records import append_records
+
+
+def record(benchmark, key, numbers, command="python benchmarks/b.py", commit="a" * 40, **extra):
+    return {"benchmark": benchmark, "key": key, "numbers": numbers, "settings": {}, "command": command,
+            "commit": commit, "dirty": False, "machine": {"cores": 2, "load": [1.0, 1.0, 1.0]},
+            "date": "2026-12-01T00:00:00+00:00", **extra}
+
+
+def ner(config, language, seed, f1, wall=600.0, dev=None, **extra):
+    dev = dev or f"ner/{language}/dev.txt"
+    return record("ner_zero_shot", {"config": config, "language": language, "seed": seed, "dev": dev},
+                  {"f1": f1, "wall_time_s": wall, "run": f"runs/{config}-{language}-{seed}"}, **extra)
+
+
+def bli(pair, method, p1_csls, test="muse-test", **extra):
+    return record("alignment_bli", {"pair": pair, "method": method},
+                  {"test": test, "p1_nn": 1.0, "p1_csls": p1_csls, "p5_csls": 2.0, "p10_csls": 3.0,
+                   "coverage": 50.0, "status": "ok", "fit_s": 12.3}, **extra)
+
+
+@pytest.fixture
+def synthetic(tmp_path):
+    append_records(str(tmp_path / "ner_zero_shot.jsonl"), [
+        ner("cross_word", "es", 1, 50.0), ner("cross_word", "es", 2, 54.0),
+        ner("cross_augmented", "es", 1, 10.0),  # replaced below: the latest record of a key is shown
+        ner("cross_augmented", "es", 1, 60.0, command="python benchmarks/b.py --again", commit="b" * 40),
+        ner("cross_augmented", "fr", 1, 99.0, invalid="self-trained on the evaluation text"),
+    ])
+    append_records(str(tmp_path / "alignment_bli.jsonl"), [
+        bli("en-es", "procrustes", 30.2), bli("en-es", "procrustes-refine", 36.6),
+        bli("en-de", "procrustes-refine", 21.8, test="heldout-train"),
+    ])
+    return render_results.load_records(str(tmp_path))
+
+
+def test_ner_table_means_latest_valid_records_and_says_what_it_left_out(synthetic):
+    block = render_results.ner_block(synthetic)
+    assert "| Cross-Word | 52.00 ± 2.83 | 10.0 |" in block
+    assert "| Cross-Augmented | 60.00 (n=1) | 10.0 |" in block
+    assert "99.0" not in block and "fr `dev.txt`" not in block
+    assert "- Cross-Augmented fr (`ner/fr/dev.txt`), seeds 1: self-trained on the evaluation text" in block
+    assert "`python benchmarks/b.py` (2)" in block and "`python benchmarks/b.py --again` (1)" in block
+    assert "`aaaaaaaaaa` (2)" in block and "`bbbbbbbbbb` (1)" in block
+
+
+def test_bli_table_marks_best_per_pair_and_heldout_pairs(synthetic):
+    table = render_results.bli_table(synthetic)
+    assert "| en-es | procrustes | 1.0 | 30.2 |" in table
+    assert "| en-es | procrustes-refine | 1.0 | **36.6** |" in table
+    assert "| en-de † | procrustes-refine | 1.0 | **21.8** |" in table
+    assert "Records shown: 3" in table
+
+
+def test_headline_marks_languages_without_valid_records_pending(synthetic):
+    table = render_results.headline(synthetic)
+    assert "| es | `dev.txt` | 52.0 | pending | 60.0 | 36.6 |" in table
+    assert "| fr" not in table
+
+
+def test_render_replaces_only_marked_blocks(synthetic):
+    text = "prose 1\n<!-- results:bli -->\nhand-typed 99.9\n<!-- /results:bli -->\nprose 2\n"
+    rendered = render_results.render(text, synthetic)
+    assert rendered.startswith("prose 1\n<!-- results:bli -->\n| pair |")
+    assert rendered.endswith("<!-- /results:bli -->\nprose 2\n")
+    assert "99.9" not in rendered
+    assert render_results.render(rendered, synthetic) == rendered
+    with pytest.raises(ValueError, match="unknown results block"):
+        render_results.render("<!-- results:nope -->\n<!-- /results:nope -->", synthetic)
+    with pytest.raises(ValueError, match="no matching"):
+        render_results.render("<!-- results:bli -->\nno end\n", synthetic)
+
+
+@pytest.mark.parametrize("document", render_results.DOCUMENTS, ids=os.path.basename)
+def test_committed_documents_are_what_the_committed_records_render(document):
+    with open(document, encoding="utf-8") as handle:
+        text = handle.read()
+    assert "<!-- results:" in text
+    assert render_results.render(text, render_results.load_records(), document) == text, (
+        f"{document} differs from what benchmarks/results/*.jsonl render: run `make results`"
+    )
+
+
+def benchmark_recipes(makefile):
+    """Each ``benchmark-*`` target's recipe lines, with the Makefile's defaults substituted."""
+    recipes, target = {}, None
+    with open(makefile, encoding="utf-8") as handle:
+        for line in handle:
+            if line.startswith("benchmark-"):
+                target = line.split(":")[0]
+                recipes[target] = []
+            elif line.startswith("\t") and target:
+                recipes[target].append(
+                    line.strip().replace("$(PY)", ".venv/bin/python").replace("$(DATA_ARG)", "--data ../shared/data")
+                )
+            else:
+                target = None
+    return recipes
+
+
+def test_docs_print_exactly_the_commands_the_makefile_benchmark_targets_run():
+    recipes = benchmark_recipes(os.path.join(render_results.ROOT, "Makefile"))
+    assert {"benchmark-crf", "benchmark-bli", "benchmark-optima", "benchmark-ner"} <= set(recipes)
+    with open(render_results.DOCUMENTS[0], encoding="utf-8") as handle:
+        results = handle.read()
+    for target, commands in recipes.items():
+        assert f"`make {target}` runs" in results, target
+        for command in commands:
+            assert f"`{command}`" in results, f"{target}: docs/RESULTS.md does not print `{command}`"
+
+
+def test_committed_records_report_no_french_run_self_trained_on_its_evaluation_text():
+    records = render_results.load_records()
+    assert all(records[name] for name in render_results.BENCHMARKS), "every benchmark has records"
+    self_trained_on_val = [r for r in records["ner_zero_shot"]
+                           if r["key"]["config"] == "cross_augmented" and r["key"]["dev"].endswith("fr/wikineural/val.tsv")]
+    assert self_trained_on_val and all("invalid" in r for r in self_trained_on_val)
+    assert all(r.get("migrated") or r["commit"] for name in records for r in records[name])
