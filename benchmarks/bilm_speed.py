@@ -110,7 +110,7 @@ def main() -> None:
         now = time.perf_counter()
         model_seconds += now - model_started
         loop_seconds += now - step_started
-        losses.append(float(loss))
+        losses.append(loss.item())
         tokens += sum(len(instance["tokens"]) for instance in batch_instances)
         sentences += len(batch_instances)
         steps += 1
