@@ -1,0 +1,21 @@
+"""A tiny ``text/`` data directory with the layout of ``../shared/data/text`` (one tokenized sentence
+per line, gzipped), generated for the language-model tests."""
+import gzip
+import os
+import random
+from typing import Dict, Iterable
+
+_WORDS = "the a cat dog bird sat ran flew on in over the mat park tree . big small red Größe".split()
+
+
+def write_tiny_text(root: str, languages: Iterable[str] = ("en",), train: int = 120, heldout: int = 20) -> Dict[str, str]:
+    """Write ``root/text/{lang}.{train,heldout}.txt.gz`` for each language and return the
+    environment (``XLNER_DATA``) pointing the configs at ``root``."""
+    os.makedirs(os.path.join(root, "text"), exist_ok=True)
+    for language in languages:
+        rng = random.Random(language)
+        for split, count in (("train", train), ("heldout", heldout)):
+            lines = (" ".join(rng.choice(_WORDS) for _ in range(rng.randint(1, 12))) for _ in range(count))
+            with gzip.open(os.path.join(root, "text", f"{language}.{split}.txt.gz"), "wt", encoding="utf-8") as handle:
+                handle.write("\n".join(lines) + "\n")
+    return {"XLNER_DATA": root}
