@@ -1,0 +1,195 @@
+"""``allennlp xlner-anchors``: the per-layer anchors of an ELMo over a text corpus.
+
+Writes into ``--output``::
+
+    layer{l}.npy + layer{l}.vocab   anchors of layer l divided by the layer's mean token norm, one
+                                    row per (lowercased) word type, most frequent first: the vector
+                                    file format ``xlner-align`` reads
+    counts.txt                      "word count" per line, in the rows' order
+    anchors.json                    settings, token and type counts, mean_token_norms (per layer,
+                                    the divisor above: ``xlner_aligned_elmo`` divides token vectors
+                                    by it), sha256 of the weights
+    geometry.json                   per layer, mean distance of token vectors to their own anchor
+                                    against the mean distance between anchors of different types
+
+Every language, English included, then has mean token norm 1 before rotation (the reference's
+scaling); align each layer with the unchanged ``xlner-align``, without further normalization::
+
+    allennlp xlner-anchors --elmo elmo/en --text en.train.txt.gz --output anchors/en
+    allennlp xlner-anchors --elmo elmo/es --text es.train.txt.gz --output anchors/es
+    for l in 0 1 2; do
+      allennlp xlner-align --source-vectors anchors/es/layer$l.npy --target-vectors anchors/en/layer$l.npy \\
+          --source-language es --target-language en --normalization none \\
+          --method procrustes-refine --dictionary es-en.0-5000.txt --output alignments/es-en/layer$l
+    done
+"""
+import argparse
+import hashlib
+import json
+import logging
+import os
+from itertools import islice
+from typing import Any, Callable, Dict, Iterator, List, Optional, Sequence, Tuple
+
+import numpy as np
+import torch
+from allennlp.commands.subcommand import Subcommand
+from allennlp.common.tqdm import Tqdm
+from allennlp.modules.elmo import batch_to_ids
+
+from xlner_allennlp.alignment import WordVectors, write_vectors
+from xlner_allennlp.commands.errors import exit_on_error
+from xlner_allennlp.contextual.anchors import (
+    AnchorAccumulator,
+    Anchors,
+    anchor_geometry,
+    count_types,
+    kept_types,
+    merge_anchors,
+)
+from xlner_allennlp.contextual.text import read_sentences
+from xlner_allennlp.file_utils import atomic_write, atomic_write_text
+from xlner_allennlp.modules.elmo import contextual_layers, elmo_files, load_elmo_bilm
+
+logger = logging.getLogger(__name__)
+
+ANCHORS_META = "anchors.json"
+LayersOf = Callable[[torch.Tensor], Tuple[List[torch.Tensor], torch.Tensor]]
+
+
+def layer_file(directory: str, layer: int) -> str:
+    """The anchor vector file of ``layer`` in an anchors directory."""
+    return os.path.join(directory, f"layer{layer}.npy")
+
+
+def read_mean_token_norms(directory: str) -> List[float]:
+    """The per-layer mean token norms recorded in an anchors directory (the anchors' divisors)."""
+    path = os.path.join(directory, ANCHORS_META)
+    if not os.path.isfile(path):
+        raise FileNotFoundError(f"{path}: no anchors metadata (write it with allennlp xlner-anchors)")
+    with open(path, encoding="utf-8") as handle:
+        try:
+            norms = json.load(handle)["mean_token_norms"]
+        except (json.JSONDecodeError, KeyError) as error:
+            raise ValueError(f"{path}: not an anchors metadata file ({error})") from None
+    return [float(n) for n in norms]
+
+
+def _batches(sentences: Iterator[Tuple[int, List[str]]], batch_size: int, chunk: int) -> Iterator[List[List[str]]]:
+    """Batches of sentences of similar length: each chunk of ``chunk`` sentences sorted by length."""
+    while True:
+        block = [tokens for _, tokens in islice(sentences, chunk)]
+        if not block:
+            return
+        block.sort(key=len)
+        for start in range(0, len(block), batch_size):
+            yield block[start : start + batch_size]
+
+
+def extract_anchors(
+    layers_of: LayersOf,
+    num_layers: int,
+    dim: int,
+    text: str,
+    min_count: int = 5,
+    lowercase: bool = True,
+    batch_size: int = 64,
+    max_length: Optional[int] = None,
+    sample_size: int = 10000,
+    seed: int = 0,
+) -> Tuple[Anchors, List[Dict[str, float]], Dict[str, int]]:
+    """Anchors of every type of ``text`` with at least ``min_count`` occurrences (after lowercasing
+    when ``lowercase``), their geometry, and corpus counts.
+
+    ``layers_of(character_ids)`` returns the layers ``[(batch, timesteps, dim)] * num_layers`` and
+    the mask of a batch (:func:`contextual_layers` of a BiLM). Two passes over the file: type
+    counts, then the vectors, so only kept types are accumulated.
+    """
+    key = str.lower if lowercase else None
+    counts = count_types(tokens for _, tokens in Tqdm.tqdm(read_sentences(text, max_length), desc="counting types"))
+    accumulator = AnchorAccumulator(kept_types(counts, min_count, key), num_layers, dim, sample_size, seed)
+    sentences = 0
+    progress = Tqdm.tqdm(total=sum(counts.values()), desc="anchors", unit=" tokens")
+    for batch in _batches(read_sentences(text, max_length), batch_size, chunk=100 * batch_size):
+        with torch.no_grad():
+            layers, mask = layers_of(batch_to_ids(batch))
+        vectors = torch.stack([layer[mask] for layer in layers])
+        accumulator.add(accumulator.rows([t for tokens in batch for t in tokens]), vectors)
+        sentences += len(batch)
+        progress.update(int(mask.sum()))
+    progress.close()
+    anchors = accumulator.anchors()
+    if lowercase:
+        anchors, mapping = merge_anchors(anchors, str.lower, min_count)
+    else:
+        mapping = np.arange(len(anchors.words))
+    rows, sample = accumulator.sample
+    rows = np.where(rows >= 0, mapping[np.maximum(rows, 0)], -1)
+    geometry = anchor_geometry(rows, sample, anchors.vectors, seed)
+    corpus = {"sentences": sentences, "tokens": anchors.tokens, "types": len(counts), "anchors": len(anchors.words)}
+    return anchors, geometry, corpus
+
+
+def _sha256(path: str) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def write_anchors(anchors: Anchors, geometry: Sequence[Dict[str, float]], output: str, meta: Dict[str, Any]) -> None:
+    """Write an anchors directory (see the module docstring); every file atomically."""
+    for layer, norm in enumerate(anchors.mean_token_norms):
+        vectors = WordVectors(anchors.words, (anchors.vectors[layer] / norm).astype(np.float32))
+        write_vectors(vectors, layer_file(output, layer))
+    atomic_write_text(
+        os.path.join(output, "counts.txt"), "".join(f"{w} {c}\n" for w, c in zip(anchors.words, anchors.counts.tolist()))
+    )
+    meta = {**meta, "mean_token_norms": anchors.mean_token_norms.tolist(), "layers": len(anchors.mean_token_norms),
+            "dim": int(anchors.vectors.shape[2])}
+    atomic_write(os.path.join(output, ANCHORS_META), lambda h: json.dump(meta, h, indent=2, sort_keys=True))
+    atomic_write(os.path.join(output, "geometry.json"), lambda h: json.dump(list(geometry), h, indent=2))
+
+
+@Subcommand.register("xlner-anchors")
+class XlnerAnchors(Subcommand):
+    """Registers ``allennlp xlner-anchors``; see the module docstring."""
+
+    def add_subparser(self, parser: argparse._SubParsersAction) -> argparse.ArgumentParser:
+        description = "Compute the per-layer anchors (mean contextual vector of each word type) of an ELMo."
+        subparser = parser.add_parser(self.name, description=description, help=description)
+        subparser.add_argument("--elmo", required=True, help="ELMo directory (options.json + weights.hdf5)")
+        subparser.add_argument("--text", required=True, help="one sentence per line, tokens separated by spaces (.gz ok)")
+        subparser.add_argument("--output", required=True, help="anchors directory to write")
+        subparser.add_argument("--min-count", type=int, default=5, help="drop types seen fewer times (default 5)")
+        subparser.add_argument(
+            "--keep-case", action="store_true", help="one anchor per cased type (default: lowercase, count-weighted)"
+        )
+        subparser.add_argument("--batch-size", type=int, default=64, help="sentences per batch (default 64)")
+        subparser.add_argument("--max-length", type=int, help="keep the first N tokens of longer sentences")
+        subparser.add_argument("--sample-size", type=int, default=10000, help="tokens sampled for the geometry")
+        subparser.add_argument("--seed", type=int, default=0, help="seed of the geometry sample")
+        subparser.set_defaults(func=exit_on_error(anchors_from_args))
+        return subparser
+
+
+def anchors_from_args(args: argparse.Namespace) -> None:
+    """Run the command the arguments describe and print the geometry."""
+    bilm = load_elmo_bilm(args.elmo)
+    bilm.eval()
+    anchors, geometry, corpus = extract_anchors(
+        lambda ids: contextual_layers(bilm, ids), bilm.num_layers, bilm.get_output_dim(), args.text,
+        min_count=args.min_count, lowercase=not args.keep_case, batch_size=args.batch_size,
+        max_length=args.max_length, sample_size=args.sample_size, seed=args.seed,
+    )
+    meta = {
+        "elmo": os.path.abspath(args.elmo), "text": os.path.abspath(args.text),
+        "weights_sha256": _sha256(elmo_files(args.elmo)[1]), "min_count": args.min_count,
+        "lowercase": not args.keep_case, "max_length": args.max_length, **corpus,
+    }
+    write_anchors(anchors, geometry, args.output, meta)
+    for row in geometry:
+        print(f"layer {row['layer']}: token-to-own-anchor {row['token_to_own_anchor']:.4f}, "
+              f"between anchors {row['between_anchors']:.4f} (ratio {row['ratio']:.3f})")
+    print(f"{corpus['anchors']} anchors of {corpus['tokens']} tokens written to {args.output}")
