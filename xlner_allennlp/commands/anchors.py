@@ -1,16 +1,9 @@
 """``allennlp xlner-anchors``: the per-layer anchors of an ELMo over a text corpus.
 
-Writes into ``--output``::
-
-    layer{l}.npy + layer{l}.vocab   anchors of layer l divided by the layer's mean token norm, one
-                                    row per (lowercased) word type, most frequent first: the vector
-                                    file format ``xlner-align`` reads
-    counts.txt                      "word count" per line, in the rows' order
-    anchors.json                    settings, token and type counts, mean_token_norms (per layer,
-                                    the divisor above: ``xlner_aligned_elmo`` divides token vectors
-                                    by it), sha256 of the weights
-    geometry.json                   per layer, mean distance of token vectors to their own anchor
-                                    against the mean distance between anchors of different types
+Writes an anchors directory (layout in :mod:`xlner_allennlp.contextual.anchor_files`): per layer
+the anchors divided by the layer's mean token norm, as a vector file ``xlner-align`` reads, the
+counts, the norms and the geometry (mean distance of token vectors to their own anchor against
+the mean distance between anchors of different types).
 
 Every language, English included, then has mean token norm 1 before rotation (the reference's
 scaling); align each layer with the unchanged ``xlner-align``, without further normalization::
@@ -25,11 +18,10 @@ scaling); align each layer with the unchanged ``xlner-align``, without further n
 """
 import argparse
 import hashlib
-import json
 import logging
 import os
 from itertools import islice
-from typing import Any, Callable, Dict, Iterator, List, Optional, Sequence, Tuple
+from typing import Callable, Dict, Iterator, List, Optional, Tuple
 
 import numpy as np
 import torch
@@ -37,7 +29,6 @@ from allennlp.commands.subcommand import Subcommand
 from allennlp.common.tqdm import Tqdm
 from allennlp.modules.elmo import batch_to_ids
 
-from xlner_allennlp.alignment import WordVectors, write_vectors
 from xlner_allennlp.commands.errors import exit_on_error
 from xlner_allennlp.contextual.anchors import (
     AnchorAccumulator,
@@ -47,32 +38,13 @@ from xlner_allennlp.contextual.anchors import (
     kept_types,
     merge_anchors,
 )
+from xlner_allennlp.contextual.anchor_files import write_anchors
 from xlner_allennlp.contextual.text import read_sentences
-from xlner_allennlp.file_utils import atomic_write, atomic_write_text
 from xlner_allennlp.modules.elmo import contextual_layers, elmo_files, load_elmo_bilm
 
 logger = logging.getLogger(__name__)
 
-ANCHORS_META = "anchors.json"
 LayersOf = Callable[[torch.Tensor], Tuple[List[torch.Tensor], torch.Tensor]]
-
-
-def layer_file(directory: str, layer: int) -> str:
-    """The anchor vector file of ``layer`` in an anchors directory."""
-    return os.path.join(directory, f"layer{layer}.npy")
-
-
-def read_mean_token_norms(directory: str) -> List[float]:
-    """The per-layer mean token norms recorded in an anchors directory (the anchors' divisors)."""
-    path = os.path.join(directory, ANCHORS_META)
-    if not os.path.isfile(path):
-        raise FileNotFoundError(f"{path}: no anchors metadata (write it with allennlp xlner-anchors)")
-    with open(path, encoding="utf-8") as handle:
-        try:
-            norms = json.load(handle)["mean_token_norms"]
-        except (json.JSONDecodeError, KeyError) as error:
-            raise ValueError(f"{path}: not an anchors metadata file ({error})") from None
-    return [float(n) for n in norms]
 
 
 def _batches(sentences: Iterator[Tuple[int, List[str]]], batch_size: int, chunk: int) -> Iterator[List[List[str]]]:
@@ -136,20 +108,6 @@ def _sha256(path: str) -> str:
         for block in iter(lambda: handle.read(1 << 20), b""):
             digest.update(block)
     return digest.hexdigest()
-
-
-def write_anchors(anchors: Anchors, geometry: Sequence[Dict[str, float]], output: str, meta: Dict[str, Any]) -> None:
-    """Write an anchors directory (see the module docstring); every file atomically."""
-    for layer, norm in enumerate(anchors.mean_token_norms):
-        vectors = WordVectors(anchors.words, (anchors.vectors[layer] / norm).astype(np.float32))
-        write_vectors(vectors, layer_file(output, layer))
-    atomic_write_text(
-        os.path.join(output, "counts.txt"), "".join(f"{w} {c}\n" for w, c in zip(anchors.words, anchors.counts.tolist()))
-    )
-    meta = {**meta, "mean_token_norms": anchors.mean_token_norms.tolist(), "layers": len(anchors.mean_token_norms),
-            "dim": int(anchors.vectors.shape[2])}
-    atomic_write(os.path.join(output, ANCHORS_META), lambda h: json.dump(meta, h, indent=2, sort_keys=True))
-    atomic_write(os.path.join(output, "geometry.json"), lambda h: json.dump(list(geometry), h, indent=2))
 
 
 @Subcommand.register("xlner-anchors")

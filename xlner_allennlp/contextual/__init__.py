@@ -13,4 +13,5 @@ from xlner_allennlp.contextual.anchors import (
     kept_types,
     merge_anchors,
 )
+from xlner_allennlp.contextual.anchor_files import layer_file, read_mean_token_norms, write_anchors
 from xlner_allennlp.contextual.text import TextFileError, read_sentences
