@@ -46,7 +46,7 @@ class FrozenLayerMap(torch.nn.Module):
         super().__init__()
         self.scale = scale
         self.steps: List[str] = []
-        self._matrix: Optional[torch.Tensor] = None
+        self.register_buffer("_matrix", None, persistent=False)
         if alignment is None:
             return
         normalization = alignment.source_normalization if side == "source" else alignment.target_normalization
@@ -56,7 +56,7 @@ class FrozenLayerMap(torch.nn.Module):
                 self.register_buffer(f"mean_{i}", torch.as_tensor(mean, dtype=torch.float32), persistent=False)
         matrix = alignment.mapping if side == "source" else alignment.target_mapping
         if matrix is not None:
-            self.register_buffer("_matrix", torch.as_tensor(matrix, dtype=torch.float32), persistent=False)
+            self._matrix = torch.as_tensor(matrix, dtype=torch.float32)
 
     def forward(self, vectors: torch.Tensor) -> torch.Tensor:
         """`vectors` `(..., dim)` to the mapped `(..., dim)`."""
