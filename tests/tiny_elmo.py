@@ -1,18 +1,22 @@
-"""A tiny random ELMo directory and a tiny corpus, generated for tests (see ``make_tiny_elmo``)."""
+"""A tiny random ELMo directory and a tiny corpus, generated for tests."""
 import random
-import subprocess
-import sys
 from typing import List
+
+import torch
+
+from xlner_allennlp.contextual import BiLm, BiLmOptions, write_elmo
 
 WORDS = ["The", "the", "cat", "Cat", "sat", "on", "a", "mat", "dog", "runs", "big", "small", "red", "Paris"] + [
     f"w{i}" for i in range(40)
 ]
+# 2 LSTM layers per direction, projection 8: every layer is 16-dimensional.
+TINY_OPTIONS = BiLmOptions(char_embedding_dim=4, filters=((1, 4), (2, 4), (3, 8)), projection_dim=8, cell_size=16)
 
 
 def make_tiny_elmo(directory: str, seed: int = 0) -> str:
-    """Write a randomly initialised ELMo (2 LSTM layers, 16-d layers) to ``directory``."""
-    # TODO(elmo): replaced by the bilm exporter at cherry-pick time.
-    subprocess.run([sys.executable, "/tmp/elmo_dev/make_elmo.py", directory, str(seed)], check=True)
+    """Export a randomly initialised (``seed``) tiny BiLM to ``directory`` in the ELMo format."""
+    torch.manual_seed(seed)
+    write_elmo(BiLm(TINY_OPTIONS), directory)
     return directory
 
 

@@ -11,7 +11,8 @@ from allennlp.commands import main
 from allennlp.modules.elmo import batch_to_ids
 
 from xlner_allennlp.alignment import load_vectors
-from xlner_allennlp.modules.elmo import ElmoFileError, contextual_layers, load_elmo_bilm
+from xlner_allennlp.contextual import ElmoFormatError
+from xlner_allennlp.modules.elmo import contextual_layers, load_elmo_bilm
 
 from tests.tiny_elmo import make_tiny_elmo, tiny_corpus
 
@@ -92,5 +93,5 @@ def test_bad_inputs_are_clear_errors_naming_the_file(monkeypatch, capsys, elmo, 
     options = json.loads(open(os.path.join(other, "options.json")).read())
     options["lstm"]["dim"] *= 2
     open(os.path.join(other, "options.json"), "w").write(json.dumps(options))
-    with pytest.raises(ElmoFileError, match=r"weights.hdf5: .*RNN_0/RNN/MultiRNNCell/Cell0/LSTMCell/W_0 has shape"):
+    with pytest.raises(ElmoFormatError, match=r"weights.hdf5: .*RNN_0/RNN/MultiRNNCell/Cell0/LSTMCell/W_0 has shape"):
         load_elmo_bilm(other)

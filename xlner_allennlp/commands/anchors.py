@@ -40,7 +40,8 @@ from xlner_allennlp.contextual.anchors import (
 )
 from xlner_allennlp.contextual.anchor_files import write_anchors
 from xlner_allennlp.contextual.text import read_sentences
-from xlner_allennlp.modules.elmo import contextual_layers, elmo_files, load_elmo_bilm
+from xlner_allennlp.contextual.elmo_format import WEIGHTS_NAME
+from xlner_allennlp.modules.elmo import contextual_layers, load_elmo_bilm
 
 logger = logging.getLogger(__name__)
 
@@ -143,7 +144,7 @@ def anchors_from_args(args: argparse.Namespace) -> None:
     )
     meta = {
         "elmo": os.path.abspath(args.elmo), "text": os.path.abspath(args.text),
-        "weights_sha256": _sha256(elmo_files(args.elmo)[1]), "min_count": args.min_count,
+        "weights_sha256": _sha256(os.path.join(args.elmo, WEIGHTS_NAME)), "min_count": args.min_count,
         "lowercase": not args.keep_case, "max_length": args.max_length, **corpus,
     }
     write_anchors(anchors, geometry, args.output, meta)

@@ -132,7 +132,7 @@ def test_configuration_errors_name_the_missing_file(setup, tmp_path):
         embedder(batch_to_ids([["a"]]), language=["fr"])
     mismatched = make_tiny_elmo(str(tmp_path / "mismatch"), seed=1)
     options = json.loads(open(os.path.join(mismatched, "options.json")).read())
-    options["lstm"]["projection_dim"] *= 2
+    options["lstm"]["dim"] *= 2
     open(os.path.join(mismatched, "options.json"), "w").write(json.dumps(options))
     with pytest.raises(ConfigurationError, match=r"mismatch/weights.hdf5: .*has shape"):
         _embedder({"fr": {"elmo": mismatched}})

@@ -18,7 +18,8 @@ from allennlp.modules.token_embedders.token_embedder import TokenEmbedder
 from xlner_allennlp.alignment import ArtifactError, load_alignment
 from xlner_allennlp.contextual.anchor_files import read_mean_token_norms
 from xlner_allennlp.data.token_indexers.aligned_word import unknown_language_error
-from xlner_allennlp.modules.elmo import ElmoFileError, contextual_layers, load_elmo_bilm
+from xlner_allennlp.contextual.elmo_format import ElmoFormatError
+from xlner_allennlp.modules.elmo import contextual_layers, load_elmo_bilm
 
 logger = logging.getLogger(__name__)
 
@@ -155,7 +156,7 @@ class AlignedElmo(TokenEmbedder):
             )
         try:
             bilm = load_elmo_bilm(spec["elmo"])
-        except ElmoFileError as error:
+        except ElmoFormatError as error:
             raise ConfigurationError(f"{where}: {error}") from None
         bad = [layer for layer in self._layers if not 0 <= layer < bilm.num_layers]
         if bad:
