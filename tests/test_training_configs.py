@@ -8,7 +8,13 @@ from allennlp.commands.train import train_model_from_file
 
 from tests.conftest import PROJECT_ROOT
 
-CONFIGS = sorted(glob.glob(os.path.join(PROJECT_ROOT, "training_config", "*.jsonnet")))
+# Configs over trained ELMos need ELMo, anchor and alignment artifacts the tiny data lacks; each has
+# its own test that builds them (tests/test_cross_elmo_config.py).
+ELMO_CONFIGS = {"cross_elmo.jsonnet"}
+CONFIGS = sorted(
+    path for path in glob.glob(os.path.join(PROJECT_ROOT, "training_config", "*.jsonnet"))
+    if os.path.basename(path) not in ELMO_CONFIGS
+)
 
 
 def test_every_experiment_has_a_config():
