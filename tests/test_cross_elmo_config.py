@@ -65,3 +65,9 @@ def test_cross_elmo_trains_one_epoch_and_reloads(tiny_data, artifacts, tmp_path,
     assert len(reloaded["tags"]) == 7 and reloaded["tags"] == in_memory["tags"]
     english = {"tokens": ["Mary", "said", "in", "London"], "language": "en"}
     assert len(TaggerPredictor(archive.model, archive.validation_dataset_reader).predict_json(english)["tags"]) == 4
+    # A language the model never saw, plugged in by configuration alone (here es's ELMo and maps
+    # under the code "xx"): an override of the embedder's languages when loading the archive.
+    plugged = {"model.text_field_embedder.token_embedders.elmo.languages.xx": _languages(artifacts)["es"]}
+    extended = load_archive(str(tmp_path / "run" / "model.tar.gz"), overrides=json.dumps(plugged))
+    as_xx = TaggerPredictor(extended.model, extended.validation_dataset_reader).predict_json({**tokens, "language": "xx"})
+    assert as_xx["tags"] == in_memory["tags"]
