@@ -18,6 +18,7 @@ scaling); align each layer with the unchanged ``xlner-align``, without further n
 """
 import argparse
 import hashlib
+import inspect
 import logging
 import os
 from itertools import islice
@@ -121,14 +122,18 @@ class XlnerAnchors(Subcommand):
         subparser.add_argument("--elmo", required=True, help="ELMo directory (options.json + weights.hdf5)")
         subparser.add_argument("--text", required=True, help="one sentence per line, tokens separated by spaces (.gz ok)")
         subparser.add_argument("--output", required=True, help="anchors directory to write")
-        subparser.add_argument("--min-count", type=int, default=5, help="drop types seen fewer times (default 5)")
+        defaults = {name: p.default for name, p in inspect.signature(extract_anchors).parameters.items()}
+        subparser.add_argument("--min-count", type=int, default=defaults["min_count"],
+                               help="drop types seen fewer times")
         subparser.add_argument(
             "--keep-case", action="store_true", help="one anchor per cased type (default: lowercase, count-weighted)"
         )
-        subparser.add_argument("--batch-size", type=int, default=64, help="sentences per batch (default 64)")
+        subparser.add_argument("--batch-size", type=int, default=defaults["batch_size"],
+                               help="sentences per batch")
         subparser.add_argument("--max-length", type=int, help="keep the first N tokens of longer sentences")
-        subparser.add_argument("--sample-size", type=int, default=10000, help="tokens sampled for the geometry")
-        subparser.add_argument("--seed", type=int, default=0, help="seed of the geometry sample")
+        subparser.add_argument("--sample-size", type=int, default=defaults["sample_size"],
+                               help="tokens sampled for the geometry")
+        subparser.add_argument("--seed", type=int, default=defaults["seed"], help="seed of the geometry sample")
         subparser.set_defaults(func=exit_on_error(anchors_from_args))
         return subparser
 
