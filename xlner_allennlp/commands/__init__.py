@@ -1,5 +1,6 @@
 """The ``allennlp xlner-*`` subcommands (thin layers over :mod:`xlner_allennlp.alignment`)."""
 from xlner_allennlp.commands.align import XlnerAlign
+from xlner_allennlp.commands.anchors import XlnerAnchors
 from xlner_allennlp.commands.bli import XlnerBli
 from xlner_allennlp.commands.map import XlnerMap
 from xlner_allennlp.commands.evaluate_language import XlnerEvaluate

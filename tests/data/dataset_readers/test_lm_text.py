@@ -5,7 +5,8 @@ import pytest
 from allennlp.common.checks import ConfigurationError
 from allennlp.data import Vocabulary
 
-from xlner_allennlp.data.dataset_readers import LmTextError, LmTextReader
+from xlner_allennlp.contextual.text import TextFileError
+from xlner_allennlp.data.dataset_readers import LmTextReader
 
 
 def _words(instance, field="tokens"):
@@ -44,14 +45,14 @@ def test_vocabulary_counts_the_sentence_boundaries_and_sorts_by_frequency(tmp_pa
 
 
 @pytest.mark.parametrize("content, message", [
-    (b"", r"text\.txt: no sentence \(the file is empty or blank\)"),
-    (b"\n  \n", r"text\.txt: no sentence"),
-    (b"fine line\nok\nbad \xff byte\n", r"text\.txt, line 3: not utf-8 text"),
+    (b"", r"text\.txt: the file holds no tokens"),
+    (b"\n  \n", r"text\.txt: the file holds no tokens"),
+    (b"fine line\nok\nbad \xff byte\n", r"text\.txt:3: cannot decode as utf-8"),
 ])
 def test_bad_files_are_clear_errors_naming_file_and_line(content, message, tmp_path):
     path = tmp_path / "text.txt"
     path.write_bytes(content)
-    with pytest.raises(LmTextError, match=message):
+    with pytest.raises(TextFileError, match=message):
         list(LmTextReader().read(str(path)))
 
 
@@ -59,7 +60,7 @@ def test_truncated_gzip_and_missing_file_are_clear_errors(tmp_path):
     path = tmp_path / "text.txt.gz"
     data = gzip.compress(("a b c\n" * 1000).encode())
     path.write_bytes(data[: len(data) // 2])
-    with pytest.raises(LmTextError, match=r"text\.txt\.gz, line \d+: broken gzip stream"):
+    with pytest.raises(TextFileError, match=r"text\.txt\.gz:\d+: cannot read"):
         list(LmTextReader().read(str(path)))
-    with pytest.raises(LmTextError, match="absent.txt: file not found"):
+    with pytest.raises(TextFileError, match="absent.txt: no such text file"):
         list(LmTextReader().read(str(tmp_path / "absent.txt")))

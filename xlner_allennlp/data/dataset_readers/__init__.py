@@ -5,5 +5,5 @@ from xlner_allennlp.data.dataset_readers.conll import (
     ConllSentence,
     read_conll_sentences,
 )
-from xlner_allennlp.data.dataset_readers.lm_text import LmTextError, LmTextReader, read_sentences
+from xlner_allennlp.data.dataset_readers.lm_text import LmTextReader
 from xlner_allennlp.data.dataset_readers.pseudo_labelled import PseudoLabelFileError, PseudoLabelledReader

@@ -1,6 +1,5 @@
 """The `xlner_lm_text` dataset reader: plain or gzipped text, one tokenized sentence per line, for
 training a bidirectional language model."""
-import gzip
 import logging
 from typing import Dict, Iterable, Iterator, List, Optional
 
@@ -12,42 +11,12 @@ from allennlp.data.instance import Instance
 from allennlp.data.token_indexers import ELMoTokenCharactersIndexer, SingleIdTokenIndexer, TokenIndexer
 from allennlp.data.tokenizers import Token
 
+from xlner_allennlp.contextual.text import TextFileError, read_sentences
+
 logger = logging.getLogger(__name__)
 
 BOS_TOKEN = "<S>"
 EOS_TOKEN = "</S>"
-_GZIP_MAGIC = b"\x1f\x8b"
-
-
-class LmTextError(ValueError):
-    """A text file that cannot be read; the message names the file and, where there is one, the line."""
-
-
-def read_sentences(path: str, encoding: str = "utf-8") -> Iterator[List[str]]:
-    """The space-separated tokens of every non-blank line of ``path`` (gzip detected from the file's
-    first bytes). An undecodable line, a broken gzip stream or a file without any sentence raises
-    :class:`LmTextError` naming the file (and the line)."""
-    with open(path, "rb") as probe:
-        compressed = probe.read(2) == _GZIP_MAGIC
-    opener = gzip.open if compressed else open
-    sentences = 0
-    line_number = 0
-    try:
-        with opener(path, "rb") as handle:
-            for line_number, raw in enumerate(handle, 1):
-                try:
-                    words = raw.decode(encoding).split()
-                except UnicodeDecodeError as error:
-                    raise LmTextError(
-                        f"{path}, line {line_number}: not {encoding} text ({error.reason} at byte {error.start})"
-                    ) from None
-                if words:
-                    sentences += 1
-                    yield words
-    except (OSError, EOFError) as error:
-        raise LmTextError(f"{path}, line {line_number + 1}: broken gzip stream ({error})") from None
-    if sentences == 0:
-        raise LmTextError(f"{path}: no sentence (the file is empty or blank)")
 
 
 @DatasetReader.register("xlner_lm_text")
@@ -62,7 +31,7 @@ class LmTextReader(DatasetReader):
     - `metadata`: `{"language": ...}`.
 
     Blank lines are skipped. Bad input (an empty file, an undecodable line, a broken gzip stream)
-    raises `LmTextError` naming the file and line.
+    raises `xlner_allennlp.contextual.text.TextFileError` naming the file and line.
 
     Registered as a `DatasetReader` with name "xlner_lm_text".
 
@@ -110,8 +79,9 @@ class LmTextReader(DatasetReader):
         try:
             path = cached_path(file_path)
         except FileNotFoundError:
-            raise LmTextError(f"{file_path}: file not found") from None
-        for words in self.shard_iterable(self._pieces(read_sentences(path, self._encoding))):
+            raise TextFileError(f"{file_path}: no such text file") from None
+        sentences = (words for _, words in read_sentences(path, encoding=self._encoding))
+        for words in self.shard_iterable(self._pieces(sentences)):
             yield self.text_to_instance(words)
 
     def _pieces(self, sentences: Iterable[List[str]]) -> Iterator[List[str]]:

@@ -1,0 +1,73 @@
+"""training_config/cross_elmo.jsonnet trains on the tiny data with tiny aligned ELMos, and its archive
+reloads with the ELMos rebuilt from their files (the generic config test cannot: it has no ELMo)."""
+import json
+import os
+
+import pytest
+from allennlp.commands.train import train_model_from_file
+from allennlp.models.archival import load_archive
+
+from xlner_allennlp.alignment import align_files
+from xlner_allennlp.commands.anchors import extract_anchors
+from xlner_allennlp.contextual import layer_file, write_anchors
+from xlner_allennlp.modules.elmo import contextual_layers, load_elmo_bilm
+from xlner_allennlp.predictors.tagger import TaggerPredictor
+
+from tests.conftest import PROJECT_ROOT
+from tests.tiny_data import sentences
+from tests.tiny_elmo import make_tiny_elmo
+
+CONFIG = os.path.join(PROJECT_ROOT, "training_config", "cross_elmo.jsonnet")
+
+
+@pytest.fixture(scope="module")
+def artifacts(tmp_path_factory):
+    """Tiny ELMos of en and es, their anchors and layer-1 alignment es -> en, as the config lays them out."""
+    root = tmp_path_factory.mktemp("elmo_artifacts")
+    for seed, language in enumerate(("en", "es")):
+        text = root / f"{language}.txt"
+        text.write_text("".join(" ".join(w for w, _ in s) + "\n" for s in sentences(language, 30, seed)), encoding="utf-8")
+        bilm = load_elmo_bilm(make_tiny_elmo(str(root / "elmo" / language), seed=seed))
+        anchors, geometry, _ = extract_anchors(lambda ids: contextual_layers(bilm, ids), 3, 16, str(text), min_count=1)
+        write_anchors(anchors, geometry, str(root / "anchors" / language), {})
+    (root / "es-en.txt").write_text("dijo said\nen in\na to\nhoy today\n. .\nlondon london\nparis paris\n")
+    align_files(layer_file(str(root / "anchors" / "es"), 1), layer_file(str(root / "anchors" / "en"), 1), "procrustes",
+                str(root / "elmo_alignments" / "es-en" / "layer1"), dictionary=str(root / "es-en.txt"),
+                normalization="none", mapped_language="es", reference_language="en")
+    return str(root)
+
+
+def _languages(root):
+    def language(code, side):
+        return {"elmo": f"{root}/elmo/{code}", "anchors": f"{root}/anchors/{code}",
+                "alignment": f"{root}/elmo_alignments/es-en", "side": side}
+    return {"en": language("en", "reference"), "es": language("es", "mapped")}
+
+
+def test_cross_elmo_trains_one_epoch_and_reloads(tiny_data, artifacts, tmp_path, monkeypatch):
+    for name, value in {**tiny_data, "XLNER_TARGET": "es"}.items():
+        monkeypatch.setenv(name, value)
+    overrides = {
+        "model.text_field_embedder.token_embedders.elmo.languages": _languages(artifacts),
+        "model.encoder.input_size": 16 + 50,
+        "trainer.num_epochs": 1,
+        "validation_dataset_reader.language": "es",
+        "validation_data_path": f"{tiny_data['XLNER_DATA']}/ner/es/conll2002/esp.testa",
+    }
+    model = train_model_from_file(CONFIG, str(tmp_path / "run"), overrides=json.dumps(overrides))
+    metrics = json.loads((tmp_path / "run" / "metrics.json").read_text())
+    assert metrics["epoch"] == 0 and metrics["training_loss"] > 0
+    assert "best_validation_f1-measure-overall" in metrics
+    archive = load_archive(str(tmp_path / "run" / "model.tar.gz"))  # ELMos and maps rebuilt from their files
+    tokens = {"tokens": ["John", "Smith", "dijo", "en", "Paris", "hoy", "."], "language": "es"}
+    in_memory = TaggerPredictor(model, archive.validation_dataset_reader).predict_json(tokens)
+    reloaded = TaggerPredictor(archive.model, archive.validation_dataset_reader).predict_json(tokens)
+    assert len(reloaded["tags"]) == 7 and reloaded["tags"] == in_memory["tags"]
+    english = {"tokens": ["Mary", "said", "in", "London"], "language": "en"}
+    assert len(TaggerPredictor(archive.model, archive.validation_dataset_reader).predict_json(english)["tags"]) == 4
+    # A language the model never saw, plugged in by configuration alone (here es's ELMo and maps
+    # under the code "xx"): an override of the embedder's languages when loading the archive.
+    plugged = {"model.text_field_embedder.token_embedders.elmo.languages.xx": _languages(artifacts)["es"]}
+    extended = load_archive(str(tmp_path / "run" / "model.tar.gz"), overrides=json.dumps(plugged))
+    as_xx = TaggerPredictor(extended.model, extended.validation_dataset_reader).predict_json({**tokens, "language": "xx"})
+    assert as_xx["tags"] == in_memory["tags"]
