@@ -104,19 +104,31 @@ def append_record(path: str, record: Dict[str, Any]) -> None:
         os.fsync(handle.fileno())
 
 
+_PREPARED: Dict[Tuple[str, int, int], Tuple[Any, ...]] = {}
+
+
+def prepare(language: str, settings: MultitaskBweSettings, args: argparse.Namespace, english, tag_names) -> Tuple[Any, ...]:
+    """Vocabulary, encoded NER sentences and encoded corpus, shared by the runs that agree on them."""
+    key = (language, settings.min_count, settings.max_document_tokens)
+    if key not in _PREPARED:
+        pairs = [piece for pair in read_pairs(os.path.join(args.data, "comparable", f"en-{language}.pairs.jsonl.gz"), language)
+                 for piece in split_pair(pair, settings.max_document_tokens)]
+        documents = [("en", p.source) for p in pairs] + [(language, p.target) for p in pairs]
+        vocabulary = TaggedVocabulary.build(
+            documents, ["en", language], settings.min_count, (("en", t) for tokens, _ in english for t in tokens)
+        )
+        tag_index = {tag: i for i, tag in enumerate(tag_names)}
+        ner = [(vocabulary.encode(tokens, "en"), np.asarray([tag_index[t] for t in tags])) for tokens, tags in english]
+        corpus = [(vocabulary.encode(p.source, "en"), vocabulary.encode(p.target, language)) for p in pairs]
+        _PREPARED[key] = (vocabulary, ner, corpus, len(pairs))
+    return _PREPARED[key]
+
+
 def run(language: str, dim: int, regime: str, seed: int, args: argparse.Namespace, english, tag_names) -> Dict[str, Any]:
     settings = MultitaskBweSettings(dim=dim, regime=regime, seed=seed)
     training = TrainingSettings(update_pairs=args.update_pairs)
     start = time.perf_counter()
-    pairs = [piece for pair in read_pairs(os.path.join(args.data, "comparable", f"en-{language}.pairs.jsonl.gz"), language)
-             for piece in split_pair(pair, settings.max_document_tokens)]
-    documents = [("en", p.source) for p in pairs] + [(language, p.target) for p in pairs]
-    vocabulary = TaggedVocabulary.build(
-        documents, ["en", language], settings.min_count, (("en", t) for tokens, _ in english for t in tokens)
-    )
-    tag_index = {tag: i for i, tag in enumerate(tag_names)}
-    ner = [(vocabulary.encode(tokens, "en"), np.asarray([tag_index[t] for t in tags])) for tokens, tags in english]
-    corpus = [(vocabulary.encode(p.source, "en"), vocabulary.encode(p.target, language)) for p in pairs]
+    vocabulary, ner, corpus, pieces = prepare(language, settings, args, english, tag_names)
     model = MultitaskBwe(vocabulary, len(tag_names), settings)
     model.set_singletons(singleton_rows(vocabulary, (tokens for tokens, _ in english), "en"))
     prepare_seconds = time.perf_counter() - start
@@ -138,7 +150,7 @@ def run(language: str, dim: int, regime: str, seed: int, args: argparse.Namespac
         "scores_all_types": span_f1(gold, predicted, all_types),
         "vocabulary": {"en": int(vocabulary.language_mask("en").sum()), language: int(vocabulary.language_mask(language).sum())},
         "dev_oov_rate": dev_oov,
-        "document_pieces": len(pairs),
+        "document_pieces": pieces,
         "prepare_seconds": prepare_seconds,
         **losses,
         "wall_seconds": time.perf_counter() - start,
