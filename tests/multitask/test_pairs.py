@@ -62,3 +62,13 @@ def test_split_pair_cuts_aligned_pieces_and_keeps_every_token():
     assert sum((p.target for p in pieces), []) == pair.target
     assert {p.line for p in pieces} == {4}
     assert split_pair(pair, max_tokens=25) == [pair]
+
+
+def test_the_real_corpora_read_with_their_target_language():
+    import itertools
+
+    from tests.conftest import real_data_or_skip
+
+    data = real_data_or_skip("comparable/en-es.pairs.jsonl.gz")
+    pairs = list(itertools.islice(read_pairs(f"{data}/comparable/en-es.pairs.jsonl.gz", "es"), 3))
+    assert len(pairs) == 3 and all(p.source and p.target for p in pairs)
