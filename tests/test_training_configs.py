@@ -10,8 +10,9 @@ from tests.conftest import PROJECT_ROOT
 
 # Configs that are not NER experiments over the tiny data, each tested where its fixtures are built:
 # bilm.jsonnet (a language model) in tests/models/test_bilm.py, cross_elmo.jsonnet (needs ELMo, anchor
-# and alignment artifacts) in tests/test_cross_elmo_config.py.
-OWN_TESTS = {"bilm.jsonnet", "cross_elmo.jsonnet"}
+# and alignment artifacts) in tests/test_cross_elmo_config.py, multitask_bwe.jsonnet (comparable
+# document pairs) in tests/models/test_multitask_bwe.py.
+OWN_TESTS = {"bilm.jsonnet", "cross_elmo.jsonnet", "multitask_bwe.jsonnet"}
 CONFIGS = sorted(
     path for path in glob.glob(os.path.join(PROJECT_ROOT, "training_config", "*.jsonnet"))
     if os.path.basename(path) not in OWN_TESTS

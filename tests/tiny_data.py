@@ -4,6 +4,8 @@ Sentences are built from small name lists so that a model can fit them in an epo
 language words are word-by-word translations of the English ones and their vectors are an exact
 rotation of their English counterparts, so the correct alignment artifact (that rotation) is known.
 """
+import gzip
+import json
 import os
 import random
 from typing import Dict, List, Tuple
@@ -85,6 +87,23 @@ def _tokens(sents: List[Sentence]) -> str:
     return "\n\n".join("\n".join(w for w, _ in sent) for sent in sents) + "\n"
 
 
+def write_pairs(path: str, language: str, documents: int, seed: int) -> None:
+    """A comparable corpus: ``documents`` pairs of 5 English sentences and their translations."""
+    rng = random.Random(seed)
+    lines = []
+    for d in range(documents):
+        english = [_sentence(rng, {}) for _ in range(5)]
+        translated = [[(_TRANSLATIONS[language].get(w, w), t) for w, t in sent] for sent in english]
+        lines.append(json.dumps({
+            "id": f"tiny:{d}",
+            "en": " ".join(w for sent in english for w, _ in sent),
+            language: " ".join(w for sent in translated for w, _ in sent),
+        }))
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    with gzip.open(path, "wt", encoding="utf-8") as handle:
+        handle.write("\n".join(lines) + "\n")
+
+
 def _rotation(seed: int) -> np.ndarray:
     q, _ = np.linalg.qr(np.random.default_rng(seed).standard_normal((DIM, DIM)))
     return q.astype(np.float32)
@@ -103,6 +122,9 @@ def make_tiny_data(root: str) -> Dict[str, str]:
     for k, language in enumerate(["es", "nl", "de", "fr"]):
         _write(path(language, "unlabelled", root), _tokens(sentences(language, 16, 4 + 2 * k)),
                encoding=encoding(language, "unlabelled"))
+
+    for k, language in enumerate(sorted(_TRANSLATIONS)):
+        write_pairs(f"{root}/comparable/en-{language}.pairs.jsonl.gz", language, documents=6, seed=20 + k)
 
     rng = np.random.default_rng(0)
     en_words = sorted({w.lower() for s in en_train + en_dev for w, _ in s} | {"the", "of"})

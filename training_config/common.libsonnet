@@ -61,6 +61,7 @@ local word_encoder(tied) =
   else { type: 'lstm', input_size: 300 + 50, hidden_size: 100, bidirectional: true };
 
 {
+  data: data,
   target: check_target,
   corpora: corpora,
   languages: languages,

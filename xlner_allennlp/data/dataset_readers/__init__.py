@@ -7,3 +7,4 @@ from xlner_allennlp.data.dataset_readers.conll import (
 )
 from xlner_allennlp.data.dataset_readers.lm_text import LmTextReader
 from xlner_allennlp.data.dataset_readers.pseudo_labelled import PseudoLabelFileError, PseudoLabelledReader
+from xlner_allennlp.data.dataset_readers.comparable_pairs import ComparablePairsReader

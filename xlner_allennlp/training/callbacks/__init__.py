@@ -1,2 +1,3 @@
 """Re-exports; see the modules of this folder."""
 from xlner_allennlp.training.callbacks.pseudo_label import PseudoLabelCallback
+from xlner_allennlp.training.callbacks.export_bwe import ExportBweCallback

@@ -1,0 +1,162 @@
+import itertools
+
+import numpy as np
+import pytest
+import torch
+
+from xlner_allennlp.multitask import (
+    MultitaskBwe,
+    MultitaskBweSettings,
+    TaggedVocabulary,
+    TrainingSettings,
+    pad_sentences,
+    train_multitask_bwe,
+)
+
+EN = "john said in paris today . mary said in london today".split()
+ES = "john dijo en paris hoy . mary dijo en londres hoy".split()
+
+
+def _vocabulary() -> TaggedVocabulary:
+    documents = [("en", EN * 3), ("es", ES * 3)]
+    return TaggedVocabulary.build(documents, ["en", "es"], min_count=1)
+
+
+def _model(regime: str, **settings) -> MultitaskBwe:
+    settings = {"dim": 4, **settings}
+    return MultitaskBwe(_vocabulary(), num_tags=3, settings=MultitaskBweSettings(regime=regime, **settings))
+
+
+def _lm_step(model: MultitaskBwe) -> None:
+    vocabulary = model.vocabulary
+    batch = model.skipgram_batch([(vocabulary.encode(EN, "en"), vocabulary.encode(ES, "es"))])
+    assert len(batch) > 0
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.5)
+    model.lm_loss(batch).backward()
+    optimizer.step()
+
+
+def _trained_context(model: MultitaskBwe) -> None:
+    """Give Θ non-zero rows (word2vec starts it at zero, where V gets no Lm gradient at all)."""
+    with torch.no_grad():
+        model.context_embeddings.normal_(generator=torch.Generator().manual_seed(3))
+
+
+def test_same_string_in_two_languages_is_two_entries():
+    vocabulary = _vocabulary()
+    assert vocabulary.row("en", "paris") != vocabulary.row("es", "paris")
+    assert vocabulary.row("en", "Paris") == vocabulary.row("en", "paris")  # normalized lookup
+    assert vocabulary.row("es", "said") == vocabulary.oov("es")  # an English word is OOV in Spanish
+
+
+def test_hfj_lm_step_leaves_every_english_row_bit_identical():
+    model = _model("hfj", subsample=0.0)
+    _trained_context(model)
+    before = model.embeddings.detach().clone()
+    _lm_step(model)
+    english = model.source_rows
+    assert torch.equal(model.embeddings.detach()[english], before[english])
+    assert not torch.equal(model.embeddings.detach()[~english], before[~english])  # target rows learn
+
+
+def test_fj_lm_step_changes_english_rows():
+    model = _model("fj", subsample=0.0)
+    _trained_context(model)
+    before = model.embeddings.detach().clone()
+    _lm_step(model)
+    changed = (model.embeddings.detach() != before).any(dim=1)
+    row = model.vocabulary.row
+    assert changed[row("en", "said")] and changed[row("en", "paris")]
+
+
+@pytest.mark.parametrize("regime,moves_v", [("baseline", False), ("fj", True), ("hfj", True)])
+def test_ner_step_trains_v_except_under_baseline(regime, moves_v):
+    model = _model(regime, dropout=0.0)
+    model.train()
+    tokens, tags, mask = pad_sentences([(model.vocabulary.encode(EN[:5], "en"), np.array([1, 0, 0, 2, 0]))])
+    before = model.embeddings.detach().clone()
+    weights_before = model.tag_weights.detach().clone()
+    model.ner_loss(tokens, tags, mask).backward()
+    torch.optim.SGD(model.parameters(), lr=0.5).step()
+    assert not torch.equal(model.tag_weights.detach(), weights_before)
+    assert torch.equal(model.embeddings.detach(), before) != moves_v
+
+
+def test_per_token_softmax_equals_the_sequence_normaliser_of_eq3_for_a_unigram_score():
+    model = _model("fj", dropout=0.0)
+    model.eval()
+    tokens = torch.from_numpy(model.vocabulary.encode(["john", "said", "in", "paris"], "en")).unsqueeze(0)
+    tags = torch.tensor([[1, 0, 0, 2]])
+    mask = torch.ones_like(tags, dtype=torch.bool)
+    with torch.no_grad():
+        model.tag_weights.normal_(generator=torch.Generator().manual_seed(0))
+        model.tag_bias.normal_(generator=torch.Generator().manual_seed(1))
+        scores = model.tag_scores(tokens)[0].double()  # (length, T)
+        length, num_tags = scores.shape
+        # Eq. 3: p(y | x) = exp(sum_t s(x_t, y_t)) / sum over all T^length sequences y' of the same.
+        all_sequences = torch.tensor(list(itertools.product(range(num_tags), repeat=length)))
+        sequence_scores = scores[torch.arange(length), all_sequences].sum(-1)
+        gold = scores[torch.arange(length), tags[0]].sum()
+        exact_nll = -(gold - torch.logsumexp(sequence_scores, 0))
+        loss = model.ner_loss(tokens, tags, mask).double() / model.settings.alpha
+    assert torch.allclose(loss, exact_nll, rtol=1e-5)
+    # And the best sequence under Eq. 3 is the per-token argmax.
+    best = all_sequences[sequence_scores.argmax()]
+    assert torch.equal(model.predict(tokens)[0], best)
+
+
+def test_singletons_are_read_as_oov_at_the_configured_rate():
+    model = _model("fj", oov_rate=0.5)
+    singleton = model.vocabulary.row("en", "mary")
+    other = model.vocabulary.row("en", "john")
+    model.set_singletons([singleton])
+    tokens = torch.tensor([[singleton, other]] * 20_000)
+    replaced = model.replace_singletons(tokens)
+    oov = model.vocabulary.oov("en")
+    rate = float((replaced[:, 0] == oov).double().mean())
+    assert abs(rate - 0.5) < 0.015
+    assert torch.equal(replaced[:, 1], tokens[:, 1])
+    model_never = _model("fj", oov_rate=0.0)
+    model_never.set_singletons([singleton])
+    assert torch.equal(model_never.replace_singletons(tokens), tokens)
+
+
+@pytest.mark.parametrize("regime", ["fj", "hfj"])
+def test_joint_training_fits_the_english_tags(regime):
+    model = _model(regime, subsample=0.0, dropout=0.0, dim=8, alpha=0.9)
+    vocabulary = model.vocabulary
+    tags = {"john": 1, "mary": 1, "paris": 2, "london": 2}
+    sentence = EN[:6]
+    ner = [(vocabulary.encode(sentence, "en"), np.array([tags.get(w, 0) for w in sentence]))]
+    pairs = [(vocabulary.encode(EN, "en"), vocabulary.encode(ES, "es"))]
+    summary = train_multitask_bwe(model, ner, pairs, TrainingSettings(learning_rate=0.1, update_pairs=150))
+    assert summary["ner_steps"] == 150 and summary["lm_steps"] == 150
+    predicted = model.predict(torch.from_numpy(vocabulary.encode(sentence, "en")).unsqueeze(0))[0]
+    assert predicted.tolist() == ner[0][1].tolist()
+
+
+def test_settings_reject_bad_values():
+    with pytest.raises(ValueError, match="regime must be one of"):
+        MultitaskBweSettings(regime="joint")
+    with pytest.raises(ValueError, match="alpha must be in"):
+        MultitaskBweSettings(alpha=1.5)
+
+
+def test_baseline_pretrains_then_fits_the_tags_over_a_fixed_space():
+    model = _model("baseline", subsample=0.0, dropout=0.0)
+    vocabulary = model.vocabulary
+    ner = [(vocabulary.encode(EN[:3], "en"), np.array([1, 0, 0]))]
+    pairs = [(vocabulary.encode(EN, "en"), vocabulary.encode(ES, "es"))]
+    seen = []
+    original = model.lm_loss
+
+    def recording_lm_loss(batch):
+        seen.append(model.tag_weights.detach().clone())
+        return original(batch)
+
+    model.lm_loss = recording_lm_loss
+    weights = model.tag_weights.detach().clone()
+    summary = train_multitask_bwe(model, ner, pairs, TrainingSettings(update_pairs=20))
+    assert summary["lm_steps"] == 20 and summary["ner_steps"] == 20
+    assert all(torch.equal(w, weights) for w in seen)  # every Lm step came before any Ln step
+    assert not torch.equal(model.tag_weights.detach(), weights)
