@@ -8,6 +8,7 @@ setup(
     long_description=open("README.md", encoding="utf-8").read(),
     long_description_content_type="text/markdown",
     packages=find_packages(exclude=["tests", "tests.*", "benchmarks"]),
+    package_data={"xlner_allennlp": ["data_layout.json"]},
     python_requires=">=3.11",
     # Exact versions live in requirements.lock; allennlp 2.10.1 pins torch<1.13, which has no
     # Python 3.11 build, so the lock is installed with --no-deps (see Makefile).

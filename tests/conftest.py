@@ -1,12 +1,14 @@
-"""Shared fixtures: a tiny generated data directory with the layout of ../shared/data."""
+"""Shared fixtures: a tiny generated data directory with the data layout."""
 import os
 
 import pytest
 
 from tests.tiny_data import make_tiny_data
+from xlner_allennlp.data_layout import data_root
 
 PROJECT_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-REAL_DATA = os.path.abspath(os.environ.get("XLNER_DATA", os.path.join(PROJECT_ROOT, "..", "shared", "data")))
+# The real data as the package resolves it ($XLNER_DATA, else the layout's default), from the project root.
+REAL_DATA = os.path.join(PROJECT_ROOT, data_root())
 
 
 @pytest.fixture(scope="session")

@@ -1,4 +1,4 @@
-"""A tiny data directory with the layout of ``../shared/data``, generated for tests.
+"""A tiny data directory with the data layout (``xlner_allennlp/data_layout.json``), generated for tests.
 
 Sentences are built from small name lists so that a model can fit them in an epoch or two. Target
 language words are word-by-word translations of the English ones and their vectors are an exact
@@ -11,6 +11,7 @@ from typing import Dict, List, Tuple
 import numpy as np
 
 from xlner_allennlp.alignment import Alignment, Normalization, WordVectors, save_alignment, write_vectors
+from xlner_allennlp.data_layout import dictionary, encoding, path
 
 DIM = 300
 Sentence = List[Tuple[str, str]]
@@ -92,29 +93,29 @@ def _rotation(seed: int) -> np.ndarray:
 def make_tiny_data(root: str) -> Dict[str, str]:
     """Write the tiny data directory under ``root``; returns the environment for the configs."""
     en_train, en_dev = sentences("en", 24, 1), sentences("en", 8, 2)
-    _write(f"{root}/ner/en/conll2003/eng.train", _conll(en_train, 4, iob1=True, docstart=True))
-    _write(f"{root}/ner/en/conll2003/eng.testa", _conll(en_dev, 4, iob1=True, docstart=True))
-    _write(f"{root}/ner/es/conll2002/esp.testa", _conll(sentences("es", 8, 3), 3, iob1=False, docstart=False))
-    _write(f"{root}/ner/es/conll2002/esp.train.tokens", _tokens(sentences("es", 16, 4)))
-    _write(f"{root}/ner/nl/conll2002/ned.testa", _conll(sentences("nl", 8, 5), 3, iob1=False, docstart=True))
-    _write(f"{root}/ner/nl/conll2002/ned.train.tokens", _tokens(sentences("nl", 16, 6)))
-    _write(f"{root}/ner/de/conll2003/deu.testa", _conll(sentences("de", 8, 7), 5, iob1=True, docstart=True),
-           encoding="latin-1")
-    _write(f"{root}/ner/de/conll2003/deu.train.tokens", _tokens(sentences("de", 16, 8)))
-    _write(f"{root}/ner/fr/wikineural/val.tsv", _tsv(sentences("fr", 8, 9)))
+    _write(path("en", "train", root), _conll(en_train, 4, iob1=True, docstart=True))
+    _write(path("en", "dev", root), _conll(en_dev, 4, iob1=True, docstart=True))
+    _write(path("es", "dev", root), _conll(sentences("es", 8, 3), 3, iob1=False, docstart=False))
+    _write(path("nl", "dev", root), _conll(sentences("nl", 8, 5), 3, iob1=False, docstart=True))
+    _write(path("de", "dev", root), _conll(sentences("de", 8, 7), 5, iob1=True, docstart=True),
+           encoding=encoding("de", "dev"))
+    _write(path("fr", "dev", root), _tsv(sentences("fr", 8, 9)))
+    for k, language in enumerate(["es", "nl", "de", "fr"]):
+        _write(path(language, "unlabelled", root), _tokens(sentences(language, 16, 4 + 2 * k)),
+               encoding=encoding(language, "unlabelled"))
 
     rng = np.random.default_rng(0)
     en_words = sorted({w.lower() for s in en_train + en_dev for w, _ in s} | {"the", "of"})
     en_matrix = rng.standard_normal((len(en_words), DIM)).astype(np.float32)
-    write_vectors(WordVectors(en_words, en_matrix), f"{root}/emb/en.npy")
+    write_vectors(WordVectors(en_words, en_matrix), path("en", "vectors", root))
     en_index = {w: i for i, w in enumerate(en_words)}
     for k, (language, translate) in enumerate(sorted(_TRANSLATIONS.items())):
         rotation = _rotation(100 + k)
         back = {v: w for w, v in translate.items()}
         words = sorted({translate.get(w, w) for w in en_words})
         matrix = np.stack([en_matrix[en_index[back.get(w, w)]] for w in words]) @ rotation.T
-        write_vectors(WordVectors(words, matrix), f"{root}/emb/{language}.npy")
-        _write(f"{root}/dict/muse/{language}-en.0-5000.txt",
+        write_vectors(WordVectors(words, matrix), path(language, "vectors", root))
+        _write(dictionary(language, "en", "train", root),
                "".join(f"{w} {back.get(w, w)}\n" for w in words))
         unit = Normalization.fit(matrix, "unit")
         save_alignment(

@@ -15,14 +15,16 @@ local epochs = std.parseInt(std.extVar('XLNER_EPOCHS'));
 local seed = std.parseInt(std.extVar('XLNER_SEED'));
 local max_train = std.parseInt(std.extVar('XLNER_MAX_TRAIN'));
 
-// Labelled dev sets (for evaluation and optional model selection) and unlabelled target text.
+// The NER files, vectors and unlabelled text of each language: the data layout (one home, shared
+// with xlner_allennlp.data_layout), its file names joined to the data root.
+local layout = import '../xlner_allennlp/data_layout.json';
 local corpora = {
-  en: { train: data + '/ner/en/conll2003/eng.train', dev: data + '/ner/en/conll2003/eng.testa', encoding: 'utf-8' },
-  es: { dev: data + '/ner/es/conll2002/esp.testa', unlabeled: data + '/ner/es/conll2002/esp.train.tokens', encoding: 'utf-8' },
-  nl: { dev: data + '/ner/nl/conll2002/ned.testa', unlabeled: data + '/ner/nl/conll2002/ned.train.tokens', encoding: 'utf-8' },
-  de: { dev: data + '/ner/de/conll2003/deu.testa', unlabeled: data + '/ner/de/conll2003/deu.train.tokens', encoding: 'latin-1' },
-  // No French training split exists here: the tokens of the WikiNEuRal dev set are the unlabelled text.
-  fr: { dev: data + '/ner/fr/wikineural/val.tsv', unlabeled: data + '/ner/fr/wikineural/val.tsv', encoding: 'utf-8' },
+  [language]: layout.languages[language] + {
+    [name]: data + '/' + layout.languages[language][name]
+    for name in ['train', 'dev', 'test', 'unlabelled', 'vectors']
+    if std.objectHas(layout.languages[language], name)
+  }
+  for language in std.objectFields(layout.languages)
 };
 
 local check_target =
@@ -33,9 +35,9 @@ local check_target =
 // target language is mapped into English space by the artifact <target>-en, and English takes the
 // artifact's target-side normalization; without it, both are unit-normalized raw vectors.
 local languages(aligned) = {
-  en: { vectors: data + '/emb/en.npy' } +
+  en: { vectors: corpora.en.vectors } +
       (if aligned then { alignment: alignments + '/' + check_target + '-en', side: 'target' } else {}),
-  [check_target]: { vectors: data + '/emb/' + check_target + '.npy' } +
+  [check_target]: { vectors: corpora[check_target].vectors } +
                   (if aligned then { alignment: alignments + '/' + check_target + '-en', side: 'source' } else {}),
 };
 

@@ -9,9 +9,8 @@ local seed = std.parseInt(std.extVar('XLNER_SEED'));
 local max_train = std.parseInt(std.extVar('XLNER_MAX_TRAIN'));
 local selection = std.extVar('XLNER_SELECTION');
 local target = common.target;
-local unlabelled = common.corpora[target].unlabeled;
-// Every *.train.tokens file is UTF-8 (German included; only deu.testa is latin-1).
-local unlabelled_encoding = 'utf-8';
+local unlabelled = common.corpora[target].unlabelled;
+local unlabelled_encoding = common.corpora[target].unlabelled_encoding;
 // 12 epochs: 6 of pretraining on English (the source model must be good before it labels
 // anything), then 3 rounds of 2 epochs.
 local pretrain = std.max(1, std.floor(epochs / 2));

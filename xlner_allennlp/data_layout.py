@@ -1,0 +1,123 @@
+"""Where each file of the data directory lives: the one home of the data layout and its default root.
+
+The layout is ``data_layout.json`` beside this module; the training configs import the same file
+(``training_config/common.libsonnet``), the Makefile asks this module (``python -m
+xlner_allennlp.data_layout dev fr``), and benchmarks and tests call :func:`path`. Per language it
+names, relative to the data root:
+
+* ``train``, ``dev``, ``test``: labelled NER files (English has all three; the targets a dev set);
+* ``encoding``: the encoding of those labelled files (German CoNLL-2003 is latin-1);
+* ``unlabelled`` and ``unlabelled_encoding``: the target text for self-training (tokens only,
+  disjoint from the dev set);
+* ``vectors``: the fastText vector file (``.npy`` beside its ``.vocab``);
+* ``dictionaries``: MUSE bilingual dictionaries to another language, ``train`` and ``test`` splits.
+
+The root is the ``--data`` argument, else ``$XLNER_DATA``, else the layout's ``default_root``
+(relative to the working directory: the project root in the README's commands).
+
+    python -m xlner_allennlp.data_layout dev fr                 # <root>/ner/fr/wikineural/dev.tsv
+    python -m xlner_allennlp.data_layout encoding de            # latin-1
+    python -m xlner_allennlp.data_layout dictionary es en test  # <root>/dict/muse/es-en.5000-6500.txt
+"""
+import argparse
+import functools
+import json
+import os
+import sys
+from typing import Any, Dict, List, Optional
+
+LAYOUT_FILE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "data_layout.json")
+DATA_VARIABLE = "XLNER_DATA"
+FILES = ("train", "dev", "test", "unlabelled", "vectors")
+DICTIONARY_SPLITS = ("train", "test")
+
+
+class DataLayoutError(ValueError):
+    """A language, file or dictionary that the data layout does not have."""
+
+
+@functools.lru_cache(maxsize=None)
+def _layout() -> Dict[str, Any]:
+    with open(LAYOUT_FILE, encoding="utf-8") as handle:
+        return json.load(handle)
+
+
+def data_root(data: Optional[str] = None) -> str:
+    """The data directory: ``data`` if given, else ``$XLNER_DATA``, else the layout's default."""
+    return data or os.environ.get(DATA_VARIABLE) or _layout()["default_root"]
+
+
+def languages() -> List[str]:
+    """The languages the layout describes."""
+    return list(_layout()["languages"])
+
+
+def _entry(language: str) -> Dict[str, Any]:
+    entries = _layout()["languages"]
+    if language not in entries:
+        raise DataLayoutError(f"unknown language {language!r} in the data layout {LAYOUT_FILE} "
+                              f"(known: {', '.join(entries)})")
+    return entries[language]
+
+
+def path(language: str, name: str, data: Optional[str] = None) -> str:
+    """The path of ``language``'s file ``name`` (one of :data:`FILES`) under the data root."""
+    if name not in FILES:
+        raise DataLayoutError(f"unknown data file {name!r} (known: {', '.join(FILES)})")
+    entry = _entry(language)
+    if name not in entry:
+        have = ", ".join(f for f in FILES if f in entry)
+        raise DataLayoutError(f"the data layout has no {name!r} file for {language!r} (it has: {have})")
+    return os.path.join(data_root(data), entry[name])
+
+
+def encoding(language: str, name: str = "dev") -> str:
+    """The text encoding of ``language``'s file ``name`` (a labelled file or ``unlabelled``)."""
+    path(language, name)  # the file must exist in the layout
+    return _entry(language)["unlabelled_encoding" if name == "unlabelled" else "encoding"]
+
+
+def dictionary(language: str, other: str, split: str = "train", data: Optional[str] = None) -> str:
+    """The path of the MUSE dictionary from ``language`` to ``other`` (split ``train`` or ``test``)."""
+    if split not in DICTIONARY_SPLITS:
+        raise DataLayoutError(f"unknown dictionary split {split!r} (known: {', '.join(DICTIONARY_SPLITS)})")
+    splits = _entry(language).get("dictionaries", {}).get(other)
+    if splits is None or split not in splits:
+        raise DataLayoutError(f"the data layout has no {split!r} dictionary from {language!r} to {other!r}")
+    return os.path.join(data_root(data), splits[split])
+
+
+def main(argv: Optional[List[str]] = None) -> int:
+    """Print one path (or encoding) of the layout; ``error: ...`` on stderr and status 1 if unknown."""
+    parser = argparse.ArgumentParser(prog="python -m xlner_allennlp.data_layout", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--data", help=f"data root (default: ${DATA_VARIABLE}, else {_layout()['default_root']})")
+    commands = parser.add_subparsers(dest="what", required=True)
+    commands.add_parser("root", help="the data root")
+    for name in FILES:
+        commands.add_parser(name, help=f"a language's {name} file").add_argument("language")
+    encoding_parser = commands.add_parser("encoding", help="the encoding of a language's file")
+    encoding_parser.add_argument("language")
+    encoding_parser.add_argument("file", nargs="?", default="dev", choices=[f for f in FILES if f != "vectors"])
+    dictionary_parser = commands.add_parser("dictionary", help="a MUSE dictionary LANGUAGE-OTHER")
+    dictionary_parser.add_argument("language")
+    dictionary_parser.add_argument("other")
+    dictionary_parser.add_argument("split", nargs="?", default="train", choices=DICTIONARY_SPLITS)
+    args = parser.parse_args(argv)
+    try:
+        if args.what == "root":
+            print(data_root(args.data))
+        elif args.what == "encoding":
+            print(encoding(args.language, args.file))
+        elif args.what == "dictionary":
+            print(dictionary(args.language, args.other, args.split, args.data))
+        else:
+            print(path(args.language, args.what, args.data))
+    except DataLayoutError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
