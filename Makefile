@@ -9,7 +9,7 @@ LAYOUT = $(PY) -m xlner_allennlp.data_layout $(if $(DATA),--data $(DATA))
 layout = $(or $(shell $(LAYOUT) $(1)),$(error data layout: no "$(1)"))
 DATA_ARG = --data $(call layout,root)
 
-.PHONY: install test main clean benchmark-crf benchmark-bli benchmark-ner
+.PHONY: install test test-quick main clean benchmark-crf benchmark-bli benchmark-ner
 
 install: .venv/.installed
 
@@ -22,6 +22,10 @@ install: .venv/.installed
 
 test: install
 	$(PY) -m pytest -q tests
+
+# The suite without the tests marked slow (those that train models).
+test-quick: install
+	$(PY) -m pytest -q -m "not slow" tests
 
 ALLENNLP := .venv/bin/allennlp
 ALIGNMENTS ?= artifacts/alignments
