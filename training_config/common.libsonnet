@@ -83,7 +83,6 @@ local word_encoder(tied) = bilstm(tied, vector_dim + 2 * char_hidden, word_hidde
   corpora: corpora,
   languages: languages,
   characters: characters,
-  train_reader: train_reader,
   char_embedding: char_embedding,
   char_encoder: char_encoder,
   word_encoder: word_encoder,

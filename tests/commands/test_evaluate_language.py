@@ -10,7 +10,6 @@ import pytest
 from allennlp.commands.train import train_model_from_file
 
 from tests.conftest import PROJECT_ROOT
-import xlner_allennlp.plugin  # noqa: F401  registers the components the config names
 from xlner_allennlp.commands.evaluate_language import evaluate_language, language_overrides
 
 CONFIG = os.path.join(PROJECT_ROOT, "training_config", "cross_word.jsonnet")
