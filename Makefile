@@ -9,7 +9,7 @@ LAYOUT = $(PY) -m xlner_allennlp.data_layout $(if $(DATA),--data $(DATA))
 layout = $(or $(shell $(LAYOUT) $(1)),$(error data layout: no "$(1)"))
 DATA_ARG = --data $(call layout,root)
 
-.PHONY: install test main clean benchmark-crf benchmark-bli benchmark-optima benchmark-ner results
+.PHONY: install test test-quick main clean benchmark-crf benchmark-bli benchmark-optima benchmark-ner results
 
 install: .venv/.installed
 
@@ -23,6 +23,10 @@ install: .venv/.installed
 test: install
 	$(PY) -m pytest -q tests
 
+# The suite without the tests marked slow (those that train models).
+test-quick: install
+	$(PY) -m pytest -q -m "not slow" tests
+
 ALLENNLP := .venv/bin/allennlp
 ALIGNMENTS ?= artifacts/alignments
 RUN ?= runs/cross_augmented-$(TARGET)
@@ -35,9 +39,12 @@ export XLNER_TARGET := $(TARGET)
 export XLNER_ALIGNMENTS := $(ALIGNMENTS)
 
 # The main job: align TARGET's vectors to English, train Cross-Augmented on English labels only,
-# evaluate on the TARGET dev set, tag a raw TARGET sentence. `make main TARGET=nl RUN=runs/x`.
-main: install $(ALIGNMENTS)/$(TARGET)-en/meta.json
-	XLNER_DATA=$(call layout,root) $(ALLENNLP) train $(CONFIG) -s $(RUN) --include-package xlner_allennlp
+# evaluate on the TARGET dev set, tag a raw TARGET sentence. `make main TARGET=nl RUN=runs/x`;
+# OVERRIDES='{"trainer.num_epochs": 1}' passes config overrides (-o) to the training.
+# Running it again reuses the alignment, resumes an unfinished RUN (--recover, with the same
+# TARGET, DATA and OVERRIDES) and skips the training of a finished one (delete RUN to retrain).
+main: $(RUN)/metrics.json
+	@echo "model: $(RUN)/model.tar.gz (a finished run is reused: delete $(RUN) or pick another RUN= to retrain)"
 	$(ALLENNLP) xlner-evaluate $(RUN)/model.tar.gz --language $(TARGET) --data $(call layout,dev $(TARGET)) \
 	  --encoding $(call layout,encoding $(TARGET)) --output-file $(RUN)/target_dev_metrics.json \
 	  --include-package xlner_allennlp
@@ -46,8 +53,16 @@ main: install $(ALIGNMENTS)/$(TARGET)-en/meta.json
 	  --include-package xlner_allennlp --silent --output-file $(RUN)/example_prediction.jsonl
 	cat $(RUN)/example_prediction.jsonl
 
+# A run is finished when allennlp has written its final metrics.json (an interrupted run has
+# checkpoints, and may have an archive of its best epoch so far, but no metrics.json). Order-only
+# prerequisites: an existing installation or alignment is reused, never redone for a timestamp.
+$(RUN)/metrics.json: | .venv/.installed $(ALIGNMENTS)/$(TARGET)-en/meta.json
+	@if [ -d $(RUN) ]; then echo "$(RUN) is an unfinished run: resuming it (--recover)"; fi
+	XLNER_DATA=$(call layout,root) $(ALLENNLP) train $(CONFIG) -s $(RUN) $$([ -d $(RUN) ] && echo --recover) \
+	  $(if $(OVERRIDES),-o '$(OVERRIDES)') --include-package xlner_allennlp
+
 # Alignment of a language's vectors into English space (Procrustes + CSLS refinement, MUSE train dictionary).
-$(ALIGNMENTS)/%-en/meta.json: install
+$(ALIGNMENTS)/%-en/meta.json: | .venv/.installed
 	$(ALLENNLP) xlner-align --mapped-vectors $(call layout,vectors $*) --reference-vectors $(call layout,vectors en) \
 	  --method procrustes-refine --dictionary $(call layout,dictionary $* en train) --output $(ALIGNMENTS)/$*-en
 

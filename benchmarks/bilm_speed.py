@@ -67,7 +67,7 @@ def main() -> None:
     from allennlp.models import Model
     from allennlp.training.optimizers import Optimizer
 
-    import xlner_allennlp  # noqa: F401  (registers the components)
+    import xlner_allennlp.plugin  # noqa: F401  (registers the components)
     from xlner_allennlp.file_utils import atomic_write_text
 
     torch.set_num_threads(args.threads)

@@ -40,7 +40,7 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--configs", nargs="+", default=CONFIGS, choices=CONFIGS)
     parser.add_argument("--languages", nargs="+", default=TARGETS, choices=TARGETS)
     parser.add_argument("--seeds", nargs="+", type=int, default=[13, 42, 7])
-    parser.add_argument("--epochs", type=int, default=None, help="XLNER_EPOCHS for every run")
+    parser.add_argument("--epochs", type=int, default=None, help="trainer.num_epochs for every run (default: the config's)")
     parser.add_argument("--max-train", type=int, default=0, help="cap on English training sentences (0: all)")
     parser.add_argument("--selection", choices=["source", "target"], default="source")
     parser.add_argument("--data", default=data_layout.data_root(), help="data root (default: $XLNER_DATA, else the layout's)")
@@ -91,18 +91,22 @@ def train(config: str, target: str, seed: int, args: argparse.Namespace) -> Dict
     archive = os.path.join(directory, "model.tar.gz")
     timing_file = os.path.join(directory, "wall_time.json")
     if not os.path.isfile(archive):
-        os.environ.update(
-            XLNER_TARGET=target,
-            XLNER_SEED=str(seed),
-            XLNER_SELECTION=args.selection,
-            XLNER_ALIGNMENTS=args.alignments,
-            XLNER_DATA=args.data,
-            XLNER_MAX_TRAIN=str(args.max_train),
-        )
+        os.environ.update(XLNER_TARGET=target, XLNER_ALIGNMENTS=args.alignments, XLNER_DATA=args.data)
+        overrides: Dict[str, Any] = {"random_seed": seed, "numpy_seed": seed, "pytorch_seed": seed}
+        if config == "cross_augmented":
+            overrides["trainer.callbacks.0.seed"] = seed
+        if args.max_train > 0:
+            reader = "dataset_reader.base_reader" if config == "cross_augmented" else "dataset_reader"
+            overrides[f"{reader}.max_instances"] = args.max_train
         if args.epochs is not None:
-            os.environ["XLNER_EPOCHS"] = str(args.epochs)
+            overrides["trainer.num_epochs"] = args.epochs
+        if args.selection == "target":
+            overrides.update(data_layout.selection_overrides(target, args.data))
         start = time.perf_counter()
-        train_model_from_file(os.path.join(ROOT, "training_config", f"{config}.jsonnet"), directory, force=True)
+        train_model_from_file(
+            os.path.join(ROOT, "training_config", f"{config}.jsonnet"), directory,
+            overrides=json.dumps(overrides), force=True,
+        )
         write_json(timing_file, {"wall_time_s": time.perf_counter() - start})
     with open(timing_file, encoding="utf-8") as handle:
         return {"archive": archive, "wall_time_s": json.load(handle)["wall_time_s"]}
@@ -134,7 +138,7 @@ def measured(path: str, args: argparse.Namespace) -> Set[Tuple[str, str, int, st
 def main() -> None:
     args = parse_args()
     recorder = Recorder("ner_zero_shot", vars(args), args.output)
-    import xlner_allennlp  # noqa: F401  registers the components and sets XLNER_* defaults
+    import xlner_allennlp.plugin  # noqa: F401  registers the components
 
     done = measured(args.output, args)
     for language in args.languages:

@@ -3,6 +3,7 @@ import os
 
 import pytest
 
+import xlner_allennlp.plugin  # noqa: F401  registers every component, as --include-package does
 from tests.tiny_data import make_tiny_data
 from xlner_allennlp.data_layout import data_root
 

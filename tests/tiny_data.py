@@ -110,7 +110,7 @@ def _rotation(seed: int) -> np.ndarray:
 
 
 def make_tiny_data(root: str) -> Dict[str, str]:
-    """Write the tiny data directory under ``root``; returns the environment for the configs."""
+    """Write the tiny data directory under ``root``; returns the configs' machine paths (environment)."""
     en_train, en_dev = sentences("en", 24, 1), sentences("en", 8, 2)
     _write(path("en", "train", root), _conll(en_train, 4, iob1=True, docstart=True))
     _write(path("en", "dev", root), _conll(en_dev, 4, iob1=True, docstart=True))
@@ -144,9 +144,4 @@ def make_tiny_data(root: str) -> Dict[str, str]:
             Alignment(rotation, unit, Normalization.fit(en_matrix, "unit"), language, "en", "procrustes"),
             f"{root}/alignments/{language}-en",
         )
-    return {
-        "XLNER_DATA": root,
-        "XLNER_ALIGNMENTS": f"{root}/alignments",
-        "XLNER_EPOCHS": "1",
-        "XLNER_MAX_TRAIN": "0",
-    }
+    return {"XLNER_DATA": root, "XLNER_ALIGNMENTS": f"{root}/alignments"}

@@ -1,19 +1,20 @@
 // Shared settings of the NER experiments. Each experiment file states only what differs.
 //
-// Paths and switches come from environment variables (AllenNLP passes them to jsonnet as external
-// variables; xlner_allennlp sets the defaults of xlner_allennlp/environment.py when they are unset):
-//   XLNER_DATA        root of the data (default ../shared/data)
-//   XLNER_TARGET      target language: es, nl, de or fr (default es)
-//   XLNER_ALIGNMENTS  directory of alignment artifacts "<lang>-en" (default artifacts/alignments)
-//   XLNER_SELECTION   model selection on "source" (English dev, zero-resource) or "target" dev
-//   XLNER_EPOCHS, XLNER_SEED, XLNER_MAX_TRAIN (0 = all training sentences)
+// Only machine paths and the target language come from the environment (AllenNLP hands every
+// environment variable to jsonnet as an external variable; a missing one is an error naming it):
+//   XLNER_DATA        root of the data (the Makefile passes the data layout's root)
+//   XLNER_TARGET      target language: es, nl, de or fr
+//   XLNER_ALIGNMENTS  directory of the alignment artifacts "<lang>-en" (aligned configs only)
+// Every hyperparameter is a plain value of the config, overridable with -o, e.g.
+//   -o '{"trainer.num_epochs": 1, "dataset_reader.max_instances": 500}'   (a short run)
+//   -o '{"random_seed": 7, "numpy_seed": 7, "pytorch_seed": 7}'            (another seed)
+// Model selection is on the English dev set (zero-resource). To select on the target dev set,
+// override the validation data and its reader's language and encoding, e.g. for Spanish:
+//   -o '{"validation_data_path": "<data>/ner/es/conll2002/esp.testa",
+//        "validation_dataset_reader.language": "es", "validation_dataset_reader.encoding": "utf-8"}'
 local data = std.extVar('XLNER_DATA');
 local target = std.extVar('XLNER_TARGET');
 local alignments = std.extVar('XLNER_ALIGNMENTS');
-local selection = std.extVar('XLNER_SELECTION');
-local epochs = std.parseInt(std.extVar('XLNER_EPOCHS'));
-local seed = std.parseInt(std.extVar('XLNER_SEED'));
-local max_train = std.parseInt(std.extVar('XLNER_MAX_TRAIN'));
 
 // The NER files, vectors and unlabelled text of each language: the data layout (one home, shared
 // with xlner_allennlp.data_layout), its file names joined to the data root.
@@ -26,10 +27,19 @@ local corpora = {
   }
   for language in std.objectFields(layout.languages)
 };
+local targets = [language for language in std.objectFields(corpora) if language != 'en'];
 
 local check_target =
-  if std.objectHas(corpora, target) && target != 'en' then target
-  else error 'XLNER_TARGET must be one of es, nl, de, fr; got "' + target + '"';
+  if std.member(targets, target) then target
+  else error 'XLNER_TARGET must be one of ' + std.join(', ', targets) + '; got "' + target + '"';
+
+// Sizes: the fastText vectors of the data (the aligned embedder keeps their dimension), the
+// character embedding and the hidden sizes of the two BiLSTMs (Lample et al. 2016).
+local vector_dim = 300;
+local char_embedding_dim = 25;
+local char_hidden = 25;
+local word_hidden = 100;
+local seed = 13;
 
 // The per-language vector table shared by the word indexer and the embedder. With `aligned`, the
 // target language is mapped into English space by the artifact <target>-en, and English takes the
@@ -41,6 +51,9 @@ local languages(aligned) = {
                   (if aligned then { alignment: alignments + '/' + check_target + '-en', side: 'mapped' } else {}),
 };
 
+local characters = { type: 'characters', min_padding_length: 3 };
+local char_embedding = { embedding_dim: char_embedding_dim, vocab_namespace: 'token_characters' };
+
 local reader(language, aligned) = {
   type: 'xlner_conll',
   language: language,
@@ -48,28 +61,34 @@ local reader(language, aligned) = {
   label_encoding: 'BIOUL',
   token_indexers: {
     tokens: { type: 'xlner_aligned_word', languages: languages(aligned) },
-    token_characters: { type: 'characters', min_padding_length: 3 },
+    token_characters: characters,
   },
 };
 
-local char_encoder(tied) =
-  if tied then { type: 'xlner_tied_lstm', input_size: 25, hidden_size: 25 }
-  else { type: 'lstm', input_size: 25, hidden_size: 25, bidirectional: true };
+// The English training reader; max_instances caps the training sentences (null: all of them).
+local train_reader(aligned) = reader('en', aligned) + { max_instances: null };
 
-local word_encoder(tied) =
-  if tied then { type: 'xlner_tied_lstm', input_size: 300 + 50, hidden_size: 100 }
-  else { type: 'lstm', input_size: 300 + 50, hidden_size: 100, bidirectional: true };
+// Both kinds of BiLSTM (tied or not) output both directions: 2 * hidden features per step.
+local bilstm(tied, input_size, hidden_size) =
+  if tied then { type: 'xlner_tied_lstm', input_size: input_size, hidden_size: hidden_size }
+  else { type: 'lstm', input_size: input_size, hidden_size: hidden_size, bidirectional: true };
+
+local char_encoder(tied) = bilstm(tied, char_embedding_dim, char_hidden);
+
+// The word BiLSTM reads a word's (aligned) vector next to its character encoding.
+local word_encoder(tied) = bilstm(tied, vector_dim + 2 * char_hidden, word_hidden);
 
 {
   data: data,
   target: check_target,
   corpora: corpora,
   languages: languages,
-  reader: reader,
+  characters: characters,
+  char_embedding: char_embedding,
   char_encoder: char_encoder,
   word_encoder: word_encoder,
 
-  // Lample et al. (2016): char BiLSTM 25/25 + word vector -> word BiLSTM 100 -> dense -> CRF.
+  // Lample et al. (2016): char BiLSTM + word vector -> word BiLSTM -> dense -> CRF.
   crf_tagger(aligned, tied):: {
     type: 'xlner_crf_tagger',
     label_encoding: 'BIOUL',
@@ -80,7 +99,7 @@ local word_encoder(tied) =
         tokens: { type: 'xlner_aligned_embedding', languages: languages(aligned) },
         token_characters: {
           type: 'character_encoding',
-          embedding: { embedding_dim: 25, vocab_namespace: 'token_characters' },
+          embedding: char_embedding,
           encoder: char_encoder(tied),
         },
       },
@@ -88,30 +107,26 @@ local word_encoder(tied) =
     encoder: word_encoder(tied),
   },
 
-  // Train on English labels; validate on English dev (zero-resource) or on the target dev set.
-  experiment(model, aligned, train_reader=null, train_path=null):: {
+  // Train on English labels; validate on the English dev set (see the top for the target's).
+  experiment(model, aligned):: {
     random_seed: seed,
     numpy_seed: seed,
     pytorch_seed: seed,
-    dataset_reader: (if train_reader == null then reader('en', aligned) else train_reader)
-                    + (if max_train > 0 then { max_instances: max_train } else {}),
-    validation_dataset_reader: reader(if selection == 'target' then check_target else 'en', aligned),
-    train_data_path: if train_path == null then corpora.en.train else train_path,
-    validation_data_path: if selection == 'target' then corpora[check_target].dev
-                          else if selection == 'source' then corpora.en.dev
-                          else error 'XLNER_SELECTION must be "source" or "target"; got "' + selection + '"',
+    dataset_reader: train_reader(aligned),
+    validation_dataset_reader: reader('en', aligned),
+    train_data_path: corpora.en.train,
+    validation_data_path: corpora.en.dev,
     datasets_for_vocab_creation: ['train'],
     model: model,
     data_loader: { batch_sampler: { type: 'bucket', batch_size: 16, sorting_keys: ['tokens'] } },
     validation_data_loader: { batch_sampler: { type: 'bucket', batch_size: 64, sorting_keys: ['tokens'] } },
     // Bari et al. (2020) use SGD with lr 0.1 decayed by 0.01 per epoch, clipping 5.0, batch 16. We keep
-    // the decay, clipping and batch size but use Adam (lr 0.002): on 4,000 English sentences, 3 epochs,
-    // it reached 71.3 dev F1 against 54.0 for SGD lr 0.1 (README, "Changes from the paper").
+    // the decay, clipping and batch size but use Adam (lr 0.002): see the README, "Changes from the paper".
     trainer: {
       optimizer: { type: 'adam', lr: 0.002 },
       learning_rate_scheduler: { type: 'xlner_inverse_time_decay', decay: 0.01 },
       grad_clipping: 5.0,
-      num_epochs: epochs,
+      num_epochs: 12,
       validation_metric: '+f1-measure-overall',
       checkpointer: { keep_most_recent_by_count: 1 },
       cuda_device: -1,

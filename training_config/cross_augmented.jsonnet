@@ -3,19 +3,16 @@
 // longer than a threshold l ~ U(q25, q95) of the target sentence lengths (redrawn every round), and a
 // target encoder (own char + word BiLSTM, shared character embeddings, own dense layer over the
 // concatenated source and target features) trains on them together with the English batches.
+//
+// The schedule fills the trainer's 12 epochs: 6 of pretraining on English (the source model must be
+// good before it labels anything), then 3 rounds of 2 epochs. A shorter run overrides the trainer's
+// num_epochs (rounds that would start after the last epoch are not labelled) or the callback's
+// values, e.g. -o '{"trainer.num_epochs": 3, "trainer.callbacks.0.pretrain_epochs": 1,
+// "trainer.callbacks.0.rounds": 1}'. The training cap is dataset_reader.base_reader.max_instances.
 local common = import 'common.libsonnet';
-local epochs = std.parseInt(std.extVar('XLNER_EPOCHS'));
-local seed = std.parseInt(std.extVar('XLNER_SEED'));
-local max_train = std.parseInt(std.extVar('XLNER_MAX_TRAIN'));
-local selection = std.extVar('XLNER_SELECTION');
 local target = common.target;
 local unlabelled = common.corpora[target].unlabelled;
 local unlabelled_encoding = common.corpora[target].unlabelled_encoding;
-// 12 epochs: 6 of pretraining on English (the source model must be good before it labels
-// anything), then 3 rounds of 2 epochs.
-local pretrain = std.max(1, std.floor(epochs / 2));
-local epochs_per_round = std.max(1, std.floor(epochs / 6));
-local rounds = std.max(1, std.floor((epochs - pretrain) / epochs_per_round));
 
 local model = {
   type: 'xlner_cross_augmented',
@@ -26,7 +23,7 @@ local model = {
   text_field_embedder: {
     token_embedders: { tokens: { type: 'xlner_aligned_embedding', languages: common.languages(true) } },
   },
-  character_embedding: { embedding_dim: 25, vocab_namespace: 'token_characters' },
+  character_embedding: common.char_embedding,
   // Both encoders tie their forward and backward weights, as Cross-Shared (which transfers
   // better than untied Cross-Word, see the README).
   source_character_encoder: common.char_encoder(true),
@@ -35,20 +32,18 @@ local model = {
   target_encoder: common.word_encoder(true),
 };
 
-// Target characters must be in the character vocabulary: the unlabelled text is read as a
-// never-evaluated "test" set for vocabulary creation only (its labels, if any, are not used).
-// When the validation reader's encoding differs from the unlabelled text's (German dev is
-// latin-1), the target dev text gives the characters instead.
-local validation_language = if selection == 'target' then target else 'en';
-local character_vocabulary =
-  if common.corpora[validation_language].encoding == unlabelled_encoding then
-    { test_data_path: unlabelled, evaluate_on_test: false, datasets_for_vocab_creation: ['train', 'test'] }
-  else { datasets_for_vocab_creation: ['train', 'validation'] };
+local experiment = common.experiment(model, aligned=true);
 
-common.experiment(model, aligned=true) + character_vocabulary + {
-  dataset_reader: {
-    type: 'xlner_pseudo_labelled',
-    base_reader: common.reader('en', true) + (if max_train > 0 then { max_instances: max_train } else {}),
+experiment + {
+  dataset_reader: { type: 'xlner_pseudo_labelled', base_reader: experiment.dataset_reader },
+  // The target encoder reads the unlabelled target text: its characters join the character
+  // vocabulary (only that namespace), read by a reader that indexes characters alone.
+  vocabulary: {
+    type: 'xlner_from_instances_and_files',
+    reader: { type: 'xlner_conll', language: target, encoding: unlabelled_encoding,
+              token_indexers: { token_characters: common.characters } },
+    data_paths: [unlabelled],
+    namespaces: ['token_characters'],
   },
   // Lazy loading: the reader is re-read every epoch, so each round's pseudo-labels are seen.
   data_loader+: { max_instances_in_memory: 1000000 },
@@ -58,13 +53,13 @@ common.experiment(model, aligned=true) + character_vocabulary + {
       unlabelled_data_path: unlabelled,
       target_language: target,
       encoding: unlabelled_encoding,
-      pretrain_epochs: pretrain,
-      rounds: rounds,
-      epochs_per_round: epochs_per_round,
+      pretrain_epochs: 6,
+      rounds: 3,
+      epochs_per_round: 2,
       length_unit: 'quantile',
       min_length: 0.25,
       max_length: 0.95,
-      seed: seed,
+      seed: experiment.random_seed,
     }],
   },
 }

@@ -1,15 +1,8 @@
 """xlner-allennlp: zero-shot cross-lingual NER and word-vector alignment as an AllenNLP plugin.
 
-Importing the package registers every ``xlner_*`` component with AllenNLP. The numerical
-alignment library (``xlner_allennlp.alignment``) has no AllenNLP dependency and also works
-where AllenNLP is not installed.
+Importing this package imports nothing else, so the numerical alignment library
+(:mod:`xlner_allennlp.alignment`: numpy, torch and faiss only) loads without AllenNLP or spaCy.
+The AllenNLP components register when their subpackages are imported: ``--include-package
+xlner_allennlp`` imports every submodule, and ``.allennlp_plugins`` (or ``import
+xlner_allennlp.plugin`` in Python) imports :mod:`xlner_allennlp.plugin`, which imports them all.
 """
-try:
-    import allennlp  # noqa: F401
-except ImportError:  # pragma: no cover - library use without AllenNLP
-    pass
-else:
-    from xlner_allennlp.environment import set_default_environment
-
-    set_default_environment()
-    from xlner_allennlp import commands, data, models, modules, predictors, training  # noqa: F401

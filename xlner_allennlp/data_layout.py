@@ -87,6 +87,16 @@ def dictionary(language: str, other: str, split: str = "train", data: Optional[s
     return os.path.join(data_root(data), splits[split])
 
 
+def selection_overrides(language: str, data: Optional[str] = None) -> Dict[str, str]:
+    """The config overrides (``-o``) that select an NER model on ``language``'s dev set instead of
+    the English one (training_config/common.libsonnet's header shows the same for Spanish)."""
+    return {
+        "validation_data_path": path(language, "dev", data),
+        "validation_dataset_reader.language": language,
+        "validation_dataset_reader.encoding": encoding(language, "dev"),
+    }
+
+
 def main(argv: Optional[List[str]] = None) -> int:
     """Print one path (or encoding) of the layout; ``error: ...`` on stderr and status 1 if unknown."""
     parser = argparse.ArgumentParser(prog="python -m xlner_allennlp.data_layout", description=__doc__,

@@ -17,12 +17,12 @@ CONFIG = os.path.join(PROJECT_ROOT, "training_config", "cross_word.jsonnet")
 
 @pytest.fixture(scope="module")
 def cross_word_archive(tiny_data, tmp_path_factory):
-    env = {**tiny_data, "XLNER_TARGET": "es", "XLNER_SELECTION": "source", "XLNER_EPOCHS": "30"}
+    env = {**tiny_data, "XLNER_TARGET": "es"}
     old = {name: os.environ.get(name) for name in env}
     os.environ.update(env)
     try:
         directory = tmp_path_factory.mktemp("cross_word")
-        train_model_from_file(CONFIG, str(directory / "run"))
+        train_model_from_file(CONFIG, str(directory / "run"), overrides=json.dumps({"trainer.num_epochs": 30}))
     finally:
         for name, value in old.items():
             if value is None:
