@@ -203,9 +203,9 @@ class CrfTagger(Model):
         # Returns
 
         An output dict with `logits` `(batch, seq_len, num_tags)`, `mask`, `tags` (the Viterbi
-        path of each sentence as a list of tag ids, unpadded), `confidence` (`(batch,)`, the
-        probability of that path, `exp(score(path) - log Z)`, among the paths the decoder allows),
-        `loss` when `tags` are given, and `words` and `language` when `metadata` is given.
+        path of each sentence as a list of tag ids, unpadded), in eval mode `confidence`
+        (`(batch,)`, the probability of that path, `exp(score(path) - log Z)`, among the paths the
+        decoder allows), `loss` when `tags` are given, and `words` and `language` when `metadata` is given.
         """
         languages = None if metadata is None else [meta["language"] for meta in metadata]
         mask = get_text_field_mask(tokens)
@@ -213,14 +213,13 @@ class CrfTagger(Model):
 
         best_paths = self.crf.viterbi_tags(logits, mask)
         predicted_tags = [path for path, _ in best_paths]
-        best_scores = torch.tensor([score for _, score in best_paths], device=logits.device)
-        confidence = decoding_confidence(logits, mask, best_scores, self.crf, constrained=True)
-        output: Dict[str, Any] = {
-            "logits": logits,
-            "mask": mask,
-            "tags": predicted_tags,
-            "confidence": confidence,
-        }
+        output: Dict[str, Any] = {"logits": logits, "mask": mask, "tags": predicted_tags}
+        if not self.training:
+            # An extra forward algorithm: only evaluation, prediction and pseudo-labelling use it.
+            best_scores = torch.tensor([score for _, score in best_paths], device=logits.device)
+            output["confidence"] = decoding_confidence(
+                logits, mask, best_scores, self.crf, constrained=True
+            )
         if tags is not None:
             log_likelihood = self.crf(logits, tags, mask)
             output["loss"] = -(log_likelihood / logits.size(0) if self.loss_reduction == "mean" else log_likelihood)
