@@ -1,29 +1,33 @@
-"""Speed of the `xlner_crf_tagger` with our batched CRF (`crf="fast"`) vs allennlp's (`crf="allennlp"`).
+"""Training and decoding speed of the `xlner_crf_tagger` as configured here ("fast": our batched
+CRF and the `xlner_character_encoding` embedder, which encodes each distinct word of a batch once)
+against the same model with allennlp's stock parts ("allennlp": `ConditionalRandomField` and the
+per-token `character_encoding`).
 
 Both taggers (Lample et al.: 300-d word vectors, character BiLSTM 25/25, word BiLSTM 100, CRF)
 start from the same weights and run on the same batches of real English CoNLL-2003 training
 sentences. Four measurements, each interleaved batch by batch (the two implementations take turns,
 first one then the other, so that load from other processes hits both alike):
 
-* tagger training: forward with gold tags (loss, Viterbi for the metrics, confidence), backward,
-  SGD step;
-* tagger decoding: eval-mode forward without tags (Viterbi paths and their confidence);
+* tagger training: forward with gold tags (loss, Viterbi for the metrics), backward, SGD step;
+* tagger decoding: eval-mode forward without tags (Viterbi paths and their confidence, which
+  both compute with the same log-partition function);
 * CRF log-likelihood: forward and backward of the CRF alone on the tagger's logits;
 * CRF decoding: `viterbi_tags` alone on the same logits.
 
-Both taggers compute the decoding confidence with the same (fast) log-partition function, so
-the tagger rows compare the loss and Viterbi implementations only and understate the difference
-slightly. Prints a table of tokens per second, with the machine's load average, and writes the numbers and
-settings as JSON (atomically). The CRF-only rows also check that both give the same paths and
-log-likelihoods.
+Prints a table of tokens per second with the machine's load average, and appends one record
+(commit, command, settings, machine, date and the numbers) to
+`benchmarks/results/crf_speed.jsonl`. The CRF-only rows also check that both give the same paths
+and log-likelihoods, and the first training batch that both give the same loss.
 
-    .venv/bin/python benchmarks/crf_speed.py --sentences 2000 --batch-size 16
+    OMP_NUM_THREADS=1 .venv/bin/python benchmarks/crf_speed.py --sentences 2000 --batch-size 16
 """
 import argparse
+import datetime
 import json
 import os
 import random
 import statistics
+import subprocess
 import sys
 import time
 from typing import Any, Callable, Dict, List, Tuple
@@ -48,7 +52,11 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--crf-repeats", type=int, default=3, help="passes over the batches for the CRF-only rows")
     parser.add_argument("--threads", type=int, default=1, help="torch intra-op threads")
     parser.add_argument("--seed", type=int, default=13)
-    parser.add_argument("--output", default=os.path.join(ROOT, "benchmarks", "results", "crf_speed.json"))
+    parser.add_argument(
+        "--output",
+        default=os.path.join(ROOT, "benchmarks", "results", "crf_speed.jsonl"),
+        help="JSON-lines file the run's record is appended to",
+    )
     return parser.parse_args()
 
 
@@ -96,7 +104,8 @@ def word_vectors(vocab, args: argparse.Namespace):
 
 
 def build_taggers(vocab, args: argparse.Namespace):
-    """Two taggers that differ only in the CRF implementation, with the same weights."""
+    """Two taggers with the same weights that differ only in the CRF implementation and the
+    character embedder (per token, or per distinct word)."""
     from allennlp.modules.seq2seq_encoders import LstmSeq2SeqEncoder
     from allennlp.modules.seq2vec_encoders import LstmSeq2VecEncoder
     from allennlp.modules.text_field_embedders import BasicTextFieldEmbedder
@@ -105,6 +114,9 @@ def build_taggers(vocab, args: argparse.Namespace):
     from xlner_allennlp.models.crf_tagger import CrfTagger
     from xlner_allennlp.modules.seq2seq_encoders import TiedLstmSeq2SeqEncoder
     from xlner_allennlp.modules.seq2vec_encoders import TiedLstmSeq2VecEncoder
+    from xlner_allennlp.modules.token_embedders import DistinctWordCharactersEncoder
+
+    character_embedders = {"allennlp": TokenCharactersEncoder, "fast": DistinctWordCharactersEncoder}
 
     weight, found = word_vectors(vocab, args)
     taggers = {}
@@ -117,7 +129,7 @@ def build_taggers(vocab, args: argparse.Namespace):
             char_encoder = LstmSeq2VecEncoder(25, 25, bidirectional=True)
             encoder = LstmSeq2SeqEncoder(weight.size(1) + 50, 100, bidirectional=True)
         embedder = BasicTextFieldEmbedder(
-            {"tokens": words, "token_characters": TokenCharactersEncoder(characters, char_encoder)}
+            {"tokens": words, "token_characters": character_embedders[crf](characters, char_encoder)}
         )
         taggers[crf] = CrfTagger(vocab, embedder, encoder, label_encoding=args.label_encoding, dropout=0.5, crf=crf)
     taggers["fast"].load_state_dict(taggers["allennlp"].state_dict())
@@ -159,6 +171,14 @@ def measure(args: argparse.Namespace) -> Dict[str, Any]:
     tokens = [int(batch["tokens"]["tokens"]["tokens"].ne(0).sum()) for batch in batches]
     untagged = [{key: value for key, value in batch.items() if key != "tags"} for batch in batches]
     results: Dict[str, Any] = {}
+
+    # Same model: the loss of the first batch without dropout, before any step.
+    with torch.no_grad():
+        first_losses = {}
+        for name, model in taggers.items():
+            model.eval()
+            first_losses[name] = float(model(**batches[0])["loss"])
+    first_loss_difference = abs(first_losses["fast"] - first_losses["allennlp"]) / abs(first_losses["allennlp"])
 
     # Warm-up (allocator, first-call overheads) on two batches, not timed.
     for model in taggers.values():
@@ -241,6 +261,7 @@ def measure(args: argparse.Namespace) -> Dict[str, Any]:
     results["check"] = {
         "sentences_with_different_paths": different_paths,
         "largest_relative_log_likelihood_difference": largest_difference,
+        "first_batch_relative_loss_difference": first_loss_difference,
     }
     results["setup"] = {
         "sentences": len(instances),
@@ -285,14 +306,34 @@ def table(results: Dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def git_commit() -> str:
+    """The checkout's commit, with "+dirty" when tracked files differ from it."""
+    def git(*arguments: str) -> str:
+        return subprocess.run(["git", *arguments], cwd=ROOT, capture_output=True, text=True).stdout.strip()
+
+    commit = git("rev-parse", "HEAD") or "unknown"
+    return commit + ("+dirty" if git("status", "--porcelain", "--untracked-files=no") else "")
+
+
+def append_record(path: str, record: Dict[str, Any]) -> None:
+    """Append `record` as one JSON line to `path`; the file is rewritten atomically, so an
+    interrupted run leaves the earlier records as they were."""
+    previous = ""
+    if os.path.isfile(path):
+        with open(path, encoding="utf-8") as handle:
+            previous = handle.read()
+        if previous and not previous.endswith("\n"):
+            previous += "\n"
+    atomic_write_text(path, previous + json.dumps(record, sort_keys=True) + "\n")
+
+
 def main() -> None:
     args = parse_args()
     load_before = os.getloadavg()
     started = time.time()
     results = measure(args)
-    results["load_average"] = {"before": load_before, "after": os.getloadavg(), "cpus": os.cpu_count()}
-    results["wall_seconds"] = time.time() - started
-    setup = results["setup"]
+    load_after = os.getloadavg()
+    setup = results.pop("setup")
     print(
         f"{setup['sentences']} sentences, {setup['tokens']} tokens, {setup['batches']} batches of "
         f"{setup['batch_size']}, {setup['num_tags']} tags ({setup['label_encoding']}), {args.vectors} vectors "
@@ -300,18 +341,33 @@ def main() -> None:
         f"tied={args.tied}"
     )
     print(table(results))
+    check = results["check"]
     print(
-        f"same paths: {setup['sentences'] - results['check']['sentences_with_different_paths']}/{setup['sentences']}"
+        f"same paths: {setup['sentences'] - check['sentences_with_different_paths']}/{setup['sentences']}"
         f" sentences; largest relative log-likelihood difference "
-        f"{results['check']['largest_relative_log_likelihood_difference']:.2e}"
+        f"{check['largest_relative_log_likelihood_difference']:.2e}; first-batch relative loss difference "
+        f"{check['first_batch_relative_loss_difference']:.2e}"
     )
     print(
         "load average (1/5/15 min) before {:.2f}/{:.2f}/{:.2f}, after {:.2f}/{:.2f}/{:.2f} on {} CPUs".format(
-            *load_before, *results["load_average"]["after"], os.cpu_count()
+            *load_before, *load_after, os.cpu_count()
         )
     )
-    atomic_write_text(args.output, json.dumps(results, indent=2))
-    print(f"written {args.output}")
+    record = {
+        "commit": git_commit(),
+        "command": " ".join(["benchmarks/crf_speed.py", *sys.argv[1:]]),
+        "settings": {**vars(args), **setup},
+        "machine": {
+            "cores": os.cpu_count(),
+            "load": {"before": list(load_before), "after": list(load_after)},
+            "omp_num_threads": os.environ.get("OMP_NUM_THREADS"),
+        },
+        "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+        "wall_seconds": time.time() - started,
+        **results,
+    }
+    append_record(args.output, record)
+    print(f"appended a record to {args.output}")
 
 
 if __name__ == "__main__":

@@ -24,6 +24,25 @@ def encode_distinct_words(
     """
     words_shape = characters.shape[:-1]
     flat = characters.reshape(-1, characters.size(-1))
-    distinct, positions = torch.unique(flat, dim=0, return_inverse=True)
-    encoded = encode(distinct)
-    return encoded.index_select(0, positions).view(*words_shape, encoded.size(-1))
+    word_ids = distinct_row_ids(flat)
+    representatives = torch.empty(int(word_ids.max()) + 1, dtype=torch.long, device=flat.device)
+    representatives[word_ids] = torch.arange(flat.size(0), device=flat.device)
+    encoded = encode(flat.index_select(0, representatives))
+    return encoded.index_select(0, word_ids).view(*words_shape, encoded.size(-1))
+
+
+def distinct_row_ids(rows: torch.Tensor) -> torch.Tensor:
+    """An id per row of an integer matrix `(num_rows, num_columns)`, `(num_rows,)` in
+    `0 .. num_distinct - 1`: equal rows get equal ids, different rows different ids.
+
+    Column by column, the pair (ids so far, next column) is renumbered by a one-dimensional
+    `torch.unique`, which keeps the keys below `num_rows * (max value + 1)` (no overflow) and is
+    much faster than `torch.unique(dim=0)`'s row sort on CPU.
+    """
+    ids = torch.zeros(rows.size(0), dtype=torch.long, device=rows.device)
+    if rows.numel() == 0:
+        return ids
+    base = int(rows.max()) + 1
+    for column in rows.long().unbind(1):
+        ids = torch.unique(ids * base + column, return_inverse=True)[1]
+    return ids
