@@ -66,6 +66,7 @@ common.experiment(model, aligned=true) + character_vocabulary + {
       min_length: 0.25,
       max_length: 0.95,
       seed: seed,
+      num_epochs: epochs,
     }],
   },
 }

@@ -11,6 +11,7 @@ from allennlp.nn import InitializerApplicator
 from allennlp.nn.util import get_text_field_mask
 from allennlp.training.metrics import CategoricalAccuracy, SpanBasedF1Measure
 
+from xlner_allennlp.models.pseudo_labeller import PseudoLabeller
 from xlner_allennlp.modules.conditional_random_field import (
     FastConditionalRandomField,
     decoding_confidence,
@@ -53,7 +54,7 @@ def reported_span_metrics(metric: SpanBasedF1Measure, reset: bool, verbose: bool
 
 
 @Model.register("xlner_crf_tagger")
-class CrfTagger(Model):
+class CrfTagger(Model, PseudoLabeller):
     """
     The LSTM-CRF tagger of Lample et al. (2016): each token's embedding (e.g. a word vector
     concatenated with a character BiLSTM encoding, through a `TextFieldEmbedder`) is encoded in
@@ -69,6 +70,8 @@ class CrfTagger(Model):
     encoders: use `xlner_tied_lstm` for the word `encoder` and for the character encoder of the
     `character_encoding` token embedder instead of bidirectional `lstm`s (one switch in the
     experiment configs, see `training_config/common.libsonnet`).
+
+    A `PseudoLabeller`: the `xlner_pseudo_label` callback tags with its plain forward.
 
     Registered as a `Model` with name "xlner_crf_tagger".
 

@@ -24,6 +24,7 @@ from xlner_allennlp.models.crf_tagger import (
     reported_span_metrics,
     tag_names,
 )
+from xlner_allennlp.models.pseudo_labeller import PseudoLabeller
 from xlner_allennlp.modules.conditional_random_field import (
     FastConditionalRandomField,
     decoding_confidence,
@@ -34,7 +35,7 @@ PATHS = ("source", "target")
 
 
 @Model.register("xlner_cross_augmented")
-class CrossAugmentedTagger(Model):
+class CrossAugmentedTagger(Model, PseudoLabeller):
     """
     Cross-Augmented tagger of Bari et al. (2020): a source model and a target model that share
     the character embeddings, with the target model's features augmented by the source model's.
@@ -228,6 +229,10 @@ class CrossAugmentedTagger(Model):
             return word_encoder(embedding(word_characters), word_characters != 0)
 
         return encode_distinct_words(characters, encode)
+
+    def pseudo_labelling_arguments(self) -> Dict[str, Any]:
+        """Pseudo-labels come from the source path (`PseudoLabeller`)."""
+        return {"tagging_path": "source"}
 
     @property
     def target_path_crf(self) -> FastConditionalRandomField:
