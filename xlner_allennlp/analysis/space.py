@@ -13,7 +13,7 @@ from typing import Dict, List, Sequence, Tuple
 
 import numpy as np
 
-from xlner_allennlp.data.dataset_readers.tag_encoding import tags_to_spans
+from xlner_allennlp.tag_encoding import tags_to_spans
 from xlner_allennlp.data.dataset_readers.conll import read_conll_sentences
 
 

@@ -16,19 +16,18 @@ from xlner_allennlp.modules.conditional_random_field import (
     FastConditionalRandomField,
     decoding_confidence,
 )
+from xlner_allennlp.tag_encoding import allennlp_encoding_name
 
-# The reader's label encodings, as allennlp's `allowed_transitions` and `SpanBasedF1Measure` name them.
-LABEL_ENCODINGS = {"IOB2": "BIO", "BIO": "BIO", "IOB1": "IOB1", "BIOUL": "BIOUL"}
 CRF_IMPLEMENTATIONS = {"fast": FastConditionalRandomField, "allennlp": ConditionalRandomField}
 
 
 def allennlp_label_encoding(label_encoding: str) -> str:
-    """allennlp's name for a label encoding of the `xlner_conll` reader ("IOB2" -> "BIO")."""
-    if label_encoding not in LABEL_ENCODINGS:
-        raise ConfigurationError(
-            f"label_encoding must be one of {sorted(LABEL_ENCODINGS)}, got {label_encoding!r}"
-        )
-    return LABEL_ENCODINGS[label_encoding]
+    """allennlp's name for a label encoding of the `xlner_conll` reader ("IOB2" -> "BIO"), as a
+    `ConfigurationError` for an unknown one."""
+    try:
+        return allennlp_encoding_name(label_encoding)
+    except ValueError as error:
+        raise ConfigurationError(f"label_encoding: {error}") from None
 
 
 def one_hot_paths(paths: List[List[int]], seq_len: int, num_tags: int, like: torch.Tensor) -> torch.Tensor:

@@ -20,7 +20,7 @@ from xlner_allennlp.data.dataset_readers import (
     PseudoLabelledReader,
     read_conll_sentences,
 )
-from xlner_allennlp.data.dataset_readers.tag_encoding import tags_to_spans
+from xlner_allennlp.tag_encoding import tags_to_spans
 from xlner_allennlp.training.callbacks import PseudoLabelCallback
 from xlner_allennlp.training.callbacks.pseudo_label import round_directory
 

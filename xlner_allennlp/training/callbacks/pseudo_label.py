@@ -17,7 +17,7 @@ from allennlp.training.callbacks.callback import TrainerCallback
 
 from xlner_allennlp.data.dataset_readers.conll import read_conll_sentences
 from xlner_allennlp.data.dataset_readers.pseudo_labelled import PseudoLabelledReader
-from xlner_allennlp.data.dataset_readers.tag_encoding import tags_to_spans
+from xlner_allennlp.tag_encoding import canonical_encoding, tags_to_spans
 from xlner_allennlp.file_utils import atomic_write_text
 from xlner_allennlp.models.pseudo_labeller import PseudoLabeller
 
@@ -289,7 +289,7 @@ class PseudoLabelCallback(TrainerCallback):
             "unlabelled_sentences": len(sentences),
             "selected_sentences": len(selected),
             "min_confidence": self.min_confidence,
-            **_set_statistics(records, model.label_encoding),
+            **_set_statistics(records, canonical_encoding(model.label_encoding)),
             "target_language": self.target_language,
             "file": PSEUDO_LABELLED_FILE,
             "sha256": hashlib.sha256(text.encode("utf-8")).hexdigest(),
