@@ -10,21 +10,22 @@ Each writes the PNG and a JSON of the numbers beside it (same name, ``.json``).
 import argparse
 import json
 import os
-import sys
 from typing import Dict, List, Tuple
 
 import numpy as np
 import torch
 from allennlp.commands.subcommand import Subcommand
-from allennlp.common import Params
 from allennlp.data import Batch, DatasetReader, Instance
 from allennlp.models import Model
 from allennlp.models.archival import Archive, load_archive
 
 from xlner_allennlp.alignment import load_alignment, load_vectors
-from xlner_allennlp.file_utils import atomic_write_text
 from xlner_allennlp.analysis.length_accuracy import length_buckets, plot_length_accuracy
 from xlner_allennlp.analysis.space import EntityWords, entity_words, plot_views
+from xlner_allennlp.commands.errors import exit_on_error
+from xlner_allennlp.data.dataset_readers import evaluation_reader
+from xlner_allennlp.file_utils import atomic_write_text
+from xlner_allennlp.tag_encoding import canonical_encoding
 
 
 @Subcommand.register("xlner-plot")
@@ -61,16 +62,12 @@ class Plot(Subcommand):
         for kind in (space, length):
             # allennlp adds --include-package to `xlner-plot` itself; accept it after the kind too.
             kind.add_argument("--include-package", action="append", default=[], help="additional packages to import")
-        subparser.set_defaults(func=_run)
+        subparser.set_defaults(func=exit_on_error(_run))
         return subparser
 
 
 def _run(args: argparse.Namespace) -> None:
-    try:
-        numbers = _space(args) if args.kind == "space" else _length_accuracy(args)
-    except (ValueError, KeyError, OSError) as error:
-        print(f"xlner-plot: error: {error}", file=sys.stderr)
-        sys.exit(1)
+    numbers = _space(args) if args.kind == "space" else _length_accuracy(args)
     atomic_write_text(os.path.splitext(args.output)[0] + ".json", json.dumps(numbers, indent=2))
     print(json.dumps(numbers, indent=2))
     print(f"wrote {args.output}")
@@ -78,14 +75,6 @@ def _run(args: argparse.Namespace) -> None:
 
 def _archive(model: str, overrides: str) -> Archive:
     return load_archive(model, overrides=overrides or "")
-
-
-def _reader(archive: Archive, language: str, encoding: str) -> DatasetReader:
-    config = archive.config.duplicate()
-    params = config.get("validation_dataset_reader", None) or config.get("dataset_reader")
-    reader_params = params.as_dict()
-    reader_params.update(language=language, encoding=encoding)
-    return DatasetReader.from_params(Params(reader_params))
 
 
 def _instances(reader: DatasetReader, path: str) -> List[Instance]:
@@ -165,7 +154,7 @@ def _space(args: argparse.Namespace) -> Dict:
             ("source", source, args.source_data, args.source_encoding),
             ("target", target, args.target_data, args.target_encoding),
         ):
-            reader = _reader(archive, words.language, encoding)
+            reader = evaluation_reader(archive.config, words.language, encoding)
             features = encoder_word_vectors(archive.model, _instances(reader, data), words.words)
             views.setdefault("model encoder", [None, None])[0 if name == "source" else 1] = features
         views["model encoder"] = tuple(views["model encoder"])
@@ -175,7 +164,7 @@ def _space(args: argparse.Namespace) -> Dict:
 
 def _length_accuracy(args: argparse.Namespace) -> Dict:
     archive = _archive(args.model, args.overrides)
-    reader = _reader(archive, args.language, args.encoding)
+    reader = evaluation_reader(archive.config, args.language, args.encoding)
     instances = _instances(reader, args.data)
     if "tags" not in instances[0].fields:
         raise ValueError(f"{args.data}: the file has no tags; this analysis needs a labelled dev set")
@@ -186,14 +175,8 @@ def _length_accuracy(args: argparse.Namespace) -> Dict:
             gold.append(list(instance["tags"].labels))
             predicted.append(list(output["tags"]))
             confidences.append(float(output.get("confidence", float("nan"))))
-    encoding = _label_encoding(archive)
+    encoding = canonical_encoding(archive.model.label_encoding)
     buckets = length_buckets(gold, predicted, confidences, encoding)
     plot_length_accuracy(buckets, f"{args.language}: source-model labels vs gold by sentence length", args.output)
     return {"language": args.language, "data": os.path.abspath(args.data),
             "buckets": [b.as_dict() for b in buckets]}
-
-
-def _label_encoding(archive: Archive) -> str:
-    """The label encoding the archive's reader produced (``BIOUL`` unless configured otherwise)."""
-    params = archive.config.get("validation_dataset_reader", None) or archive.config.get("dataset_reader")
-    return params.get("label_encoding", "BIOUL")

@@ -6,3 +6,4 @@ from xlner_allennlp.data.dataset_readers.conll import (
     read_conll_sentences,
 )
 from xlner_allennlp.data.dataset_readers.pseudo_labelled import PseudoLabelFileError, PseudoLabelledReader
+from xlner_allennlp.data.dataset_readers.from_archive import evaluation_reader
