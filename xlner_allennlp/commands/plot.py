@@ -10,18 +10,17 @@ Each writes the PNG and a JSON of the numbers beside it (same name, ``.json``).
 import argparse
 import json
 import os
-from typing import Dict, List, Tuple
+from typing import Dict, List
 
 import numpy as np
-import torch
 from allennlp.commands.subcommand import Subcommand
-from allennlp.data import Batch, DatasetReader, Instance
-from allennlp.models import Model
+from allennlp.data import DatasetReader, Instance
 from allennlp.models.archival import Archive, load_archive
 
-from xlner_allennlp.alignment import load_alignment, load_vectors
+from xlner_allennlp.alignment import load_alignment
 from xlner_allennlp.analysis.length_accuracy import length_buckets, plot_length_accuracy
-from xlner_allennlp.analysis.space import EntityWords, entity_words, plot_views
+from xlner_allennlp.analysis.model_outputs import encoder_word_vectors, predicted_tags
+from xlner_allennlp.analysis.space import entity_word_vectors, entity_words, plot_views
 from xlner_allennlp.commands.errors import exit_on_error
 from xlner_allennlp.data.dataset_readers import evaluation_reader
 from xlner_allennlp.file_utils import atomic_write_text
@@ -84,64 +83,15 @@ def _instances(reader: DatasetReader, path: str) -> List[Instance]:
     return instances
 
 
-def _encoder_module(model: Model) -> torch.nn.Module:
-    for name in ("encoder", "source_encoder"):
-        module = getattr(model, name, None)
-        if isinstance(module, torch.nn.Module):
-            return module
-    raise ValueError(f"{type(model).__name__} has no `encoder` or `source_encoder` to read features from")
-
-
-def encoder_word_vectors(
-    model: Model, instances: List[Instance], words: List[str], batch_size: int = 32
-) -> np.ndarray:
-    """Mean output of the model's word encoder over every occurrence of each (lowercased) word."""
-    wanted = {w: i for i, w in enumerate(words)}
-    sums = np.zeros((len(words), 0), dtype=np.float32)
-    counts = np.zeros(len(words))
-    captured: List[torch.Tensor] = []
-    hook = _encoder_module(model).register_forward_hook(lambda m, i, o: captured.append(o.detach()))
-    model.eval()
-    try:
-        with torch.no_grad():
-            for start in range(0, len(instances), batch_size):
-                chunk = instances[start:start + batch_size]
-                batch = Batch(chunk)
-                batch.index_instances(model.vocab)
-                captured.clear()
-                model(**batch.as_tensor_dict())
-                features = captured[0].numpy()
-                if sums.shape[1] == 0:
-                    sums = np.zeros((len(words), features.shape[-1]), dtype=np.float32)
-                for row, instance in enumerate(chunk):
-                    for position, word in enumerate(instance["metadata"]["words"]):
-                        index = wanted.get(word.lower())
-                        if index is not None:
-                            sums[index] += features[row, position]
-                            counts[index] += 1
-    finally:
-        hook.remove()
-    return sums / np.maximum(counts, 1)[:, None]
-
-
-def _vectors_of(words: EntityWords, path: str) -> Tuple[EntityWords, np.ndarray]:
-    vectors = load_vectors(path)
-    keep = [i for i, w in enumerate(words.words) if w in vectors.index]
-    kept = EntityWords(words.language, [words.words[i] for i in keep], [words.types[i] for i in keep])
-    if not kept.words:
-        raise ValueError(f"{path}: none of the entity words has a vector")
-    return kept, vectors.matrix[[vectors.index[w] for w in kept.words]]
-
-
 def _space(args: argparse.Namespace) -> Dict:
     alignment = load_alignment(args.alignment)
     source_path = args.source_vectors or alignment.inputs.get("target_vectors")
     target_path = args.target_vectors or alignment.inputs.get("source_vectors")
     if not source_path or not target_path:
         raise ValueError(f"{args.alignment}: no recorded vector paths; pass --source-vectors/--target-vectors")
-    source, source_raw = _vectors_of(
+    source, source_raw = entity_word_vectors(
         entity_words(args.source_data, alignment.target_language, args.per_type, args.source_encoding), source_path)
-    target, target_raw = _vectors_of(
+    target, target_raw = entity_word_vectors(
         entity_words(args.target_data, alignment.source_language, args.per_type, args.target_encoding), target_path)
     unit = lambda m: m / np.maximum(np.linalg.norm(m, axis=1, keepdims=True), 1e-12)  # noqa: E731
     views = {
@@ -168,13 +118,8 @@ def _length_accuracy(args: argparse.Namespace) -> Dict:
     instances = _instances(reader, args.data)
     if "tags" not in instances[0].fields:
         raise ValueError(f"{args.data}: the file has no tags; this analysis needs a labelled dev set")
-    gold, predicted, confidences = [], [], []
-    for start in range(0, len(instances), 64):
-        chunk = instances[start:start + 64]
-        for instance, output in zip(chunk, archive.model.forward_on_instances(chunk)):
-            gold.append(list(instance["tags"].labels))
-            predicted.append(list(output["tags"]))
-            confidences.append(float(output.get("confidence", float("nan"))))
+    gold = [list(instance["tags"].labels) for instance in instances]
+    predicted, confidences = predicted_tags(archive.model, instances)
     encoding = canonical_encoding(archive.model.label_encoding)
     buckets = length_buckets(gold, predicted, confidences, encoding)
     plot_length_accuracy(buckets, f"{args.language}: source-model labels vs gold by sentence length", args.output)
