@@ -76,7 +76,7 @@ local word_encoder(tied) =
       token_embedders: {
         tokens: { type: 'xlner_aligned_embedding', languages: languages(aligned) },
         token_characters: {
-          type: 'character_encoding',
+          type: 'xlner_character_encoding',  // allennlp's character_encoding, once per distinct word
           embedding: { embedding_dim: 25, vocab_namespace: 'token_characters' },
           encoder: char_encoder(tied),
         },
