@@ -329,6 +329,7 @@ def append_record(path: str, record: Dict[str, Any]) -> None:
 
 def main() -> None:
     args = parse_args()
+    commit = git_commit()  # before the run: the code that is measured
     load_before = os.getloadavg()
     started = time.time()
     results = measure(args)
@@ -354,7 +355,7 @@ def main() -> None:
         )
     )
     record = {
-        "commit": git_commit(),
+        "commit": commit,
         "command": " ".join(["benchmarks/crf_speed.py", *sys.argv[1:]]),
         "settings": {**vars(args), **setup},
         "machine": {
