@@ -1,23 +1,25 @@
-"""Speed of the `xlner_crf_tagger` with our batched CRF (`crf="fast"`) vs allennlp's (`crf="allennlp"`).
+"""Training and decoding speed of the `xlner_crf_tagger` as configured here ("fast": our batched
+CRF and the `xlner_character_encoding` embedder, which encodes each distinct word of a batch once)
+against the same model with allennlp's stock parts ("allennlp": `ConditionalRandomField` and the
+per-token `character_encoding`).
 
 Both taggers (Lample et al.: 300-d word vectors, character BiLSTM 25/25, word BiLSTM 100, CRF)
 start from the same weights and run on the same batches of real English CoNLL-2003 training
 sentences. Four measurements, each interleaved batch by batch (the two implementations take turns,
 first one then the other, so that load from other processes hits both alike):
 
-* tagger training: forward with gold tags (loss, Viterbi for the metrics, confidence), backward,
-  SGD step;
-* tagger decoding: eval-mode forward without tags (Viterbi paths and their confidence);
+* tagger training: forward with gold tags (loss, Viterbi for the metrics), backward, SGD step;
+* tagger decoding: eval-mode forward without tags (Viterbi paths and their confidence, which
+  both compute with the same log-partition function);
 * CRF log-likelihood: forward and backward of the CRF alone on the tagger's logits;
 * CRF decoding: `viterbi_tags` alone on the same logits.
 
-Both taggers compute the decoding confidence with the same (fast) log-partition function, so
-the tagger rows compare the loss and Viterbi implementations only and understate the difference
-slightly. Prints a table of tokens per second, with the machine's load average, and appends the
-numbers as one record to ``benchmarks/results/crf_speed.jsonl`` (see ``benchmarks/records.py``).
-The CRF-only rows also check that both give the same paths and log-likelihoods.
+Prints a table of tokens per second with the machine's load average, and appends the numbers as
+one record (commit, command, settings, machine, date) to ``benchmarks/results/crf_speed.jsonl``
+(see ``benchmarks/records.py``). The CRF-only rows also check that both give the same paths and
+log-likelihoods, and the first training batch that both give the same loss.
 
-    .venv/bin/python benchmarks/crf_speed.py --data ../shared/data --sentences 2000 --batch-size 16
+    OMP_NUM_THREADS=1 .venv/bin/python benchmarks/crf_speed.py --data ../shared/data --sentences 2000 --batch-size 16
 """
 import argparse
 import os
@@ -96,7 +98,8 @@ def word_vectors(vocab, args: argparse.Namespace):
 
 
 def build_taggers(vocab, args: argparse.Namespace):
-    """Two taggers that differ only in the CRF implementation, with the same weights."""
+    """Two taggers with the same weights that differ only in the CRF implementation and the
+    character embedder (per token, or per distinct word)."""
     from allennlp.modules.seq2seq_encoders import LstmSeq2SeqEncoder
     from allennlp.modules.seq2vec_encoders import LstmSeq2VecEncoder
     from allennlp.modules.text_field_embedders import BasicTextFieldEmbedder
@@ -105,6 +108,9 @@ def build_taggers(vocab, args: argparse.Namespace):
     from xlner_allennlp.models.crf_tagger import CrfTagger
     from xlner_allennlp.modules.seq2seq_encoders import TiedLstmSeq2SeqEncoder
     from xlner_allennlp.modules.seq2vec_encoders import TiedLstmSeq2VecEncoder
+    from xlner_allennlp.modules.token_embedders import DistinctWordCharactersEncoder
+
+    character_embedders = {"allennlp": TokenCharactersEncoder, "fast": DistinctWordCharactersEncoder}
 
     weight, found = word_vectors(vocab, args)
     taggers = {}
@@ -117,7 +123,7 @@ def build_taggers(vocab, args: argparse.Namespace):
             char_encoder = LstmSeq2VecEncoder(25, 25, bidirectional=True)
             encoder = LstmSeq2SeqEncoder(weight.size(1) + 50, 100, bidirectional=True)
         embedder = BasicTextFieldEmbedder(
-            {"tokens": words, "token_characters": TokenCharactersEncoder(characters, char_encoder)}
+            {"tokens": words, "token_characters": character_embedders[crf](characters, char_encoder)}
         )
         taggers[crf] = CrfTagger(vocab, embedder, encoder, label_encoding=args.label_encoding, dropout=0.5, crf=crf)
     taggers["fast"].load_state_dict(taggers["allennlp"].state_dict())
@@ -159,6 +165,14 @@ def measure(args: argparse.Namespace) -> Dict[str, Any]:
     tokens = [int(batch["tokens"]["tokens"]["tokens"].ne(0).sum()) for batch in batches]
     untagged = [{key: value for key, value in batch.items() if key != "tags"} for batch in batches]
     results: Dict[str, Any] = {}
+
+    # Same model: the loss of the first batch without dropout, before any step.
+    with torch.no_grad():
+        first_losses = {}
+        for name, model in taggers.items():
+            model.eval()
+            first_losses[name] = float(model(**batches[0])["loss"])
+    first_loss_difference = abs(first_losses["fast"] - first_losses["allennlp"]) / abs(first_losses["allennlp"])
 
     # Warm-up (allocator, first-call overheads) on two batches, not timed.
     for model in taggers.values():
@@ -241,6 +255,7 @@ def measure(args: argparse.Namespace) -> Dict[str, Any]:
     results["check"] = {
         "sentences_with_different_paths": different_paths,
         "largest_relative_log_likelihood_difference": largest_difference,
+        "first_batch_relative_loss_difference": first_loss_difference,
     }
     results["setup"] = {
         "sentences": len(instances),
@@ -291,9 +306,8 @@ def main() -> None:
     load_before = os.getloadavg()
     started = time.time()
     results = measure(args)
-    results["load_average"] = {"before": load_before, "after": os.getloadavg(), "cpus": os.cpu_count()}
-    results["wall_seconds"] = time.time() - started
-    setup = results["setup"]
+    load_after = os.getloadavg()
+    setup = results.pop("setup")
     print(
         f"{setup['sentences']} sentences, {setup['tokens']} tokens, {setup['batches']} batches of "
         f"{setup['batch_size']}, {setup['num_tags']} tags ({setup['label_encoding']}), {args.vectors} vectors "
@@ -301,18 +315,22 @@ def main() -> None:
         f"tied={args.tied}"
     )
     print(table(results))
+    check = results["check"]
     print(
-        f"same paths: {setup['sentences'] - results['check']['sentences_with_different_paths']}/{setup['sentences']}"
+        f"same paths: {setup['sentences'] - check['sentences_with_different_paths']}/{setup['sentences']}"
         f" sentences; largest relative log-likelihood difference "
-        f"{results['check']['largest_relative_log_likelihood_difference']:.2e}"
+        f"{check['largest_relative_log_likelihood_difference']:.2e}; first-batch relative loss difference "
+        f"{check['first_batch_relative_loss_difference']:.2e}"
     )
     print(
         "load average (1/5/15 min) before {:.2f}/{:.2f}/{:.2f}, after {:.2f}/{:.2f}/{:.2f} on {} CPUs".format(
-            *load_before, *results["load_average"]["after"], os.cpu_count()
+            *load_before, *load_after, os.cpu_count()
         )
     )
-    numbers = {key: value for key, value in results.items() if key != "load_average"}
-    recorder.record({}, {**numbers, "load_before": list(load_before)})
+    recorder.record({}, {
+        **results, "setup": setup, "load_before": list(load_before), "load_after": list(load_after),
+        "wall_seconds": time.time() - started,
+    })
     print(f"record appended to {args.output}")
 
 

@@ -98,7 +98,7 @@ local word_encoder(tied) = bilstm(tied, vector_dim + 2 * char_hidden, word_hidde
       token_embedders: {
         tokens: { type: 'xlner_aligned_embedding', languages: languages(aligned) },
         token_characters: {
-          type: 'character_encoding',
+          type: 'xlner_character_encoding',  // allennlp's character_encoding, once per distinct word
           embedding: char_embedding,
           encoder: char_encoder(tied),
         },

@@ -6,9 +6,9 @@
 //
 // The schedule fills the trainer's 12 epochs: 6 of pretraining on English (the source model must be
 // good before it labels anything), then 3 rounds of 2 epochs. A shorter run overrides the trainer's
-// num_epochs (rounds that would start after the last epoch are not labelled) or the callback's
-// values, e.g. -o '{"trainer.num_epochs": 3, "trainer.callbacks.0.pretrain_epochs": 1,
-// "trainer.callbacks.0.rounds": 1}'. The training cap is dataset_reader.base_reader.max_instances.
+// num_epochs together with the callback's copy (rounds that would start after the last epoch are
+// not labelled) and the callback's schedule, e.g. -o '{"trainer.num_epochs": 3,
+// "trainer.callbacks.0.num_epochs": 3, "trainer.callbacks.0.pretrain_epochs": 1, "trainer.callbacks.0.rounds": 1}'. The training cap is dataset_reader.base_reader.max_instances.
 local common = import 'common.libsonnet';
 local target = common.target;
 local unlabelled = common.corpora[target].unlabelled;
@@ -60,6 +60,8 @@ experiment + {
       min_length: 0.25,
       max_length: 0.95,
       seed: experiment.random_seed,
+      // The trainer's epoch count (callbacks cannot read it): no round is labelled after the last epoch.
+      num_epochs: experiment.trainer.num_epochs,
     }],
   },
 }

@@ -3,7 +3,6 @@
 The "foreign" language runs the same tiny ELMo with every layer's outputs rotated by a known
 orthogonal R_l, so its anchors are the English anchors times R_l and the correct map is R_l^T.
 """
-import os
 
 import numpy as np
 import pytest

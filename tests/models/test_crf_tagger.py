@@ -160,6 +160,10 @@ def test_allennlp_and_fast_crf_give_the_same_results(instances):
     fast_output, reference_output = fast(**inputs), reference(**inputs)
     assert fast_output["tags"] == reference_output["tags"]
     torch.testing.assert_close(fast_output["loss"], reference_output["loss"])
+    assert "confidence" not in fast_output and "confidence" not in reference_output
+    fast.eval()
+    reference.eval()
+    fast_output, reference_output = fast(**inputs), reference(**inputs)
     torch.testing.assert_close(fast_output["confidence"], reference_output["confidence"])
     assert fast.get_metrics() == reference.get_metrics()
 

@@ -1,3 +1,11 @@
 """Analyses behind `allennlp xlner-plot`: the aligned space and pseudo-label quality by length."""
 from xlner_allennlp.analysis.length_accuracy import Bucket, length_buckets, plot_length_accuracy
-from xlner_allennlp.analysis.space import EntityWords, entity_words, pca_2d, plot_views, same_type_neighbour_rate
+from xlner_allennlp.analysis.model_outputs import encoder_word_vectors, predicted_tags
+from xlner_allennlp.analysis.space import (
+    EntityWords,
+    entity_word_vectors,
+    entity_words,
+    pca_2d,
+    plot_views,
+    same_type_neighbour_rate,
+)

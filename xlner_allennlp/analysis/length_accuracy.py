@@ -8,7 +8,7 @@ threshold. The gold labels are used for this analysis only, never for training.
 from dataclasses import dataclass, field
 from typing import Dict, List, Sequence
 
-from xlner_allennlp.data.dataset_readers.tag_encoding import tags_to_spans
+from xlner_allennlp.tag_encoding import tags_to_spans
 
 
 @dataclass

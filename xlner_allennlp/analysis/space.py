@@ -13,9 +13,10 @@ from typing import Dict, List, Sequence, Tuple
 
 import numpy as np
 
+from xlner_allennlp.alignment import load_vectors
 from xlner_allennlp.alignment.normalization import unit_rows
-from xlner_allennlp.data.dataset_readers.tag_encoding import tags_to_spans
 from xlner_allennlp.data.dataset_readers.conll import read_conll_sentences
+from xlner_allennlp.tag_encoding import tags_to_spans
 
 
 @dataclass
@@ -103,3 +104,14 @@ def plot_views(
     figure.savefig(output, dpi=110)
     plt.close(figure)
     return rates
+
+
+def entity_word_vectors(words: EntityWords, path: str) -> Tuple[EntityWords, np.ndarray]:
+    """The entity words that have a vector in the vector file ``path``, and those vectors
+    `(num_kept, dim)` in the same order."""
+    vectors = load_vectors(path)
+    keep = [i for i, w in enumerate(words.words) if w in vectors.index]
+    kept = EntityWords(words.language, [words.words[i] for i in keep], [words.types[i] for i in keep])
+    if not kept.words:
+        raise ValueError(f"{path}: none of the entity words has a vector")
+    return kept, vectors.matrix[[vectors.index[w] for w in kept.words]]

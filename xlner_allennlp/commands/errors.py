@@ -1,22 +1,26 @@
-"""Turning library errors into a one-line message and a non-zero exit status for the subcommands."""
+"""Turning errors into a one-line message and a non-zero exit status: the one error handling of
+every `xlner-*` subcommand."""
 import argparse
 import functools
-import logging
 import sys
 from typing import Callable
 
-logger = logging.getLogger(__name__)
+from allennlp.common.checks import ConfigurationError
+
+# What bad input raises: alignment-library and reader errors are ValueErrors, unreadable or
+# missing files OSErrors, misconfigured components ConfigurationErrors, absent keys KeyErrors.
+INPUT_ERRORS = (ValueError, OSError, KeyError, ConfigurationError)
 
 
 def exit_on_error(command: Callable[[argparse.Namespace], None]) -> Callable[[argparse.Namespace], None]:
-    """Run ``command``; a ``ValueError`` (every alignment-library error is one) or a missing file
-    is printed as ``error: <message>`` on stderr, without a traceback, and the process exits with 1."""
+    """Run ``command``; an error of `INPUT_ERRORS` is printed as ``error: <message>`` on stderr,
+    without a traceback, and the process exits with status 1."""
 
     @functools.wraps(command)
     def wrapped(args: argparse.Namespace) -> None:
         try:
             command(args)
-        except (ValueError, FileNotFoundError, KeyError) as error:
+        except INPUT_ERRORS as error:
             message = error.args[0] if isinstance(error, KeyError) and error.args else error
             print(f"error: {message}", file=sys.stderr)
             sys.exit(1)

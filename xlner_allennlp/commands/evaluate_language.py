@@ -10,17 +10,16 @@ writes them atomically with ``--output-file``.
 """
 import argparse
 import json
-import sys
 from typing import Any, Dict, Optional
 
 from allennlp.commands.subcommand import Subcommand
-from allennlp.common import Params
 from allennlp.common.checks import ConfigurationError
-from allennlp.data import DatasetReader
 from allennlp.data.data_loaders import MultiProcessDataLoader
 from allennlp.models.archival import load_archive
 from allennlp.training.util import evaluate
 
+from xlner_allennlp.commands.errors import exit_on_error
+from xlner_allennlp.data.dataset_readers import evaluation_reader
 from xlner_allennlp.file_utils import atomic_write_text
 
 
@@ -56,14 +55,7 @@ def evaluate_language(
         raise ConfigurationError("an alignment needs the vectors it maps (--vectors)")
     overrides = language_overrides(language, vectors, alignment, encoding)
     archive = load_archive(archive_path, overrides=json.dumps(overrides))
-    config = archive.config
-    if "validation_dataset_reader" not in config:
-        config["validation_dataset_reader"] = config["dataset_reader"].duplicate()
-    reader_params = config["validation_dataset_reader"].as_dict()
-    if reader_params.get("type") == "xlner_pseudo_labelled":
-        reader_params = reader_params["base_reader"]
-    reader_params.update(language=language, encoding=encoding)
-    reader = DatasetReader.from_params(Params(reader_params))
+    reader = evaluation_reader(archive.config, language, encoding)
     loader = MultiProcessDataLoader(reader, data_path, batch_size=batch_size)
     loader.index_with(archive.model.vocab)
     return {key: float(value) for key, value in evaluate(archive.model, loader, cuda_device=-1).items()}
@@ -83,18 +75,14 @@ class XlnerEvaluate(Subcommand):
         subparser.add_argument("--alignment", help="alignment artifact mapping them into the model's space")
         subparser.add_argument("--encoding", default="utf-8")
         subparser.add_argument("--output-file", help="write the metrics here as JSON")
-        subparser.set_defaults(func=_run)
+        subparser.set_defaults(func=exit_on_error(_run))
         return subparser
 
 
 def _run(args: argparse.Namespace) -> None:
-    try:
-        metrics = evaluate_language(
-            args.archive, args.language, args.data, args.vectors, args.alignment, args.encoding
-        )
-    except (ConfigurationError, ValueError, OSError) as error:
-        print(f"xlner-evaluate: error: {error}", file=sys.stderr)
-        sys.exit(1)
+    metrics = evaluate_language(
+        args.archive, args.language, args.data, args.vectors, args.alignment, args.encoding
+    )
     text = json.dumps(metrics, indent=2, sort_keys=True)
     print(text)
     if args.output_file:

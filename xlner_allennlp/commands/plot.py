@@ -1,7 +1,7 @@
 """`allennlp xlner-plot`: pictures of the aligned space and of pseudo-label quality by sentence length.
 
     allennlp xlner-plot space --alignment artifacts/alignments/es-en \
-        --source-data eng.testa --target-data esp.testa [--model run/model.tar.gz] --output space.png
+        --reference-data eng.testa --mapped-data esp.testa [--model run/model.tar.gz] --output space.png
     allennlp xlner-plot length-accuracy --model run/model.tar.gz --data esp.testa --language es \
         --output length.png
 
@@ -10,21 +10,20 @@ Each writes the PNG and a JSON of the numbers beside it (same name, ``.json``).
 import argparse
 import json
 import os
-import sys
-from typing import Dict, List, Tuple
+from typing import Dict, List
 
-import numpy as np
-import torch
 from allennlp.commands.subcommand import Subcommand
-from allennlp.common import Params
-from allennlp.data import Batch, DatasetReader, Instance
-from allennlp.models import Model
+from allennlp.data import DatasetReader, Instance
 from allennlp.models.archival import Archive, load_archive
 
-from xlner_allennlp.alignment import load_alignment, load_vectors
-from xlner_allennlp.file_utils import atomic_write_text
+from xlner_allennlp.alignment import load_alignment, unit_rows
 from xlner_allennlp.analysis.length_accuracy import length_buckets, plot_length_accuracy
-from xlner_allennlp.analysis.space import EntityWords, entity_words, plot_views
+from xlner_allennlp.analysis.model_outputs import encoder_word_vectors, predicted_tags
+from xlner_allennlp.analysis.space import entity_word_vectors, entity_words, plot_views
+from xlner_allennlp.commands.errors import exit_on_error
+from xlner_allennlp.data.dataset_readers import evaluation_reader
+from xlner_allennlp.file_utils import atomic_write_text
+from xlner_allennlp.tag_encoding import canonical_encoding
 
 
 @Subcommand.register("xlner-plot")
@@ -39,12 +38,12 @@ class Plot(Subcommand):
 
         space = kinds.add_parser("space", help="entity words of two languages, before/after alignment")
         space.add_argument("--alignment", required=True, help="alignment artifact of the target language")
-        space.add_argument("--source-vectors", help="default: the artifact's recorded target_vectors")
-        space.add_argument("--target-vectors", help="default: the artifact's recorded source_vectors")
-        space.add_argument("--source-data", required=True, help="labelled CoNLL file of the source language")
-        space.add_argument("--target-data", required=True, help="labelled CoNLL file of the target language")
-        space.add_argument("--source-encoding", default="utf-8")
-        space.add_argument("--target-encoding", default="utf-8")
+        space.add_argument("--reference-vectors", help="default: the artifact's recorded reference_vectors (English)")
+        space.add_argument("--mapped-vectors", help="default: the artifact's recorded mapped_vectors (the target language)")
+        space.add_argument("--reference-data", required=True, help="labelled CoNLL file of the artifact's reference language")
+        space.add_argument("--mapped-data", required=True, help="labelled CoNLL file of the artifact's mapped language")
+        space.add_argument("--reference-encoding", default="utf-8")
+        space.add_argument("--mapped-encoding", default="utf-8")
         space.add_argument("--per-type", type=int, default=40, help="entity words per type and language")
         space.add_argument("--model", help="a trained archive: adds the view of its word encoder")
         space.add_argument("--overrides", default="", help="overrides for the archive's config (JSON)")
@@ -61,16 +60,12 @@ class Plot(Subcommand):
         for kind in (space, length):
             # allennlp adds --include-package to `xlner-plot` itself; accept it after the kind too.
             kind.add_argument("--include-package", action="append", default=[], help="additional packages to import")
-        subparser.set_defaults(func=_run)
+        subparser.set_defaults(func=exit_on_error(_run))
         return subparser
 
 
 def _run(args: argparse.Namespace) -> None:
-    try:
-        numbers = _space(args) if args.kind == "space" else _length_accuracy(args)
-    except (ValueError, KeyError, OSError) as error:
-        print(f"xlner-plot: error: {error}", file=sys.stderr)
-        sys.exit(1)
+    numbers = _space(args) if args.kind == "space" else _length_accuracy(args)
     atomic_write_text(os.path.splitext(args.output)[0] + ".json", json.dumps(numbers, indent=2))
     print(json.dumps(numbers, indent=2))
     print(f"wrote {args.output}")
@@ -80,14 +75,6 @@ def _archive(model: str, overrides: str) -> Archive:
     return load_archive(model, overrides=overrides or "")
 
 
-def _reader(archive: Archive, language: str, encoding: str) -> DatasetReader:
-    config = archive.config.duplicate()
-    params = config.get("validation_dataset_reader", None) or config.get("dataset_reader")
-    reader_params = params.as_dict()
-    reader_params.update(language=language, encoding=encoding)
-    return DatasetReader.from_params(Params(reader_params))
-
-
 def _instances(reader: DatasetReader, path: str) -> List[Instance]:
     instances = list(reader.read(path))
     if not instances:
@@ -95,105 +82,44 @@ def _instances(reader: DatasetReader, path: str) -> List[Instance]:
     return instances
 
 
-def _encoder_module(model: Model) -> torch.nn.Module:
-    for name in ("encoder", "source_encoder"):
-        module = getattr(model, name, None)
-        if isinstance(module, torch.nn.Module):
-            return module
-    raise ValueError(f"{type(model).__name__} has no `encoder` or `source_encoder` to read features from")
-
-
-def encoder_word_vectors(
-    model: Model, instances: List[Instance], words: List[str], batch_size: int = 32
-) -> np.ndarray:
-    """Mean output of the model's word encoder over every occurrence of each (lowercased) word."""
-    wanted = {w: i for i, w in enumerate(words)}
-    sums = np.zeros((len(words), 0), dtype=np.float32)
-    counts = np.zeros(len(words))
-    captured: List[torch.Tensor] = []
-    hook = _encoder_module(model).register_forward_hook(lambda m, i, o: captured.append(o.detach()))
-    model.eval()
-    try:
-        with torch.no_grad():
-            for start in range(0, len(instances), batch_size):
-                chunk = instances[start:start + batch_size]
-                batch = Batch(chunk)
-                batch.index_instances(model.vocab)
-                captured.clear()
-                model(**batch.as_tensor_dict())
-                features = captured[0].numpy()
-                if sums.shape[1] == 0:
-                    sums = np.zeros((len(words), features.shape[-1]), dtype=np.float32)
-                for row, instance in enumerate(chunk):
-                    for position, word in enumerate(instance["metadata"]["words"]):
-                        index = wanted.get(word.lower())
-                        if index is not None:
-                            sums[index] += features[row, position]
-                            counts[index] += 1
-    finally:
-        hook.remove()
-    return sums / np.maximum(counts, 1)[:, None]
-
-
-def _vectors_of(words: EntityWords, path: str) -> Tuple[EntityWords, np.ndarray]:
-    vectors = load_vectors(path)
-    keep = [i for i, w in enumerate(words.words) if w in vectors.index]
-    kept = EntityWords(words.language, [words.words[i] for i in keep], [words.types[i] for i in keep])
-    if not kept.words:
-        raise ValueError(f"{path}: none of the entity words has a vector")
-    return kept, vectors.matrix[[vectors.index[w] for w in kept.words]]
-
-
 def _space(args: argparse.Namespace) -> Dict:
     alignment = load_alignment(args.alignment)
-    source_path = args.source_vectors or alignment.inputs.get("target_vectors")
-    target_path = args.target_vectors or alignment.inputs.get("source_vectors")
-    if not source_path or not target_path:
-        raise ValueError(f"{args.alignment}: no recorded vector paths; pass --source-vectors/--target-vectors")
-    source, source_raw = _vectors_of(
-        entity_words(args.source_data, alignment.target_language, args.per_type, args.source_encoding), source_path)
-    target, target_raw = _vectors_of(
-        entity_words(args.target_data, alignment.source_language, args.per_type, args.target_encoding), target_path)
-    unit = lambda m: m / np.maximum(np.linalg.norm(m, axis=1, keepdims=True), 1e-12)  # noqa: E731
+    reference_path = args.reference_vectors or alignment.inputs.get("reference_vectors")
+    mapped_path = args.mapped_vectors or alignment.inputs.get("mapped_vectors")
+    if not reference_path or not mapped_path:
+        raise ValueError(f"{args.alignment}: no recorded vector paths; pass --reference-vectors/--mapped-vectors")
+    reference, reference_raw = entity_word_vectors(entity_words(
+        args.reference_data, alignment.reference_language, args.per_type, args.reference_encoding), reference_path)
+    mapped, mapped_raw = entity_word_vectors(entity_words(
+        args.mapped_data, alignment.mapped_language, args.per_type, args.mapped_encoding), mapped_path)
     views = {
-        "before alignment": (unit(source_raw), unit(target_raw)),
-        "after alignment": (alignment.apply(source_raw, "target"), alignment.apply(target_raw, "source")),
+        "before alignment": (unit_rows(reference_raw), unit_rows(mapped_raw)),
+        "after alignment": (alignment.apply(reference_raw, "reference"), alignment.apply(mapped_raw, "mapped")),
     }
     if args.model:
         archive = _archive(args.model, args.overrides)
         for name, words, data, encoding in (
-            ("source", source, args.source_data, args.source_encoding),
-            ("target", target, args.target_data, args.target_encoding),
+            ("reference", reference, args.reference_data, args.reference_encoding),
+            ("mapped", mapped, args.mapped_data, args.mapped_encoding),
         ):
-            reader = _reader(archive, words.language, encoding)
+            reader = evaluation_reader(archive.config, words.language, encoding)
             features = encoder_word_vectors(archive.model, _instances(reader, data), words.words)
-            views.setdefault("model encoder", [None, None])[0 if name == "source" else 1] = features
+            views.setdefault("model encoder", [None, None])[0 if name == "reference" else 1] = features
         views["model encoder"] = tuple(views["model encoder"])
-    rates = plot_views(views, source, target, args.output)
-    return {"same_type_neighbour_rate": rates, "source_words": len(source.words), "target_words": len(target.words)}
+    rates = plot_views(views, reference, mapped, args.output)
+    return {"same_type_neighbour_rate": rates, "reference_words": len(reference.words), "mapped_words": len(mapped.words)}
 
 
 def _length_accuracy(args: argparse.Namespace) -> Dict:
     archive = _archive(args.model, args.overrides)
-    reader = _reader(archive, args.language, args.encoding)
+    reader = evaluation_reader(archive.config, args.language, args.encoding)
     instances = _instances(reader, args.data)
     if "tags" not in instances[0].fields:
         raise ValueError(f"{args.data}: the file has no tags; this analysis needs a labelled dev set")
-    gold, predicted, confidences = [], [], []
-    for start in range(0, len(instances), 64):
-        chunk = instances[start:start + 64]
-        for instance, output in zip(chunk, archive.model.forward_on_instances(chunk)):
-            gold.append(list(instance["tags"].labels))
-            predicted.append(list(output["tags"]))
-            confidences.append(float(output.get("confidence", float("nan"))))
-    encoding = _label_encoding(archive)
+    gold = [list(instance["tags"].labels) for instance in instances]
+    predicted, confidences = predicted_tags(archive.model, instances)
+    encoding = canonical_encoding(archive.model.label_encoding)
     buckets = length_buckets(gold, predicted, confidences, encoding)
     plot_length_accuracy(buckets, f"{args.language}: source-model labels vs gold by sentence length", args.output)
     return {"language": args.language, "data": os.path.abspath(args.data),
             "buckets": [b.as_dict() for b in buckets]}
-
-
-def _label_encoding(archive: Archive) -> str:
-    """The label encoding the archive's reader produced (``BIOUL`` unless configured otherwise)."""
-    params = archive.config.get("validation_dataset_reader", None) or archive.config.get("dataset_reader")
-    return params.get("label_encoding", "BIOUL")

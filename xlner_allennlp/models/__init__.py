@@ -3,3 +3,4 @@ from xlner_allennlp.models.bilm import BidirectionalLanguageModel
 from xlner_allennlp.models.cross_augmented_tagger import CrossAugmentedTagger
 from xlner_allennlp.models.crf_tagger import CrfTagger
 from xlner_allennlp.models.multitask_bwe import MultitaskBweTagger
+from xlner_allennlp.models.pseudo_labeller import PseudoLabeller

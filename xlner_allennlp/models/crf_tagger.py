@@ -11,23 +11,23 @@ from allennlp.nn import InitializerApplicator
 from allennlp.nn.util import get_text_field_mask
 from allennlp.training.metrics import CategoricalAccuracy, SpanBasedF1Measure
 
+from xlner_allennlp.models.pseudo_labeller import PseudoLabeller
 from xlner_allennlp.modules.conditional_random_field import (
     FastConditionalRandomField,
     decoding_confidence,
 )
+from xlner_allennlp.tag_encoding import allennlp_encoding_name
 
-# The reader's label encodings, as allennlp's `allowed_transitions` and `SpanBasedF1Measure` name them.
-LABEL_ENCODINGS = {"IOB2": "BIO", "BIO": "BIO", "IOB1": "IOB1", "BIOUL": "BIOUL"}
 CRF_IMPLEMENTATIONS = {"fast": FastConditionalRandomField, "allennlp": ConditionalRandomField}
 
 
 def allennlp_label_encoding(label_encoding: str) -> str:
-    """allennlp's name for a label encoding of the `xlner_conll` reader ("IOB2" -> "BIO")."""
-    if label_encoding not in LABEL_ENCODINGS:
-        raise ConfigurationError(
-            f"label_encoding must be one of {sorted(LABEL_ENCODINGS)}, got {label_encoding!r}"
-        )
-    return LABEL_ENCODINGS[label_encoding]
+    """allennlp's name for a label encoding of the `xlner_conll` reader ("IOB2" -> "BIO"), as a
+    `ConfigurationError` for an unknown one."""
+    try:
+        return allennlp_encoding_name(label_encoding)
+    except ValueError as error:
+        raise ConfigurationError(f"label_encoding: {error}") from None
 
 
 def one_hot_paths(paths: List[List[int]], seq_len: int, num_tags: int, like: torch.Tensor) -> torch.Tensor:
@@ -53,7 +53,7 @@ def reported_span_metrics(metric: SpanBasedF1Measure, reset: bool, verbose: bool
 
 
 @Model.register("xlner_crf_tagger")
-class CrfTagger(Model):
+class CrfTagger(Model, PseudoLabeller):
     """
     The LSTM-CRF tagger of Lample et al. (2016): each token's embedding (e.g. a word vector
     concatenated with a character BiLSTM encoding, through a `TextFieldEmbedder`) is encoded in
@@ -69,6 +69,8 @@ class CrfTagger(Model):
     encoders: use `xlner_tied_lstm` for the word `encoder` and for the character encoder of the
     `character_encoding` token embedder instead of bidirectional `lstm`s (one switch in the
     experiment configs, see `training_config/common.libsonnet`).
+
+    A `PseudoLabeller`: the `xlner_pseudo_label` callback tags with its plain forward.
 
     Registered as a `Model` with name "xlner_crf_tagger".
 
@@ -203,9 +205,9 @@ class CrfTagger(Model):
         # Returns
 
         An output dict with `logits` `(batch, seq_len, num_tags)`, `mask`, `tags` (the Viterbi
-        path of each sentence as a list of tag ids, unpadded), `confidence` (`(batch,)`, the
-        probability of that path, `exp(score(path) - log Z)`, among the paths the decoder allows),
-        `loss` when `tags` are given, and `words` and `language` when `metadata` is given.
+        path of each sentence as a list of tag ids, unpadded), in eval mode `confidence`
+        (`(batch,)`, the probability of that path, `exp(score(path) - log Z)`, among the paths the
+        decoder allows), `loss` when `tags` are given, and `words` and `language` when `metadata` is given.
         """
         languages = None if metadata is None else [meta["language"] for meta in metadata]
         mask = get_text_field_mask(tokens)
@@ -213,14 +215,13 @@ class CrfTagger(Model):
 
         best_paths = self.crf.viterbi_tags(logits, mask)
         predicted_tags = [path for path, _ in best_paths]
-        best_scores = torch.tensor([score for _, score in best_paths], device=logits.device)
-        confidence = decoding_confidence(logits, mask, best_scores, self.crf, constrained=True)
-        output: Dict[str, Any] = {
-            "logits": logits,
-            "mask": mask,
-            "tags": predicted_tags,
-            "confidence": confidence,
-        }
+        output: Dict[str, Any] = {"logits": logits, "mask": mask, "tags": predicted_tags}
+        if not self.training:
+            # An extra forward algorithm: only evaluation, prediction and pseudo-labelling use it.
+            best_scores = torch.tensor([score for _, score in best_paths], device=logits.device)
+            output["confidence"] = decoding_confidence(
+                logits, mask, best_scores, self.crf, constrained=True
+            )
         if tags is not None:
             log_likelihood = self.crf(logits, tags, mask)
             output["loss"] = -(log_likelihood / logits.size(0) if self.loss_reduction == "mean" else log_likelihood)

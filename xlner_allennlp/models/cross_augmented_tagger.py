@@ -24,16 +24,18 @@ from xlner_allennlp.models.crf_tagger import (
     reported_span_metrics,
     tag_names,
 )
+from xlner_allennlp.models.pseudo_labeller import PseudoLabeller
 from xlner_allennlp.modules.conditional_random_field import (
     FastConditionalRandomField,
     decoding_confidence,
 )
+from xlner_allennlp.modules.distinct_words import encode_distinct_words
 
 PATHS = ("source", "target")
 
 
 @Model.register("xlner_cross_augmented")
-class CrossAugmentedTagger(Model):
+class CrossAugmentedTagger(Model, PseudoLabeller):
     """
     Cross-Augmented tagger of Bari et al. (2020): a source model and a target model that share
     the character embeddings, with the target model's features augmented by the source model's.
@@ -162,6 +164,8 @@ class CrossAugmentedTagger(Model):
         self.num_tags = vocab.get_vocab_size(label_namespace)
 
         self.text_field_embedder = text_field_embedder
+        # Kept inside `TimeDistributed` for the state-dict keys of existing archives; they run on
+        # the batch's distinct words (`encode_characters`), through the wrapped modules.
         self.character_embedding = TimeDistributed(character_embedding)
         self.source_character_encoder = TimeDistributed(source_character_encoder)
         self.target_character_encoder = TimeDistributed(target_character_encoder)
@@ -214,6 +218,22 @@ class CrossAugmentedTagger(Model):
         )
         initializer(self)
 
+    def encode_characters(self, characters: torch.Tensor, encoder: TimeDistributed) -> torch.Tensor:
+        """Character encodings `(batch, seq_len, dim)` of character ids
+        `(batch, seq_len, num_characters)` by `encoder` (the source or the target character
+        encoder) over the shared character embedding, computed once per distinct word of the
+        batch (`encode_distinct_words`)."""
+        embedding, word_encoder = self.character_embedding._module, encoder._module
+
+        def encode(word_characters: torch.Tensor) -> torch.Tensor:
+            return word_encoder(embedding(word_characters), word_characters != 0)
+
+        return encode_distinct_words(characters, encode)
+
+    def pseudo_labelling_arguments(self) -> Dict[str, Any]:
+        """Pseudo-labels come from the source path (`PseudoLabeller`)."""
+        return {"tagging_path": "source"}
+
     @property
     def target_path_crf(self) -> FastConditionalRandomField:
         """The CRF of the target path: its own, or the source CRF when transitions are shared."""
@@ -243,9 +263,9 @@ class CrossAugmentedTagger(Model):
         # Returns
 
         An output dict with `logits` `(batch, seq_len, num_tags)` (each sentence's scores from
-        its path), `mask`, `tags` (the Viterbi path of each sentence as tag ids, unpadded),
-        `confidence` (`(batch,)`, the probability of that path under its path's CRF among the
-        allowed paths), `path` (`"source"` or `"target"` per sentence), `words`, `language` and,
+        its path), `mask`, `tags` (the Viterbi path of each sentence as tag ids, unpadded), in
+        eval mode `confidence` (`(batch,)`, the probability of that path under its path's CRF
+        among the allowed paths), `path` (`"source"` or `"target"` per sentence), `words`, `language` and,
         with `tags`, `loss`.
         """
         if tagging_path is not None and tagging_path not in PATHS:
@@ -261,18 +281,20 @@ class CrossAugmentedTagger(Model):
             language=languages,
         )
         characters = tokens[self.characters_indexer]["token_characters"]
-        character_mask = characters != 0
-        embedded_characters = self.character_embedding(characters)
 
-        source_characters = self.source_character_encoder(embedded_characters, character_mask)
+        source_characters = self.encode_characters(characters, self.source_character_encoder)
         source_features = self.dropout(
             self.source_encoder(self.dropout(torch.cat([words, source_characters], -1)), mask)
         )
         source_logits = self.source_projection(source_features)
         paths, scores = self.source_crf.viterbi_decode(source_logits, mask)
-        confidence = decoding_confidence(
-            source_logits, mask, scores, self.source_crf, constrained=True
-        )
+        # The confidence costs an extra forward algorithm: only evaluation, prediction and
+        # pseudo-labelling (all in eval mode) use it.
+        confidence = None
+        if not self.training:
+            confidence = decoding_confidence(
+                source_logits, mask, scores, self.source_crf, constrained=True
+            )
         logits = source_logits
 
         rows = [row for row, target in enumerate(is_target) if target]
@@ -281,8 +303,8 @@ class CrossAugmentedTagger(Model):
             # source path's in their rows.
             target_rows = torch.tensor(rows, dtype=torch.long, device=mask.device)
             target_mask = mask[target_rows]
-            target_characters = self.target_character_encoder(
-                embedded_characters[target_rows], character_mask[target_rows]
+            target_characters = self.encode_characters(
+                characters[target_rows], self.target_character_encoder
             )
             target_inputs = self.dropout(torch.cat([words[target_rows], target_characters], -1))
             target_features = self.dropout(self.target_encoder(target_inputs, target_mask))
@@ -290,24 +312,26 @@ class CrossAugmentedTagger(Model):
             target_logits = self.target_projection(augmented)
             target_crf = self.target_path_crf
             target_paths, target_scores = target_crf.viterbi_decode(target_logits, target_mask)
-            target_confidence = decoding_confidence(
-                target_logits, target_mask, target_scores, target_crf, constrained=True
-            )
             logits = logits.index_copy(0, target_rows, target_logits)
             paths = paths.index_copy(0, target_rows, target_paths)
-            target_confidence = target_confidence.to(confidence.dtype)
-            confidence = confidence.index_copy(0, target_rows, target_confidence)
+            if confidence is not None:
+                target_confidence = decoding_confidence(
+                    target_logits, target_mask, target_scores, target_crf, constrained=True
+                )
+                target_confidence = target_confidence.to(confidence.dtype)
+                confidence = confidence.index_copy(0, target_rows, target_confidence)
         best_tags = [path[:length] for path, length in zip(paths.tolist(), mask.sum(1).tolist())]
 
         output: Dict[str, Any] = {
             "logits": logits,
             "mask": mask,
             "tags": best_tags,
-            "confidence": confidence,
             "path": ["target" if target else "source" for target in is_target],
             "words": [meta["words"] for meta in metadata],
             "language": languages,
         }
+        if confidence is not None:
+            output["confidence"] = confidence
         if tags is not None:
             # Eq. 7: the source CRF on every sentence, the target CRF on the target sentences.
             loss = -self.source_crf.log_likelihood(source_logits, tags, mask).sum()

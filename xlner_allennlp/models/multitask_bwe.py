@@ -3,7 +3,6 @@ Wang, Peng & Duh (2017) (numerical core: `xlner_allennlp.multitask`)."""
 import dataclasses
 from typing import Any, Dict, List, Optional
 
-import numpy as np
 import torch
 from allennlp.common.checks import ConfigurationError
 from allennlp.data import TextFieldTensors, Vocabulary

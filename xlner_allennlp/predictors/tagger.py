@@ -11,11 +11,10 @@ from allennlp.models import Model
 from allennlp.predictors.predictor import Predictor
 from spacy.language import Language
 
-from xlner_allennlp.data.dataset_readers.tag_encoding import SPAN_ENCODINGS, tags_to_spans
+from xlner_allennlp.tag_encoding import canonical_encoding, tags_to_spans
 
 _SHOWN_INPUT_CHARACTERS = 200
 # allennlp's name for IOB2, which models may use for their `label_encoding`.
-_ENCODING_ALIASES = {"BIO": "IOB2"}
 
 
 class TaggerInputError(ValueError):
@@ -80,12 +79,10 @@ class TaggerPredictor(Predictor):
             or getattr(dataset_reader, "label_encoding", None)
             or "BIOUL"
         )
-        encoding = _ENCODING_ALIASES.get(encoding, encoding)
-        if encoding not in SPAN_ENCODINGS:
-            raise ConfigurationError(
-                f"the model's label encoding {encoding!r} is not one of {SPAN_ENCODINGS}"
-            )
-        self._label_encoding = encoding
+        try:
+            self._label_encoding = canonical_encoding(encoding)
+        except ValueError as error:
+            raise ConfigurationError(f"the model's {error}") from None
 
     def load_line(self, line: str) -> JsonDict:
         try:

@@ -20,7 +20,7 @@ from xlner_allennlp.data.dataset_readers import (
     PseudoLabelledReader,
     read_conll_sentences,
 )
-from xlner_allennlp.data.dataset_readers.tag_encoding import tags_to_spans
+from xlner_allennlp.tag_encoding import tags_to_spans
 from xlner_allennlp.training.callbacks import PseudoLabelCallback
 from xlner_allennlp.training.callbacks.pseudo_label import round_directory
 
@@ -161,11 +161,33 @@ def test_threshold_is_redrawn_each_round_within_bounds_and_fixed_by_the_seed(tmp
         ({"min_length": 0.8, "max_length": 0.5}, "quantiles need"),
         ({"length_unit": "tokens", "min_length": 2.5, "max_length": 9}, "token lengths need"),
         ({"min_confidence": 1.5}, "min_confidence must be in"),
+        ({"num_epochs": 0}, "num_epochs must be at least 1"),
     ],
 )
 def test_bad_settings_are_configuration_errors(tmp_path, kwargs, message):
     with pytest.raises(ConfigurationError, match=message):
         callback_for(tmp_path, **kwargs)
+
+
+def test_no_round_is_labelled_for_an_epoch_that_will_not_run(tmp_path, monkeypatch):
+    callback = callback_for(tmp_path, pretrain_epochs=1, rounds=3, epochs_per_round=1, num_epochs=3)
+    started = []
+    monkeypatch.setattr(callback, "_reader", lambda trainer: None)
+    monkeypatch.setattr(
+        callback, "start_round", lambda model, reader, round_number, first_epoch: started.append(round_number)
+    )
+    trainer = SimpleNamespace(model=None)
+    for epoch in range(3):
+        callback.on_epoch(trainer, {}, epoch)
+        callback.round = callback.round_for_epoch(epoch + 1)
+    # Epochs 0, 1, 2 run: rounds 1 and 2 start before epochs 1 and 2; round 3 (epoch 3) never.
+    assert started == [1, 2]
+
+
+def test_models_that_cannot_pseudo_label_are_refused(tmp_path):
+    trainer = SimpleNamespace(model=object(), data_loader=None)
+    with pytest.raises(ConfigurationError, match="PseudoLabeller"):
+        callback_for(tmp_path).on_start(trainer)
 
 
 # ----- one round ----------------------------------------------------------------------------------
@@ -293,20 +315,21 @@ def test_statistics_describe_the_written_set(tmp_path, tiny_model, monkeypatch, 
 
 
 def test_reader_and_loader_are_checked(tmp_path, tiny_model):
-    _, reader = tiny_model
+    model, reader = tiny_model
     callback = callback_for(tmp_path)
     caching = MultiProcessDataLoader(reader, SOURCE, batch_size=2)
     with pytest.raises(ConfigurationError, match="caches its instances"):
-        callback.on_start(SimpleNamespace(data_loader=caching))
+        callback.on_start(SimpleNamespace(model=model, data_loader=caching))
     plain = MultiProcessDataLoader(ConllReader(), SOURCE, batch_size=2, max_instances_in_memory=10)
     with pytest.raises(ConfigurationError, match="reader to be xlner_pseudo_labelled"):
-        callback.on_start(SimpleNamespace(data_loader=plain))
+        callback.on_start(SimpleNamespace(model=model, data_loader=plain))
 
 
 def test_recovery_needs_the_unchanged_file_of_the_current_round(tmp_path, tiny_model):
     model, reader = tiny_model
     loader = SimpleNamespace(
-        data_loader=MultiProcessDataLoader(reader, SOURCE, batch_size=2, max_instances_in_memory=9)
+        model=model,
+        data_loader=MultiProcessDataLoader(reader, SOURCE, batch_size=2, max_instances_in_memory=9),
     )
     labelled = callback_for(tmp_path)
     labelled.start_round(model, reader, 1, first_epoch=1)

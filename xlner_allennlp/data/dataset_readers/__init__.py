@@ -8,3 +8,4 @@ from xlner_allennlp.data.dataset_readers.conll import (
 from xlner_allennlp.data.dataset_readers.lm_text import LmTextReader
 from xlner_allennlp.data.dataset_readers.pseudo_labelled import PseudoLabelFileError, PseudoLabelledReader
 from xlner_allennlp.data.dataset_readers.comparable_pairs import ComparablePairsReader
+from xlner_allennlp.data.dataset_readers.from_archive import evaluation_reader

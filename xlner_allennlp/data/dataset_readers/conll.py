@@ -18,7 +18,7 @@ from allennlp.data.token_indexers import (
 )
 from allennlp.data.tokenizers import Token
 
-from xlner_allennlp.data.dataset_readers.tag_encoding import (
+from xlner_allennlp.tag_encoding import (
     IOB_SCHEMES,
     OUTPUT_ENCODINGS,
     convert_iob,

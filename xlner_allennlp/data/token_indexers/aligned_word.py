@@ -3,75 +3,28 @@
 A model trained on one language must be able to tag a language it never saw, whose words are in
 no training vocabulary, so ids come from the vector file of the instance's language instead:
 ``0`` is padding, ``1`` is out-of-vocabulary, ``r + 2`` is row ``r``. The
-``xlner_aligned_embedding`` token embedder uses the same ids and the same per-language settings.
+``xlner_aligned_embedding`` token embedder uses the same ids and the same per-language settings
+(both from ``xlner_allennlp.language_vectors``).
 """
 import copy
-import os
-import re
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Any, Dict, List, Optional
 
 from allennlp.common.checks import ConfigurationError
 from allennlp.data.token_indexers.token_indexer import IndexedTokenList, TokenIndexer
 from allennlp.data.tokenizers import Token
 from allennlp.data.vocabulary import Vocabulary
 
-from xlner_allennlp.alignment.vectors import VectorFileError, load_vocab
+from xlner_allennlp.alignment.vectors import VectorFileError
+from xlner_allennlp.language_vectors import (
+    FIRST_ROW_ID,
+    OOV_ID,
+    checked_language_spec,
+    lookup_row,
+    unknown_language_error,
+    word_index,
+)
 
-PADDING_ID = 0
-OOV_ID = 1
-FIRST_ROW_ID = 2
-
-_DIGIT = re.compile(r"\d")
-
-# Word -> row of each vector file, keyed by (absolute path, max_vocab). Shared by every indexer and
-# embedder of the process so that a word list is read once; files are assumed not to change while
-# the process runs.
-_WORD_INDEX_CACHE: Dict[Tuple[str, Optional[int]], Dict[str, int]] = {}
-
-
-def _cache_key(path: str, max_vocab: Optional[int]) -> Tuple[str, Optional[int]]:
-    return os.path.abspath(path), max_vocab
-
-
-def word_index(path: str, max_vocab: Optional[int] = None) -> Dict[str, int]:
-    """Word to row for the first ``max_vocab`` rows of the vector file ``path`` (cached)."""
-    key = _cache_key(path, max_vocab)
-    if key not in _WORD_INDEX_CACHE:
-        words = load_vocab(path, max_vocab)
-        if max_vocab is not None and len(words) < max_vocab:
-            raise VectorFileError(f"{path}: max_vocab={max_vocab} is larger than the file ({len(words)} rows)")
-        _WORD_INDEX_CACHE[key] = {word: row for row, word in enumerate(words)}
-    return _WORD_INDEX_CACHE[key]
-
-
-def remember_word_index(path: str, max_vocab: Optional[int], index: Dict[str, int]) -> None:
-    """Store a word-to-row map already built from ``path`` (the embedder loads the words anyway)."""
-    _WORD_INDEX_CACHE.setdefault(_cache_key(path, max_vocab), index)
-
-
-def lookup_row(word: str, index: Dict[str, int]) -> Optional[int]:
-    """The row of ``word`` under the lookup policy of :class:`AlignedWordIndexer`, or ``None``."""
-    lowered = word.lower()
-    row = index.get(lowered)
-    if row is None:
-        row = index.get(word)
-    if row is None and _DIGIT.search(word):
-        row = index.get(_DIGIT.sub("0", lowered))
-    return row
-
-
-def unknown_language_error(language: Optional[str], configured: List[str], component: str) -> ConfigurationError:
-    """The error for a language that has no word vectors configured."""
-    listed = ", ".join(sorted(configured)) or "none"
-    if language is None:
-        return ConfigurationError(
-            f"{component}: no language given and no default_language set (configured languages: {listed})"
-        )
-    return ConfigurationError(
-        f"{component}: unknown language {language!r}; configured languages: {listed}. "
-        f"Add it in the configuration (or with add_language) with the path of its word vectors."
-    )
-
+_NAME = "xlner_aligned_word"
 
 @TokenIndexer.register("xlner_aligned_word")
 class AlignedWordIndexer(TokenIndexer):
@@ -98,8 +51,9 @@ class AlignedWordIndexer(TokenIndexer):
     languages : `Dict[str, Dict[str, Any]]`
         The same per-language settings as given to `xlner_aligned_embedding`. Each entry needs
         `"vectors"` (path of the language's vector file) and may give `"max_vocab"` (keep only the
-        first rows; must match the embedder, which it does when the same dict is used). Other keys
-        (`"alignment"`, `"side"`) are ignored here.
+        first rows; must match the embedder, which it does when the same dict is used); the other
+        keys (`"alignment"`, `"side"`, see `language_vectors.SPEC_KEYS`) are checked here too and
+        used by the embedder only.
     default_language : `Optional[str]`, optional (default=`None`)
         The language of an indexer that was not bound with `for_language`. When `None` and
         exactly one language is configured, that language is the default.
@@ -116,7 +70,7 @@ class AlignedWordIndexer(TokenIndexer):
         super().__init__(token_min_padding_length)
         self._languages: Dict[str, Dict[str, Any]] = {}
         for language, spec in languages.items():
-            self._languages[language] = _checked_spec(language, spec)
+            self._languages[language] = checked_language_spec(language, spec, _NAME)
         if default_language is None and len(self._languages) == 1:
             default_language = next(iter(self._languages))
         if default_language is not None and default_language not in self._languages:
@@ -148,7 +102,7 @@ class AlignedWordIndexer(TokenIndexer):
 
     def add_language(self, language: str, spec: Dict[str, Any]) -> None:
         """Configure (or replace) ``language``; ``spec`` is an entry as in ``languages``."""
-        self._languages[language] = _checked_spec(language, spec)
+        self._languages[language] = checked_language_spec(language, spec, _NAME)
         self._bound.pop(language, None)
         if language == self.language:
             self._index = None
@@ -191,16 +145,3 @@ class AlignedWordIndexer(TokenIndexer):
         if isinstance(other, AlignedWordIndexer):
             return self.__getstate__() == other.__getstate__()
         return NotImplemented
-
-
-def _checked_spec(language: str, spec: Dict[str, Any]) -> Dict[str, Any]:
-    if not isinstance(spec, dict) or not isinstance(spec.get("vectors"), str):
-        raise ConfigurationError(
-            f"xlner_aligned_word: the entry of language {language!r} needs a \"vectors\" path, got {spec!r}"
-        )
-    max_vocab = spec.get("max_vocab")
-    if max_vocab is not None and (not isinstance(max_vocab, int) or max_vocab <= 0):
-        raise ConfigurationError(
-            f"xlner_aligned_word: max_vocab of language {language!r} must be a positive integer, got {max_vocab!r}"
-        )
-    return dict(spec)

@@ -13,18 +13,18 @@ import torch
 from allennlp.common.checks import ConfigurationError
 from allennlp.modules.token_embedders.token_embedder import TokenEmbedder
 
-from xlner_allennlp.alignment.artifact import SIDES, ArtifactError, load_alignment
+from xlner_allennlp.alignment.artifact import ArtifactError, load_alignment
 from xlner_allennlp.alignment.normalization import Normalization, parse_steps
 from xlner_allennlp.alignment.vectors import VectorFileError, load_vectors
-from xlner_allennlp.data.token_indexers.aligned_word import (
+from xlner_allennlp.language_vectors import (
     FIRST_ROW_ID,
+    checked_language_spec,
     remember_word_index,
     unknown_language_error,
 )
 
 logger = logging.getLogger(__name__)
 
-SPEC_KEYS = ("vectors", "alignment", "side", "max_vocab")
 _NAME = "xlner_aligned_embedding"
 
 
@@ -162,19 +162,9 @@ class AlignedEmbedding(TokenEmbedder):
     def _build_block(self, language: str, spec: Dict[str, Any]) -> np.ndarray:
         """`[padding, OOV, mapped rows...]` of ``language`` as float32, shape `(n + 2, dim)`."""
         where = f"{_NAME}, language {language!r}"
-        if not isinstance(spec, dict) or not isinstance(spec.get("vectors"), str):
-            raise ConfigurationError(f"{where}: the entry needs a \"vectors\" path, got {spec!r}")
-        unknown = sorted(set(spec) - set(SPEC_KEYS))
-        if unknown:
-            raise ConfigurationError(f"{where}: unknown key(s) {unknown}; allowed: {', '.join(SPEC_KEYS)}")
+        spec = checked_language_spec(language, spec, _NAME)
         path, directory, side = spec["vectors"], spec.get("alignment"), spec.get("side")
         max_vocab = spec.get("max_vocab")
-        if max_vocab is not None and (not isinstance(max_vocab, int) or max_vocab <= 0):
-            raise ConfigurationError(f"{where}: max_vocab must be a positive integer, got {max_vocab!r}")
-        if side is not None and directory is None:
-            raise ConfigurationError(f"{where}: \"side\" is given but no \"alignment\" artifact")
-        if side is not None and side not in SIDES:
-            raise ConfigurationError(f"{where}: side must be 'mapped' or 'reference', got {side!r}")
         start = time.perf_counter()
         try:
             vectors = load_vectors(path, max_vocab)

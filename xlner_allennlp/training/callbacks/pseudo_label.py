@@ -11,15 +11,14 @@ import torch
 from allennlp.common.checks import ConfigurationError
 from allennlp.data import Batch, Instance
 from allennlp.data.data_loaders import MultiProcessDataLoader
-from allennlp.models import Model
 from allennlp.nn import util as nn_util
 from allennlp.training.callbacks.callback import TrainerCallback
 
 from xlner_allennlp.data.dataset_readers.conll import read_conll_sentences
 from xlner_allennlp.data.dataset_readers.pseudo_labelled import PseudoLabelledReader
-from xlner_allennlp.data.dataset_readers.tag_encoding import tags_to_spans
+from xlner_allennlp.tag_encoding import canonical_encoding, tags_to_spans
 from xlner_allennlp.file_utils import atomic_write_text, file_sha256
-from xlner_allennlp.models.cross_augmented_tagger import CrossAugmentedTagger
+from xlner_allennlp.models.pseudo_labeller import PseudoLabeller
 
 if TYPE_CHECKING:
     from allennlp.training.gradient_descent_trainer import GradientDescentTrainer
@@ -50,10 +49,10 @@ class PseudoLabelCallback(TrainerCallback):
        generator seeded by `(seed, round)` alone, so the schedule is the same in every run and
        after a recovery; `lo` and `hi` come from `min_length` and `max_length` (see
        `length_unit`);
-    2. tagging every unlabelled target sentence of at most `l` tokens with the current model's
-       source path (Viterbi; for `xlner_cross_augmented` the source encoder, dense layer and
-       CRF, else the model's own forward), and keeping those whose Viterbi path confidence is at
-       least `min_confidence`;
+    2. tagging every unlabelled target sentence of at most `l` tokens with the current model
+       (a `PseudoLabeller`: Viterbi tags of its forward with `pseudo_labelling_arguments()`; for
+       `xlner_cross_augmented` the source encoder, dense layer and CRF), and keeping those whose
+       Viterbi path confidence is at least `min_confidence`;
     3. writing the kept sentences, atomically, to
        `<serialization_dir>/pseudo_labels/round_K/pseudo_labelled.jsonl` (one JSON object per
        sentence: `words`, `tags` in the model's label encoding, `language`, `confidence`,
@@ -61,8 +60,8 @@ class PseudoLabelCallback(TrainerCallback):
        `statistics.json` next to it (round, threshold and its bounds, sentences, tokens,
        entities per type, mean confidence, the file's SHA-256, ...);
     4. pointing the training reader at the new file: the round trains on the source data and
-       the pseudo-labelled sentences together. After the last round its set stays in use; a
-       round that would start after the trainer's last epoch is not labelled.
+       the pseudo-labelled sentences together. After the last round its set stays in use; with
+       `num_epochs`, a round that would start after the trainer's last epoch is not labelled.
 
     The training reader must be `xlner_pseudo_labelled` and the training data loader must not
     cache its instances: a `MultiProcessDataLoader` needs `max_instances_in_memory` (AllenNLP's
@@ -111,6 +110,9 @@ class PseudoLabelCallback(TrainerCallback):
         Sentences per batch when tagging.
     seed : `int`, optional (default=`13`)
         Seed of the thresholds.
+    num_epochs : `Optional[int]`, optional (default=`None`)
+        The trainer's `num_epochs` (give the same value): no round is labelled for an epoch that
+        will not run. `None` labels every scheduled round.
     """
 
     def __init__(
@@ -128,6 +130,7 @@ class PseudoLabelCallback(TrainerCallback):
         encoding: str = "utf-8",
         batch_size: int = 64,
         seed: int = 13,
+        num_epochs: Optional[int] = None,
     ) -> None:
         super().__init__(serialization_dir)
         problem = _settings_problem(
@@ -139,6 +142,7 @@ class PseudoLabelCallback(TrainerCallback):
             length_unit,
             min_confidence,
             batch_size,
+            num_epochs,
         )
         if problem is not None:
             raise ConfigurationError(f"xlner_pseudo_label: {problem}")
@@ -154,6 +158,7 @@ class PseudoLabelCallback(TrainerCallback):
         self.encoding = encoding
         self.batch_size = batch_size
         self.seed = seed
+        self.num_epochs = num_epochs
         # The state saved in checkpoints: the round in force (0: pretraining), its threshold, its
         # file (relative to serialization_dir) and the file's SHA-256.
         self.round = 0
@@ -191,6 +196,11 @@ class PseudoLabelCallback(TrainerCallback):
         super().on_start(trainer, is_primary=is_primary, **kwargs)
         if torch.distributed.is_available() and torch.distributed.is_initialized():
             raise ConfigurationError("xlner_pseudo_label does not support distributed training")
+        if not isinstance(trainer.model, PseudoLabeller):
+            raise ConfigurationError(
+                "xlner_pseudo_label needs a model that implements PseudoLabeller (e.g. "
+                f"xlner_crf_tagger, xlner_cross_augmented), got {type(trainer.model).__name__}"
+            )
         reader = self._reader(trainer)
         if self.round == 0:
             reader.set_pseudo_labelled_path(None)
@@ -218,10 +228,7 @@ class PseudoLabelCallback(TrainerCallback):
         **kwargs,
     ) -> None:
         next_epoch = epoch + 1
-        # No round is labelled for an epoch that will not run (the trainer keeps its epoch
-        # count in a private attribute).
-        num_epochs = getattr(trainer, "_num_epochs", None)
-        if num_epochs is not None and next_epoch >= num_epochs:
+        if self.num_epochs is not None and next_epoch >= self.num_epochs:
             return
         next_round = self.round_for_epoch(next_epoch)
         if next_round != self.round:
@@ -244,7 +251,7 @@ class PseudoLabelCallback(TrainerCallback):
     # ----- rounds -----------------------------------------------------------------------------
 
     def start_round(
-        self, model: Model, reader: PseudoLabelledReader, round_number: int, first_epoch: int
+        self, model: PseudoLabeller, reader: PseudoLabelledReader, round_number: int, first_epoch: int
     ) -> Dict[str, Any]:
         """Label round `round_number`'s sentences with `model`, write its files, point `reader`
         at them and make it the current round, whose first epoch is `first_epoch`. Returns the
@@ -281,7 +288,7 @@ class PseudoLabelCallback(TrainerCallback):
             "unlabelled_sentences": len(sentences),
             "selected_sentences": len(selected),
             "min_confidence": self.min_confidence,
-            **_set_statistics(records, _label_encoding(model)),
+            **_set_statistics(records, canonical_encoding(model.label_encoding)),
             "target_language": self.target_language,
             "file": PSEUDO_LABELLED_FILE,
         }
@@ -315,12 +322,13 @@ class PseudoLabelCallback(TrainerCallback):
         return statistics
 
     def tag_with_source_path(
-        self, model: Model, reader: PseudoLabelledReader, sentences: List[List[str]]
+        self, model: PseudoLabeller, reader: PseudoLabelledReader, sentences: List[List[str]]
     ) -> List[Tuple[List[str], float]]:
-        """Viterbi tags and confidence of each target sentence under the model's source path,
-        in the order given. The model runs in eval mode (no dropout), then gets its mode back."""
-        extra = {"tagging_path": "source"} if isinstance(model, CrossAugmentedTagger) else {}
-        namespace = getattr(model, "label_namespace", "labels")
+        """Viterbi tags and confidence of each target sentence under the model's pseudo-labelling
+        (source) path, in the order given. The model runs in eval mode (no dropout), then gets
+        its mode back."""
+        extra = model.pseudo_labelling_arguments()
+        namespace = model.label_namespace
         device = nn_util.get_device_of(next(model.parameters()))
         order = sorted(range(len(sentences)), key=lambda i: len(sentences[i]))
         results: Dict[int, Tuple[List[str], float]] = {}
@@ -387,6 +395,7 @@ def _settings_problem(
     length_unit: str,
     min_confidence: Optional[float],
     batch_size: int,
+    num_epochs: Optional[int],
 ) -> Optional[str]:
     """What is wrong with the callback's settings, or None."""
     if pretrain_epochs < 1:
@@ -412,17 +421,9 @@ def _settings_problem(
         return f"min_confidence must be in [0, 1], got {min_confidence}"
     if batch_size < 1:
         return f"batch_size must be at least 1, got {batch_size}"
+    if num_epochs is not None and num_epochs < 1:
+        return f"num_epochs must be at least 1, got {num_epochs}"
     return None
-
-
-def _label_encoding(model: Model) -> str:
-    """The model's tag encoding: its `label_encoding`, or, lacking one, BIOUL when its tags
-    have `U-`/`L-` prefixes, else IOB2."""
-    encoding = getattr(model, "label_encoding", None)
-    if encoding in ("IOB2", "BIOUL"):
-        return encoding
-    labels = model.vocab.get_token_to_index_vocabulary(getattr(model, "label_namespace", "labels"))
-    return "BIOUL" if any(label[:2] in ("U-", "L-") for label in labels) else "IOB2"
 
 
 def _set_statistics(records: List[Dict[str, Any]], encoding: str) -> Dict[str, Any]:

@@ -1,8 +1,9 @@
 """NER tag encodings: checking IOB tags, telling IOB1 from IOB2, converting to IOB2 or BIOUL and
 decoding entity spans.
 
-Plain Python with no AllenNLP dependency, shared by the `xlner_conll` reader (conversion) and the
-`xlner_tagger` predictor (span decoding). A tag is ``O`` or ``<prefix>-<type>``: IOB1 and IOB2 use
+Plain Python with no AllenNLP dependency, shared by the `xlner_conll` reader (conversion), the
+models (allennlp's names of the encodings), the `xlner_tagger` predictor, the `xlner_pseudo_label`
+callback and the analyses (span decoding). A tag is ``O`` or ``<prefix>-<type>``: IOB1 and IOB2 use
 the prefixes ``B`` and ``I``; BIOUL adds ``L`` (last token) and ``U`` (single-token entity).
 
 Ill-formed sequences are read leniently, the way both IOB variants mean them: a ``B-X`` or an
@@ -16,6 +17,25 @@ IOB_SCHEMES = ("IOB1", "IOB2")
 OUTPUT_ENCODINGS = ("IOB2", "BIOUL")
 SPAN_ENCODINGS = ("IOB1", "IOB2", "BIOUL")
 _BIOUL_ONLY_PREFIXES = ("E", "S", "U", "L")
+# Other names accepted for an encoding: allennlp calls IOB2 "BIO".
+ALIASES = {"BIO": "IOB2"}
+# allennlp's names (`allowed_transitions`, `SpanBasedF1Measure`) of the span encodings.
+ALLENNLP_NAMES = {"IOB1": "IOB1", "IOB2": "BIO", "BIOUL": "BIOUL"}
+
+
+def canonical_encoding(encoding: str) -> str:
+    """The name in `SPAN_ENCODINGS` of ``encoding`` or of its alias (``"BIO"`` -> ``"IOB2"``);
+    ``ValueError`` for an unknown encoding."""
+    canonical = ALIASES.get(encoding, encoding)
+    if canonical not in SPAN_ENCODINGS:
+        accepted = sorted(SPAN_ENCODINGS + tuple(ALIASES))
+        raise ValueError(f"unknown label encoding {encoding!r}; expected one of {accepted}")
+    return canonical
+
+
+def allennlp_encoding_name(encoding: str) -> str:
+    """allennlp's name of ``encoding`` (an encoding or alias as `canonical_encoding` accepts)."""
+    return ALLENNLP_NAMES[canonical_encoding(encoding)]
 
 
 class Span(NamedTuple):

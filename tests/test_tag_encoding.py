@@ -1,7 +1,9 @@
 import pytest
 
-from xlner_allennlp.data.dataset_readers.tag_encoding import (
+from xlner_allennlp.tag_encoding import (
     Span,
+    allennlp_encoding_name,
+    canonical_encoding,
     convert_iob,
     detect_iob_scheme,
     iob_tag_problem,
@@ -65,3 +67,16 @@ def test_tags_to_spans():
     assert tags_to_spans(["B-PER", "I-PER", "I-PER"], "BIOUL") == [Span("PER", 0, 3)]
     with pytest.raises(ValueError, match="label encoding"):
         tags_to_spans(IOB2, "BIO")
+
+
+def test_encoding_names_and_aliases():
+    assert canonical_encoding("BIO") == "IOB2"
+    assert [canonical_encoding(name) for name in ("IOB1", "IOB2", "BIOUL")] == ["IOB1", "IOB2", "BIOUL"]
+    assert [allennlp_encoding_name(name) for name in ("BIO", "IOB2", "IOB1", "BIOUL")] == [
+        "BIO",
+        "BIO",
+        "IOB1",
+        "BIOUL",
+    ]
+    with pytest.raises(ValueError, match="unknown label encoding 'BIOES'"):
+        canonical_encoding("BIOES")
