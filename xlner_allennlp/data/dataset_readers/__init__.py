@@ -6,3 +6,12 @@ from xlner_allennlp.data.dataset_readers.conll import (
     read_conll_sentences,
 )
 from xlner_allennlp.data.dataset_readers.pseudo_labelled import PseudoLabelFileError, PseudoLabelledReader
+from xlner_allennlp.data.dataset_readers.language_indexers import LanguageBoundIndexers
+from xlner_allennlp.data.dataset_readers.universal_dependencies import (
+    ConlluFormatError,
+    ConlluSentence,
+    UniversalDependenciesReader,
+    format_conllu,
+    read_conllu_sentences,
+    universal_relation,
+)
