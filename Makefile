@@ -5,7 +5,7 @@ SHELL := /bin/bash
 DATA ?= ../shared/data
 TARGET ?= es
 
-.PHONY: install test main clean benchmark-crf benchmark-bli benchmark-ner
+.PHONY: install test main clean benchmark-crf benchmark-bli benchmark-ner benchmark-parser
 
 install: .venv/.installed
 
@@ -66,3 +66,7 @@ benchmark-bli: install
 benchmark-ner: install
 	OMP_NUM_THREADS=1 $(PY) benchmarks/ner_zero_shot.py --data $(DATA) --configs source_mono cross_word cross_shared --epochs 10
 	OMP_NUM_THREADS=1 $(PY) benchmarks/ner_zero_shot.py --data $(DATA) --configs cross_augmented
+
+# Zero-shot parsing (English EWT -> es, fr, de, nl dev sets); needs the <lang>-en artifacts it evaluates.
+benchmark-parser: install $(foreach l,es fr de nl,$(ALIGNMENTS)/$(l)-en/meta.json)
+	OMP_NUM_THREADS=1 $(PY) benchmarks/parser_zero_shot.py --data $(DATA) --alignments $(ALIGNMENTS)
