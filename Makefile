@@ -9,7 +9,7 @@ LAYOUT = $(PY) -m xlner_allennlp.data_layout $(if $(DATA),--data $(DATA))
 layout = $(or $(shell $(LAYOUT) $(1)),$(error data layout: no "$(1)"))
 DATA_ARG = --data $(call layout,root)
 
-.PHONY: install test test-quick main clean benchmark-crf benchmark-bli benchmark-optima benchmark-ner results
+.PHONY: install test test-quick main clean benchmark-crf benchmark-bli benchmark-optima benchmark-ner benchmark-parser results
 
 install: .venv/.installed
 
@@ -83,6 +83,10 @@ benchmark-optima: install
 benchmark-ner: install
 	OMP_NUM_THREADS=1 $(PY) benchmarks/ner_zero_shot.py $(DATA_ARG) --configs source_mono cross_word cross_shared --seeds 13 42 7 --epochs 10
 	OMP_NUM_THREADS=1 $(PY) benchmarks/ner_zero_shot.py $(DATA_ARG) --configs cross_augmented --languages es nl de fr --seeds 13 42 7
+
+# Zero-shot parsing (English EWT -> es, fr, de, nl dev sets); needs the <lang>-en artifacts it evaluates.
+benchmark-parser: install | $(foreach l,es fr de nl,$(ALIGNMENTS)/$(l)-en/meta.json)
+	OMP_NUM_THREADS=1 $(PY) benchmarks/parser_zero_shot.py $(DATA_ARG) --alignments $(ALIGNMENTS)
 
 results: install
 	$(PY) benchmarks/render_results.py

@@ -22,10 +22,9 @@ from xlner_allennlp import data_layout
 # and alignment artifacts) in tests/test_cross_elmo_config.py, multitask_bwe.jsonnet (comparable
 # document pairs) in tests/models/test_multitask_bwe.py.
 OWN_TESTS = {"bilm.jsonnet", "cross_elmo.jsonnet", "multitask_bwe.jsonnet"}
-CONFIGS = sorted(
-    path for path in glob.glob(os.path.join(PROJECT_ROOT, "training_config", "*.jsonnet"))
-    if os.path.basename(path) not in OWN_TESTS
-)
+ALL_CONFIGS = sorted(glob.glob(os.path.join(PROJECT_ROOT, "training_config", "*.jsonnet")))
+PARSER_CONFIGS = [path for path in ALL_CONFIGS if os.path.basename(path).startswith("parser_")]
+CONFIGS = [path for path in ALL_CONFIGS if path not in PARSER_CONFIGS and os.path.basename(path) not in OWN_TESTS]
 CROSS_AUGMENTED = os.path.join(PROJECT_ROOT, "training_config", "cross_augmented.jsonnet")
 
 
@@ -110,3 +109,31 @@ def test_unknown_target_language_is_a_clear_error(tiny_data, tmp_path, monkeypat
     _environment(monkeypatch, tiny_data, "xx")
     with pytest.raises(RuntimeError, match="XLNER_TARGET must be one of de, es, fr, nl"):
         train_model_from_file(os.path.join(PROJECT_ROOT, "training_config", "cross_word.jsonnet"), str(tmp_path / "r"))
+
+
+# Word-based configs run with and without gold UPOS; the delexicalised one always reads it.
+PARSER_RUNS = [(path, False) for path in PARSER_CONFIGS] + [
+    (path, True) for path in PARSER_CONFIGS if "delex" not in os.path.basename(path)
+]
+
+
+@pytest.mark.parametrize(
+    "config,upos", PARSER_RUNS, ids=[os.path.basename(c) + ("+upos" if u else "") for c, u in PARSER_RUNS]
+)
+def test_parser_config_trains_one_batch_on_tiny_data(config, upos, tiny_data, tmp_path, monkeypatch):
+    for name, value in tiny_data.items():
+        monkeypatch.setenv(name, value)
+    overrides = {"trainer.num_epochs": 1, "data_loader.batch_sampler.batch_size": 32}
+    if upos:
+        overrides.update({"model.upos_embedding_dim": 50, "model.encoder.input_size": 350})
+    model = train_model_from_file(config, str(tmp_path / "run"), overrides=json.dumps(overrides))
+    metrics = json.loads((tmp_path / "run" / "metrics.json").read_text())
+    assert metrics["epoch"] == 0 and metrics["training_loss"] > 0
+    assert {"best_validation_LAS", "best_validation_conll18_LAS"} <= set(metrics)
+    assert (model.upos_embedding is not None) == (upos or "delex" in config)
+    assert (model.text_field_embedder is None) == ("delex" in config)
+    assert model.vocab.get_vocab_size("dependency_relations") > 5
+
+
+def test_every_parser_experiment_has_a_config():
+    assert {"parser_word.jsonnet", "parser_delex.jsonnet"} <= {os.path.basename(path) for path in PARSER_CONFIGS}

@@ -125,6 +125,7 @@ def make_tiny_data(root: str) -> Dict[str, str]:
 
     for k, language in enumerate(sorted(_TRANSLATIONS)):
         write_pairs(f"{root}/comparable/en-{language}.pairs.jsonl.gz", language, documents=6, seed=20 + k)
+    write_tiny_treebanks(root)
 
     rng = np.random.default_rng(0)
     en_words = sorted({w.lower() for s in en_train + en_dev for w, _ in s} | {"the", "of"})
@@ -145,3 +146,63 @@ def make_tiny_data(root: str) -> Dict[str, str]:
             f"{root}/alignments/{language}-en",
         )
     return {"XLNER_DATA": root, "XLNER_ALIGNMENTS": f"{root}/alignments"}
+
+
+# The tree of every tiny sentence, by the role of each word of `_sentence` (a name's first word is
+# the name's head, its other words attach to it as `flat`). Positions are filled in by `_tree`.
+_ROLES = {"PER": ("said", "nsubj", "PROPN"), "said": (None, "root", "VERB"), "in": ("LOC", "case", "ADP"),
+          "LOC": ("said", "obl", "PROPN"), "to": ("ORG", "case", "ADP"), "ORG": ("said", "obl", "PROPN"),
+          "today": ("said", "obl:tmod", "NOUN"), ".": ("said", "punct", "PUNCT")}
+
+
+def _tree(sent: Sentence) -> List[Tuple[str, str, int, str]]:
+    """(word, UPOS, head, relation) of each word of a tiny NER sentence."""
+    first: Dict[str, int] = {}
+    roles = [tag[2:] if tag != "O" else None for _, tag in sent]
+    # Words tagged O are, in order: said, in, to, today, . (see `_sentence`).
+    plain = iter(["said", "in", "to", "today", "."])
+    keys = []
+    for (word, tag), role in zip(sent, roles):
+        if role is None:
+            keys.append(next(plain))
+        else:
+            keys.append(role if tag.startswith("B-") else "flat:" + role)
+    for position, key in enumerate(keys, start=1):
+        if not key.startswith("flat:"):
+            first.setdefault(key, position)
+    rows = []
+    for (word, _), key in zip(sent, keys):
+        if key.startswith("flat:"):
+            rows.append((word, "PROPN", first[key[5:]], "flat"))
+            continue
+        head, relation, upos = _ROLES[key]
+        rows.append((word, upos, 0 if head is None else first[head], relation))
+    return rows
+
+
+def tiny_conllu(sents: List[Sentence]) -> str:
+    """CoNLL-U text of tiny sentences (with a comment line per sentence)."""
+    blocks = []
+    for number, sent in enumerate(sents, start=1):
+        lines = [f"# sent_id = {number}"]
+        for position, (word, upos, head, relation) in enumerate(_tree(sent), start=1):
+            lines.append(f"{position}\t{word}\t_\t{upos}\t_\t_\t{head}\t{relation}\t_\t_")
+        blocks.append("\n".join(lines))
+    return "\n\n".join(blocks) + "\n\n"
+
+
+# The UD files the parser configs read, by language: (file, sentences, seed).
+TINY_TREEBANKS = {
+    "en": [("en_ewt-ud-train.conllu", 24, 11), ("en_ewt-ud-dev.conllu", 8, 12)],
+    "es": [("es_gsd-ud-dev.conllu", 6, 13), ("es_ancora-ud-dev.conllu", 6, 14)],
+    "fr": [("fr_gsd-ud-dev.conllu", 6, 15)],
+    "de": [("de_gsd-ud-dev.conllu", 6, 16)],
+    "nl": [("nl_alpino-ud-dev.conllu", 6, 17), ("nl_lassysmall-ud-dev.conllu", 6, 18)],
+}
+
+
+def write_tiny_treebanks(root: str) -> None:
+    """Write tiny UD treebanks under ``root``/ud with the layout of ../shared/data/ud."""
+    for language, files in TINY_TREEBANKS.items():
+        for name, count, seed in files:
+            _write(f"{root}/ud/{language}/{name}", tiny_conllu(sentences(language, count, seed)))

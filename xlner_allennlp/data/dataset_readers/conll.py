@@ -18,6 +18,7 @@ from allennlp.data.token_indexers import (
 )
 from allennlp.data.tokenizers import Token
 
+from xlner_allennlp.data.dataset_readers.language_indexers import LanguageBoundIndexers
 from xlner_allennlp.tag_encoding import (
     IOB_SCHEMES,
     OUTPUT_ENCODINGS,
@@ -247,7 +248,7 @@ class ConllReader(DatasetReader):
         self._language = language
         self._max_sentence_length = max_sentence_length
         self._label_namespace = label_namespace
-        self._indexers_by_language: Dict[str, Dict[str, TokenIndexer]] = {}
+        self._indexers = LanguageBoundIndexers(self._token_indexers)
 
     @property
     def language(self) -> str:
@@ -349,17 +350,4 @@ class ConllReader(DatasetReader):
         return Instance(fields)
 
     def apply_token_indexers(self, instance: Instance) -> None:
-        instance.fields["tokens"].token_indexers = self._indexers_for(  # type: ignore
-            instance.fields["metadata"]["language"]  # type: ignore
-        )
-
-    def _indexers_for(self, language: str) -> Dict[str, TokenIndexer]:
-        """The token indexers for `language`, binding language-bound indexers once."""
-        if language not in self._indexers_by_language:
-            self._indexers_by_language[language] = {
-                name: (
-                    indexer.for_language(language) if hasattr(indexer, "for_language") else indexer
-                )
-                for name, indexer in self._token_indexers.items()
-            }
-        return self._indexers_by_language[language]
+        self._indexers.apply(instance)

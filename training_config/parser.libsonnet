@@ -1,0 +1,95 @@
+// Shared settings of the zero-shot dependency parsing experiments (Schuster et al. 2019's task):
+// a biaffine parser (Dozat and Manning 2017) trained on English UD EWT only, evaluated on target
+// languages it never saw. Each experiment file states only what differs.
+//
+// Machine paths come from the environment, read here only:
+//   XLNER_DATA        root of the data (UD treebanks under ud/, fastText vectors under emb/)
+//   XLNER_ALIGNMENTS  directory of alignment artifacts "<lang>-en" (built by `make` / xlner-align)
+// Every other setting is a plain value of the resulting config, overridable with -o, e.g.
+//   -o '{"trainer.num_epochs": 2, "model.encoder.hidden_size": 100}'
+local data = std.extVar('XLNER_DATA');
+local alignments = std.extVar('XLNER_ALIGNMENTS');
+
+// English training data and the dev sets of every language (target test sets are withheld).
+local treebanks = {
+  en: { train: data + '/ud/en/en_ewt-ud-train.conllu', dev: data + '/ud/en/en_ewt-ud-dev.conllu' },
+  es: { dev: data + '/ud/es/es_gsd-ud-dev.conllu' },
+  fr: { dev: data + '/ud/fr/fr_gsd-ud-dev.conllu' },
+  de: { dev: data + '/ud/de/de_gsd-ud-dev.conllu' },
+  nl: { dev: data + '/ud/nl/nl_alpino-ud-dev.conllu' },
+};
+
+// The aligned vector table of the word indexer and embedder: English (taking the artifact's
+// reference-side normalization) and `target`, mapped into English space by the artifact <target>-en.
+// Other languages are plugged into a trained model by `allennlp xlner-evaluate --vectors --alignment`.
+local languages(target) = {
+  en: { vectors: data + '/emb/en.npy', alignment: alignments + '/' + target + '-en', side: 'reference' },
+  [target]: { vectors: data + '/emb/' + target + '.npy', alignment: alignments + '/' + target + '-en', side: 'mapped' },
+};
+
+// Cross-lingual parsers predict the universal relations: subtypes are stripped on reading.
+local reader(language, target, lexical) = {
+  type: 'xlner_universal_dependencies',
+  language: language,
+  strip_subtypes: true,
+  token_indexers: {
+    tokens: if lexical then { type: 'xlner_aligned_word', languages: languages(target) } else { type: 'single_id' },
+  },
+};
+
+{
+  treebanks: treebanks,
+  languages: languages,
+  reader: reader,
+
+  // Dozat and Manning (2017) as in the reference zero-shot setup: 3-layer BiLSTM 200 over the
+  // word vectors (300-d aligned fastText) and/or a 50-d gold UPOS embedding; arcs 500, relations 100.
+  parser(lexical, upos_dim, target):: {
+    type: 'xlner_biaffine_parser',
+    [if lexical then 'text_field_embedder']: {
+      token_embedders: { tokens: { type: 'xlner_aligned_embedding', languages: languages(target) } },
+    },
+    upos_embedding_dim: if upos_dim > 0 then upos_dim else null,
+    encoder: {
+      type: 'lstm',
+      input_size: (if lexical then 300 else 0) + upos_dim,
+      hidden_size: 200,
+      num_layers: 3,
+      dropout: 0.33,
+      bidirectional: true,
+    },
+    arc_dim: 500,
+    relation_dim: 100,
+    dropout: 0.33,
+    input_dropout: 0.33,
+  },
+
+  // Train on English EWT; select the model on English dev (selection 'source', zero-resource) or
+  // on the dev set of `target` ('target').
+  experiment(model, lexical, target, selection):: {
+    local validation_language =
+      if selection == 'source' then 'en'
+      else if selection == 'target' then target
+      else error 'selection must be "source" or "target"; got "' + selection + '"',
+    random_seed: 13,
+    numpy_seed: 13,
+    pytorch_seed: 13,
+    dataset_reader: reader('en', target, lexical),
+    validation_dataset_reader: reader(validation_language, target, lexical),
+    train_data_path: treebanks.en.train,
+    validation_data_path: treebanks[validation_language].dev,
+    datasets_for_vocab_creation: ['train'],
+    model: model,
+    data_loader: { batch_sampler: { type: 'bucket', batch_size: 32, sorting_keys: ['tokens'] } },
+    validation_data_loader: { batch_sampler: { type: 'bucket', batch_size: 64, sorting_keys: ['tokens'] } },
+    trainer: {
+      optimizer: { type: 'adam', lr: 0.002, betas: [0.9, 0.9] },
+      grad_norm: 5.0,
+      num_epochs: 10,
+      patience: 3,
+      validation_metric: '+LAS',
+      checkpointer: { keep_most_recent_by_count: 1 },
+      cuda_device: -1,
+    },
+  },
+}
