@@ -65,7 +65,7 @@ def _registered_in_source() -> set:
     names = set()
     for path in glob.glob(os.path.join(PROJECT_ROOT, "xlner_allennlp", "**", "*.py"), recursive=True):
         with open(path, encoding="utf-8") as handle:
-            names |= set(re.findall(r'^@(\w+)\.register\("(xlner[-_]\w+)"', handle.read(), re.M))
+            names |= set(re.findall(r'^@(\w+)\.register\("(xlner[-_][\w-]+)"', handle.read(), re.M))
     return {tuple(pair) for pair in names}
 
 
