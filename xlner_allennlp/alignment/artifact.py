@@ -106,6 +106,18 @@ class Alignment:
         _check_side(side)
         return self.mapped_language if side == "mapped" else self.reference_language
 
+    def side_of(self, language: str, directory: str = "the artifact") -> str:
+        """The side (``"mapped"`` or ``"reference"``) whose language code is ``language``; raises
+        :class:`ArtifactError` when it is neither, since the caller must then say which side it means."""
+        if language == self.reference_language:
+            return "reference"
+        if language == self.mapped_language:
+            return "mapped"
+        raise ArtifactError(
+            f"{directory} maps {self.mapped_language!r} into {self.reference_language!r}; "
+            f"set \"side\" to say which one {language!r} is"
+        )
+
     def apply(self, matrix: np.ndarray, side: str = "mapped") -> np.ndarray:
         """Map vectors (shape ``(n, d)``) of ``side``'s language into the reference space."""
         _check_side(side)

@@ -16,6 +16,7 @@ from allennlp.modules.scalar_mix import ScalarMix
 from allennlp.modules.token_embedders.token_embedder import TokenEmbedder
 
 from xlner_allennlp.alignment import ArtifactError, load_alignment
+from xlner_allennlp.alignment.artifact import SIDES
 from xlner_allennlp.contextual.anchor_files import read_mean_token_norms
 from xlner_allennlp.data.token_indexers.aligned_word import unknown_language_error
 from xlner_allennlp.contextual.elmo_format import ElmoFormatError
@@ -203,17 +204,12 @@ class AlignedElmo(TokenEmbedder):
             raise ConfigurationError(f"{where}: {error}") from None
         side = spec.get("side")
         if side is None:
-            if language == alignment.reference_language:
-                side = "reference"
-            elif language == alignment.mapped_language:
-                side = "mapped"
-            else:
-                raise ConfigurationError(
-                    f"{where}: the artifact {directory} maps {alignment.mapped_language!r} to "
-                    f"{alignment.reference_language!r}; set \"side\" to say which one this language is"
-                )
-        if side not in ("mapped", "reference"):
-            raise ConfigurationError(f"{where}: side must be 'mapped' or 'reference', got {side!r}")
+            try:
+                side = alignment.side_of(language, f"the artifact {directory}")
+            except ArtifactError as error:
+                raise ConfigurationError(f"{where}: {error}") from None
+        if side not in SIDES:
+            raise ConfigurationError(f"{where}: side must be {' or '.join(map(repr, SIDES))}, got {side!r}")
         if alignment.dim != dim:
             raise ConfigurationError(
                 f"{where}: the artifact {directory} is {alignment.dim}-dimensional, the ELMo layers {dim}-dimensional"

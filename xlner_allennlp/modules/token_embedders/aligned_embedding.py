@@ -183,15 +183,10 @@ class AlignedEmbedding(TokenEmbedder):
             except ArtifactError as error:
                 raise ConfigurationError(f"{where}: {error}") from None
             if side is None:
-                if language == alignment.reference_language:
-                    side = "reference"
-                elif language == alignment.mapped_language:
-                    side = "mapped"
-                else:
-                    raise ConfigurationError(
-                        f"{where}: the artifact {directory} maps {alignment.mapped_language!r} into "
-                        f"{alignment.reference_language!r}; set \"side\" to say which one this language is"
-                    )
+                try:
+                    side = alignment.side_of(language, f"the artifact {directory}")
+                except ArtifactError as error:
+                    raise ConfigurationError(f"{where}: {error}") from None
             if alignment.dim != vectors.dim:
                 raise ConfigurationError(
                     f"{where}: the artifact {directory} is {alignment.dim}-dimensional but {path} has "
