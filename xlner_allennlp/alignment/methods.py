@@ -177,8 +177,8 @@ class AdversarialSettings(Adversarial, Refinement):
 
 @dataclass(frozen=True)
 class SelfLearningSettings(SelfLearning, Refinement, FinalMapping):
-    """:class:`SelfLearning`, then :class:`Refinement` keeping its last iteration (MUSE's criterion
-    does not rank refined self-learning mappings by accuracy), then :class:`FinalMapping`."""
+    """:class:`SelfLearning`, then :class:`Refinement` keeping its last iteration (the mean-cosine
+    criterion does not rank refined self-learning mappings by accuracy), then :class:`FinalMapping`."""
 
     refinement_keep: str = "last"
 

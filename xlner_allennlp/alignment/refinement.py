@@ -31,7 +31,7 @@ logger = logging.getLogger(__name__)
 DIRECTIONS = ("s2t", "t2s", "mutual", "union")
 INDUCTIONS = ("truncated", "muse")
 REFINEMENT_KEEP = ("best", "last")
-# MUSE's criterion is measured among the 10,000 most frequent words of each side.
+# The mean-cosine criterion is measured among the 10,000 most frequent words of each side.
 CRITERION_RANK = 10000
 
 
@@ -147,8 +147,10 @@ def mean_cosine_criterion(
     csls_k: int = 10,
     memory_mb: float = DEFAULT_MEMORY_MB,
 ) -> float:
-    """MUSE's unsupervised model-selection criterion: the mean cosine of the CSLS source-to-target
-    dictionary among the ``max_rank`` most frequent words. Higher is better; it needs no gold pairs."""
+    """The mean-cosine model-selection criterion: the mean cosine of the CSLS source-to-target
+    dictionary among the ``max_rank`` most frequent words of both sides. MUSE defines it the same way
+    but computes the CSLS neighbourhoods over the full vocabularies; here both are cut to ``max_rank``
+    first. Higher is better; it needs no gold pairs."""
     _, _, cosines = induce_dictionary(mapped_source, target, max_rank, "s2t", "csls", csls_k, memory_mb)
     return float(cosines.mean()) if cosines.size else 0.0
 
@@ -182,7 +184,7 @@ class Refinement(CslsSettings):
         ``truncated`` (CSLS among the cut vocabularies) or ``muse`` (MUSE's induction); see the
         module docstring.
     refinement_keep : `str`, optional (default = `"best"`)
-        ``best``: the iteration with the highest MUSE criterion (MUSE); ``last``: the last one,
+        ``best``: the iteration with the highest mean-cosine criterion (as MUSE keeps); ``last``: the last one,
         for vectors on which the criterion does not rank refined mappings by accuracy.
     csls_k : `int`, optional (default = `10`)
         CSLS neighbourhood size of the induction and the criterion.

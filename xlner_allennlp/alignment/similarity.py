@@ -18,7 +18,7 @@ DEFAULT_BLOCK_MB = 256.0
 @dataclass(frozen=True)
 class CslsSettings:
     """The CSLS neighbourhood, a setting of every method that induces dictionaries or measures
-    MUSE's criterion.
+    the mean-cosine criterion.
 
     # Parameters
 
