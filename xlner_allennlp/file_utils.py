@@ -1,10 +1,10 @@
 """File helpers shared by the package, plain Python so the alignment library can use them too:
 atomic writing (readers never see a half-written file, and an interrupted write leaves the
-previous file as it was) and file checksums."""
+previous file as it was), file checksums and line-by-line decoding that names the bad line."""
 import hashlib
 import os
 import tempfile
-from typing import IO, Any, Callable
+from typing import IO, Any, BinaryIO, Callable, Iterator, Tuple, Type
 
 
 def atomic_write(path: str, writer: Callable[[IO[Any]], Any], binary: bool = False) -> None:
@@ -38,3 +38,20 @@ def file_sha256(*paths: str) -> str:
             for block in iter(lambda: handle.read(1 << 20), b""):
                 digest.update(block)
     return digest.hexdigest()
+
+
+def decoded_lines(
+    handle: BinaryIO, path: str, encoding: str, error: Type[Exception], hint: str = ""
+) -> Iterator[Tuple[int, str]]:
+    """``(line_number, text)`` of every line of the binary ``handle`` (1-based, line ending kept),
+    decoded one line at a time so that bytes that are not ``encoding`` raise ``error`` naming
+    ``path`` and the line (``hint`` is appended to the message); a UTF-8 byte-order mark at the
+    start of the file is dropped."""
+    for line_number, raw in enumerate(handle, start=1):
+        try:
+            line = raw.decode(encoding)
+        except UnicodeDecodeError as bad:
+            raise error(
+                f"{path}, line {line_number}: the bytes {raw[bad.start:bad.end]!r} are not valid {encoding}{hint}"
+            ) from None
+        yield line_number, line.lstrip("\ufeff") if line_number == 1 else line

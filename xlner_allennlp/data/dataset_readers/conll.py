@@ -19,6 +19,7 @@ from allennlp.data.token_indexers import (
 from allennlp.data.tokenizers import Token
 
 from xlner_allennlp.data.dataset_readers.language_indexers import LanguageBoundIndexers
+from xlner_allennlp.file_utils import decoded_lines
 from xlner_allennlp.tag_encoding import (
     IOB_SCHEMES,
     OUTPUT_ENCODINGS,
@@ -103,18 +104,9 @@ def read_conll_sentences(path: str, encoding: str = "utf-8") -> Iterator[ConllSe
     line_numbers: List[int] = []
     sentences = 0
     with handle:
-        for line_number, raw_line in enumerate(handle, start=1):
-            try:
-                line = raw_line.decode(encoding)
-            except UnicodeDecodeError as error:
-                bad = raw_line[error.start : error.end]
-                raise ConllFormatError(
-                    f"{path}, line {line_number}: the bytes {bad!r} are not valid {encoding}; "
-                    f"set the reader's `encoding` parameter to the file's encoding (e.g. "
-                    f'"latin-1" for the CoNLL-2003 German files)'
-                ) from None
-            if line_number == 1:
-                line = line.lstrip("\ufeff")
+        hint = ('; set the reader\'s `encoding` parameter to the file\'s encoding (e.g. "latin-1" for the '
+                "CoNLL-2003 German files)")
+        for line_number, line in decoded_lines(handle, path, encoding, ConllFormatError, hint):
             line = line.strip(" \t\r\n")
             if tab_separated is None and line:
                 tab_separated = "\t" in line

@@ -13,6 +13,7 @@ from allennlp.data.token_indexers import SingleIdTokenIndexer, TokenIndexer
 from allennlp.data.tokenizers import Token
 
 from xlner_allennlp.data.dataset_readers.language_indexers import LanguageBoundIndexers
+from xlner_allennlp.file_utils import decoded_lines
 
 logger = logging.getLogger(__name__)
 
@@ -181,17 +182,7 @@ def read_conllu_sentences(path: str, encoding: str = "utf-8") -> Iterator[Conllu
     sentences = 0
     line_number = 0
     with handle:
-        for line_number, raw_line in enumerate(handle, start=1):
-            try:
-                line = raw_line.decode(encoding)
-            except UnicodeDecodeError as error:
-                bad = raw_line[error.start : error.end]
-                raise ConlluFormatError(
-                    f"{path}, line {line_number}: the bytes {bad!r} are not valid {encoding} "
-                    f"(UD treebanks are UTF-8)"
-                ) from None
-            if line_number == 1:
-                line = line.lstrip("\ufeff")
+        for line_number, line in decoded_lines(handle, path, encoding, ConlluFormatError, " (UD treebanks are UTF-8)"):
             line = line.rstrip("\r\n")
             if not line.strip():
                 if builder:
