@@ -29,7 +29,7 @@ import torch  # noqa: E402
 
 from benchmarks.records import Recorder, git_state, read_records, results_path  # noqa: E402
 from xlner_allennlp.data.dataset_readers.conll import read_conll_sentences  # noqa: E402
-from xlner_allennlp.data.dataset_readers.tag_encoding import convert_iob, tags_to_spans  # noqa: E402
+from xlner_allennlp.tag_encoding import convert_iob, tags_to_spans  # noqa: E402
 from xlner_allennlp.data_layout import data_root, encoding, languages, path as data_path  # noqa: E402
 from xlner_allennlp.multitask import (  # noqa: E402
     REGIMES,
