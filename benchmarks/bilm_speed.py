@@ -7,23 +7,25 @@ shuffled), then measures forward/backward perplexity with the full softmax on th
 `--heldout-sentences` sentences of `<language>.heldout.txt.gz`. Training tokens are the words of
 the sentences (boundaries not counted); tokens/s is measured two ways: the whole step loop
 (tensorizing the batch + forward + backward + optimizer step) and the model alone (forward +
-backward + step). Appends one record to benchmarks/results/bilm.jsonl.
+backward + step). Appends one record (``benchmarks/records.py``; its key the language, sentence
+counts, time budget and config overrides) to benchmarks/results/bilm.jsonl.
 
     OMP_NUM_THREADS=1 .venv/bin/python benchmarks/bilm_speed.py --language en --sentences 20000 --seconds 300
 """
 import argparse
-import datetime
 import itertools
 import json
 import math
 import os
 import random
-import subprocess
 import sys
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
+
+from benchmarks.records import Recorder, results_path  # noqa: E402
+from xlner_allennlp.data_layout import data_root  # noqa: E402
 
 CONFIG = os.path.join(ROOT, "training_config", "bilm.jsonnet")
 CORPUS_TOKENS = 4_000_000  # size of each text/<language>.train.txt.gz (../shared/data/README.md)
@@ -31,14 +33,14 @@ CORPUS_TOKENS = 4_000_000  # size of each text/<language>.train.txt.gz (../share
 
 def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--data", default=os.environ.get("XLNER_DATA", os.path.join(ROOT, "..", "shared", "data")))
+    parser.add_argument("--data", default=data_root(), help="data root (default: $XLNER_DATA, else the layout's)")
     parser.add_argument("--language", default="en")
     parser.add_argument("--sentences", type=int, default=20000, help="first N training sentences")
     parser.add_argument("--heldout-sentences", type=int, default=2000, help="first N heldout sentences")
     parser.add_argument("--seconds", type=float, default=300.0, help="training time budget")
     parser.add_argument("--threads", type=int, default=1, help="torch intra-op threads")
     parser.add_argument("--overrides", default="{}", help="JSON overrides of the config, as allennlp's -o")
-    parser.add_argument("--output", default=os.path.join(ROOT, "benchmarks", "results", "bilm.jsonl"))
+    parser.add_argument("--output", default=results_path("bilm"), help="records file (appended to)")
     return parser.parse_args()
 
 
@@ -60,6 +62,7 @@ def tensorize(instances, vocab):
 
 def main() -> None:
     args = parse_args()
+    recorder = Recorder("bilm", vars(args), args.output)
     import numpy as np
     import torch
     from allennlp.common import Params
@@ -68,7 +71,6 @@ def main() -> None:
     from allennlp.training.optimizers import Optimizer
 
     import xlner_allennlp.plugin  # noqa: F401  (registers the components)
-    from xlner_allennlp.file_utils import atomic_write_text
 
     torch.set_num_threads(args.threads)
     paths = {split: os.path.join(args.data, "text", f"{args.language}.{split}.txt.gz") for split in ("train", "heldout")}
@@ -125,19 +127,13 @@ def main() -> None:
     evaluation_seconds = time.perf_counter() - evaluation_started
 
     tokens_per_second = tokens / loop_seconds
-    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True).stdout.strip()
-    record = {
-        "commit": commit,
-        "command": "OMP_NUM_THREADS=1 .venv/bin/python benchmarks/bilm_speed.py " + " ".join(sys.argv[1:]),
-        "settings": {
-            "config": "training_config/bilm.jsonnet", "overrides": overrides, "language": args.language,
-            "train_sentences": len(train), "heldout_sentences": len(heldout), "seconds_budget": args.seconds,
-            "threads": args.threads, "batch_size": batch_size, "vocabulary_size": vocab.get_vocab_size("tokens"),
-            "network_parameters": sum(p.numel() for p in model.network.parameters()),
-            "softmax_parameters": sum(p.numel() for p in model.parameters()) - sum(p.numel() for p in model.network.parameters()),
-        },
-        "machine": {"cores": os.cpu_count(), "load": list(os.getloadavg())},
-        "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+    key = {"language": args.language, "train_sentences": len(train), "heldout_sentences": len(heldout),
+           "seconds_budget": args.seconds, "overrides": overrides}
+    numbers = {
+        "config": "training_config/bilm.jsonnet", "threads": args.threads, "batch_size": batch_size,
+        "vocabulary_size": vocab.get_vocab_size("tokens"),
+        "network_parameters": sum(p.numel() for p in model.network.parameters()),
+        "softmax_parameters": sum(p.numel() for p in model.parameters()) - sum(p.numel() for p in model.network.parameters()),
         "setup_seconds": round(setup_seconds, 1),
         "train_steps": steps,
         "train_tokens": tokens,
@@ -153,9 +149,7 @@ def main() -> None:
         "projected_minutes_per_epoch_of_4M_tokens": round(CORPUS_TOKENS / tokens_per_second / 60, 1),
         "projection_note": "projection from the measured tokens/s, not a measured 4M-token run",
     }
-    previous = open(args.output).read() if os.path.exists(args.output) else ""
-    atomic_write_text(args.output, previous + json.dumps(record) + "\n")
-    print(json.dumps(record, indent=2))
+    print(json.dumps(recorder.record(key, numbers), indent=2))
     if not math.isfinite(heldout_metrics["perplexity"]):
         sys.exit("bilm_speed: heldout perplexity is not finite")
 

@@ -3,9 +3,10 @@
 For each target language, dimension d, regime (Baseline, FJ, HFJ) and seed: learn the space from
 the comparable corpus ``comparable/en-<xx>.pairs.jsonl.gz`` jointly with the unigram NER model on
 English CoNLL-2003 train, then tag the target dev set zero-shot. Reports span F1 over PER/LOC/ORG
-(the paper's three types) and over all four CoNLL types, with the training wall time; one JSON
-record per run is appended to ``benchmarks/results/multitask_bwe.jsonl``, and runs already
-recorded for the same commit and settings are skipped on a re-run.
+(the paper's three types) and over all four CoNLL types, with the training wall time; one record
+(``benchmarks/records.py``; its key the run's language and settings) per run is appended to
+``benchmarks/results/multitask_bwe.jsonl``, and runs already recorded for the same key at the same
+commit, without uncommitted changes, are skipped on a re-run. The NER files are the data layout's.
 
     OMP_NUM_THREADS=1 python benchmarks/multitask_bwe.py --languages es de --dims 64 128 256 512 \
         --regimes baseline fj hfj --seeds 13 42 7
@@ -13,22 +14,24 @@ recorded for the same commit and settings are skipped on a re-run.
 import argparse
 import json
 import os
-import platform
-import shlex
 import statistics
-import subprocess
 import sys
 import time
 from collections import defaultdict
 from dataclasses import asdict
 from typing import Any, Dict, List, Sequence, Tuple
 
-import numpy as np
-import torch
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, ROOT)
 
-from xlner_allennlp.data.dataset_readers.conll import read_conll_sentences
-from xlner_allennlp.data.dataset_readers.tag_encoding import convert_iob, tags_to_spans
-from xlner_allennlp.multitask import (
+import numpy as np  # noqa: E402
+import torch  # noqa: E402
+
+from benchmarks.records import Recorder, git_state, read_records, results_path  # noqa: E402
+from xlner_allennlp.data.dataset_readers.conll import read_conll_sentences  # noqa: E402
+from xlner_allennlp.tag_encoding import convert_iob, tags_to_spans  # noqa: E402
+from xlner_allennlp.data_layout import data_root, encoding, languages, path as data_path  # noqa: E402
+from xlner_allennlp.multitask import (  # noqa: E402
     REGIMES,
     MultitaskBwe,
     MultitaskBweSettings,
@@ -40,31 +43,24 @@ from xlner_allennlp.multitask import (
     train_multitask_bwe,
 )
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-DEV = {
-    "es": ("ner/es/conll2002/esp.testa", "utf-8"),
-    "nl": ("ner/nl/conll2002/ned.testa", "utf-8"),
-    "de": ("ner/de/conll2003/deu.testa", "latin-1"),
-    "fr": ("ner/fr/wikineural/val.tsv", "utf-8"),
-}
-ENGLISH_TRAIN = "ner/en/conll2003/eng.train"
+TARGETS = [language for language in languages() if language != "en"]
 PAPER_TYPES = ("PER", "LOC", "ORG")
 
 
 def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--languages", nargs="+", default=["es", "de"], choices=sorted(DEV))
+    parser.add_argument("--languages", nargs="+", default=["es", "de"], choices=TARGETS)
     parser.add_argument("--dims", nargs="+", type=int, default=[64, 128, 256, 512])
     parser.add_argument("--regimes", nargs="+", default=list(REGIMES), choices=REGIMES)
     parser.add_argument("--seeds", nargs="+", type=int, default=[13, 42, 7])
     parser.add_argument("--update-pairs", type=int, default=TrainingSettings.update_pairs)
-    parser.add_argument("--data", default=os.environ.get("XLNER_DATA", os.path.join(ROOT, "..", "shared", "data")))
-    parser.add_argument("--output", default=os.path.join(ROOT, "benchmarks", "results", "multitask_bwe.jsonl"))
+    parser.add_argument("--data", default=data_root(), help="data root (default: $XLNER_DATA, else the layout's)")
+    parser.add_argument("--output", default=results_path("multitask_bwe"), help="records file (appended to)")
     return parser.parse_args()
 
 
-def iob2_sentences(path: str, encoding: str) -> List[Tuple[List[str], List[str]]]:
-    return [(s.tokens, convert_iob(s.tags, "IOB2")) for s in read_conll_sentences(path, encoding)]
+def iob2_sentences(path: str, text_encoding: str) -> List[Tuple[List[str], List[str]]]:
+    return [(s.tokens, convert_iob(s.tags, "IOB2")) for s in read_conll_sentences(path, text_encoding)]
 
 
 def span_f1(gold: Sequence[List[str]], predicted: Sequence[List[str]], types: Sequence[str]) -> Dict[str, float]:
@@ -82,26 +78,11 @@ def span_f1(gold: Sequence[List[str]], predicted: Sequence[List[str]], types: Se
     return {"precision": 100 * precision, "recall": 100 * recall, "f1": 100 * f1}
 
 
-def commit() -> str:
-    try:
-        return subprocess.run(["git", "rev-parse", "HEAD"], cwd=ROOT, capture_output=True, text=True, check=True).stdout.strip()
-    except (OSError, subprocess.CalledProcessError):
-        return "unknown"
-
-
-def recorded(path: str) -> List[Dict[str, Any]]:
-    if not os.path.isfile(path):
-        return []
-    with open(path, encoding="utf-8") as handle:
-        return [json.loads(line) for line in handle if line.strip()]
-
-
-def append_record(path: str, record: Dict[str, Any]) -> None:
-    os.makedirs(os.path.dirname(path), exist_ok=True)
-    with open(path, "a", encoding="utf-8") as handle:
-        handle.write(json.dumps(record, sort_keys=True) + "\n")
-        handle.flush()
-        os.fsync(handle.fileno())
+def recorded_keys(path: str) -> set:
+    """The keys (as JSON) of the valid records of ``path`` measured at HEAD without uncommitted changes."""
+    head = git_state()["commit"]
+    return {json.dumps(r["key"], sort_keys=True) for r in read_records(path)
+            if head and r["commit"] == head and not r.get("dirty") and "invalid" not in r}
 
 
 _PREPARED: Dict[Tuple[str, int, int], Tuple[Any, ...]] = {}
@@ -133,8 +114,7 @@ def run(language: str, dim: int, regime: str, seed: int, args: argparse.Namespac
     model.set_singletons(singleton_rows(vocabulary, (tokens for tokens, _ in english), "en"))
     prepare_seconds = time.perf_counter() - start
     losses = train_multitask_bwe(model, ner, corpus, training, log=lambda m: print(f"  {m}", flush=True))
-    dev_path, encoding = DEV[language]
-    dev = iob2_sentences(os.path.join(args.data, dev_path), encoding)
+    dev = iob2_sentences(data_path(language, "dev", args.data), encoding(language, "dev"))
     predicted = []
     with torch.no_grad():
         for tokens, _ in dev:
@@ -144,7 +124,6 @@ def run(language: str, dim: int, regime: str, seed: int, args: argparse.Namespac
     all_types = sorted({s.type for tags in gold for s in tags_to_spans(tags, "IOB2")})
     dev_oov = float(np.mean([i == vocabulary.oov(language) for tokens, _ in dev for i in vocabulary.encode(tokens, language)]))
     return {
-        "settings": {"language": language, **asdict(settings), **asdict(training)},
         "f1_per_loc_org": span_f1(gold, predicted, PAPER_TYPES)["f1"],
         "f1_all_types": span_f1(gold, predicted, all_types)["f1"],
         "scores_all_types": span_f1(gold, predicted, all_types),
@@ -159,12 +138,11 @@ def run(language: str, dim: int, regime: str, seed: int, args: argparse.Namespac
 
 def main() -> None:
     args = parse_args()
+    recorder = Recorder("multitask_bwe", vars(args), args.output)
     torch.set_num_threads(1)
-    english = iob2_sentences(os.path.join(args.data, ENGLISH_TRAIN), "utf-8")
+    english = iob2_sentences(data_path("en", "train", args.data), encoding("en", "train"))
     tag_names = sorted({t for _, tags in english for t in tags})
-    head = commit()
-    done = {json.dumps(r["settings"], sort_keys=True) for r in recorded(args.output) if r.get("commit") == head}
-    command = " ".join(["python"] + [shlex.quote(a) for a in sys.argv])
+    done = recorded_keys(args.output)
     table: Dict[Tuple[str, int, str], List[Dict[str, Any]]] = defaultdict(list)
     for language in args.languages:
         for dim in args.dims:
@@ -173,20 +151,12 @@ def main() -> None:
                     key = {"language": language, **asdict(MultitaskBweSettings(dim=dim, regime=regime, seed=seed)),
                            **asdict(TrainingSettings(update_pairs=args.update_pairs))}
                     if json.dumps(key, sort_keys=True) in done:
-                        print(f"skip {language} d={dim} {regime} seed {seed}: recorded for {head[:10]}")
+                        print(f"skip {language} d={dim} {regime} seed {seed}: recorded for {recorder.git['commit'][:10]}")
                         continue
                     print(f"run {language} d={dim} {regime} seed {seed}", flush=True)
                     numbers = run(language, dim, regime, seed, args, english, tag_names)
-                    record = {
-                        "commit": head,
-                        "command": command,
-                        "machine": {"cores": os.cpu_count(), "load": os.getloadavg()[0], "platform": platform.platform(),
-                                    "torch_threads": torch.get_num_threads()},
-                        "date": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-                        **numbers,
-                    }
-                    append_record(args.output, record)
-                    table[(language, dim, regime)].append(record)
+                    recorder.record(key, numbers)
+                    table[(language, dim, regime)].append(numbers)
                     print(f"  F1 PER/LOC/ORG {numbers['f1_per_loc_org']:.2f}  all {numbers['f1_all_types']:.2f}  "
                           f"{numbers['wall_seconds']:.0f} s", flush=True)
     print("\n| language | d | regime | F1 PER/LOC/ORG | F1 all types | runs | s/run |")

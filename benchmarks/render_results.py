@@ -26,9 +26,11 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
 
 from benchmarks.records import RESULTS_DIRECTORY, read_records  # noqa: E402
+from xlner_allennlp.data_layout import treebanks  # noqa: E402
 
 DOCUMENTS = [os.path.join(ROOT, "docs", "RESULTS.md"), os.path.join(ROOT, "README.md")]
-BENCHMARKS = ("alignment_bli", "ner_zero_shot", "crf_speed", "self_learning_optima", "english_ner")
+BENCHMARKS = ("alignment_bli", "ner_zero_shot", "crf_speed", "self_learning_optima", "english_ner",
+              "bilm", "multitask_bwe", "parser")
 NER_CONFIGS = {
     "source_mono": "Source-Mono", "cross_word": "Cross-Word",
     "cross_shared": "Cross-Shared", "cross_augmented": "Cross-Augmented",
@@ -292,6 +294,98 @@ def english_ner_table(records: Records) -> str:
     return with_provenance(table, [record])
 
 
+# ---------------------------------------------------------------- BiLM speed, multi-task BWE, zero-shot parsing
+
+def one_minute_load(record: Mapping[str, Any]) -> Optional[float]:
+    """The 1-minute load average of a record's machine (older records kept it as a single number)."""
+    load = record["machine"].get("load")
+    return load[0] if isinstance(load, list) and load else load
+
+
+def bilm_table(records: Records) -> str:
+    """Per run: language, sentences, training tokens/s (step loop and model alone), heldout perplexities."""
+    shown = latest_valid(records["bilm"])
+    rows = []
+    for record in shown:
+        key, values = record["key"], record["numbers"]
+        rows.append([key["language"], f"{values['train_sentences_seen']:,} of {key['train_sentences']:,}",
+                     f"{key['heldout_sentences']:,}", number(key["seconds_budget"], 0), str(values["train_steps"]),
+                     number(values["train_tokens_per_second"]), number(values["model_tokens_per_second"]),
+                     number(values["heldout_forward_perplexity"]), number(values["heldout_backward_perplexity"]),
+                     number(values["projected_minutes_per_epoch_of_4M_tokens"]), number(one_minute_load(record))])
+    table = markdown_table(
+        ["language", "training sentences seen", "heldout sentences", "budget (s)", "steps", "tok/s (step loop)",
+         "tok/s (model)", "heldout fwd perplexity", "heldout bwd perplexity",
+         "projected min per 4M-token epoch", "1-min load"], rows)
+    table += ("\n\nThe projection divides 4M tokens (one `text/<language>.train.txt.gz`) by the measured "
+              "step-loop tokens/s; no 4M-token epoch was run.")
+    return with_provenance(table, shown)
+
+
+def multitask_table(records: Records) -> str:
+    """Language × d × regime (× LM/NER update pairs): dev span F1 mean ± sd over seeds, wall time per run."""
+    shown = latest_valid(records["multitask_bwe"])
+    groups: Dict[Tuple[str, int, str, int], List[Dict[str, Any]]] = {}
+    for record in shown:
+        key = record["key"]
+        groups.setdefault((key["language"], key["dim"], key["regime"], key["update_pairs"]), []).append(record)
+    rows = []
+    for (language, dim, regime, update_pairs), mine in groups.items():
+        rows.append([language, str(dim), regime, f"{update_pairs:,}",
+                     mean_sd([r["numbers"]["f1_per_loc_org"] for r in mine]),
+                     mean_sd([r["numbers"]["f1_all_types"] for r in mine]),
+                     ", ".join(str(r["key"]["seed"]) for r in mine),
+                     number(statistics.mean(r["numbers"]["wall_seconds"] for r in mine) / 60)])
+    table = markdown_table(["language", "d", "regime", "update pairs", "dev F1 PER/LOC/ORG", "dev F1 all types",
+                            "seeds", "wall per run (min)"], rows)
+    table += "\n\nMean ± sample standard deviation over the seeds listed (n=1: one seed)."
+    return with_provenance(table, shown)
+
+
+def parser_table(records: Records) -> str:
+    """Config × dev set: UAS/LAS without punctuation and CoNLL 2018 UAS/LAS (mean over seeds), and MST speed."""
+    shown = latest_valid(records["parser"])
+    runs = [r for r in shown if r["key"]["kind"] == "zero_shot_parsing"]
+    rows, skipped = [], []
+    for config in dict.fromkeys(r["key"]["config"] for r in runs):
+        mine = [r for r in runs if r["key"]["config"] == config]
+        training = "; ".join(dict.fromkeys(
+            f"{r['numbers']['epochs']} epoch(s), "
+            + (f"{r['numbers']['max_train']:,} sentences" if r["numbers"]["max_train"] else "all sentences")
+            for r in mine))
+        seeds = ", ".join(str(r["key"]["seed"]) for r in mine)
+        dev_sets = {name for r in mine for name in r["numbers"]["dev"]}
+        order = {name: index for index, name in enumerate(treebanks())}
+        for dev_set in sorted(dev_sets, key=lambda name: (order.get(name, len(order)), name)):
+            scores = [r["numbers"]["dev"][dev_set] for r in mine if dev_set in r["numbers"]["dev"]]
+            measured = [score for score in scores if "skipped" not in score]
+            skipped += [f"- {config} {dev_set}: {score['skipped']}" for score in scores if "skipped" in score]
+            if not measured:
+                continue
+            noted = any("note" in score for score in measured)
+            cells = [f"`{config}`", dev_set + (" ‡" if noted else "")]
+            for metric in ("UAS", "LAS", "conll18_UAS", "conll18_LAS"):
+                cells.append(mean_sd([score[metric] for score in measured]))
+            rows.append(cells + [seeds, training])
+    parts = []
+    if rows:
+        table = markdown_table(["config", "dev set", "UAS", "LAS", "CoNLL18 UAS", "CoNLL18 LAS", "seeds", "training"],
+                               rows)
+        notes = dict.fromkeys(score["note"] for r in runs for score in r["numbers"]["dev"].values() if "note" in score)
+        if notes:
+            table += "\n\n‡ " + "; ".join(notes) + "."
+        if skipped:
+            table += "\n\nNot evaluated:\n" + "\n".join(dict.fromkeys(skipped))
+        parts.append(table)
+    mst = [r for r in shown if r["key"]["kind"] == "mst_speed"]
+    if mst:
+        values = mst[-1]["numbers"]
+        parts.append(f"MST decoding of {values['sentences']:,} random score matrices of the English dev sentence "
+                     f"lengths: ours {values['xlner_decode_mst_s']:.1f} s, allennlp's `decode_mst` "
+                     f"{values['allennlp_decode_mst_s']:.1f} s (1-minute load {number(one_minute_load(mst[-1]))}).")
+    return with_provenance("\n\n".join(parts), runs + mst[-1:]) if parts else "(no records yet)"
+
+
 # ---------------------------------------------------------------- README headline
 
 def headline(records: Records) -> str:
@@ -322,6 +416,9 @@ BLOCKS: Dict[str, Callable[[Records], str]] = {
     "bli": bli_table,
     "self_learning_optima": optima_table,
     "ner_zero_shot": ner_block,
+    "bilm": bilm_table,
+    "multitask_bwe": multitask_table,
+    "parser": parser_table,
 }
 
 

@@ -7,7 +7,9 @@ import pytest
 
 from tests.conftest import PROJECT_ROOT, real_data_or_skip
 from xlner_allennlp import data_layout
-from xlner_allennlp.data_layout import DataLayoutError, data_root, dictionary, encoding, path
+from xlner_allennlp.data_layout import (
+    DataLayoutError, data_root, dictionary, encoding, path, treebank, treebank_language, treebanks,
+)
 
 
 def test_root_is_the_argument_then_the_environment_then_the_default(monkeypatch):
@@ -44,6 +46,21 @@ def test_unknown_language_file_or_dictionary_is_a_clear_error():
         dictionary("de", "en", "test")
 
 
+def test_treebanks_name_their_language_and_files_and_unknown_ones_are_a_clear_error():
+    assert treebanks() == ["en_ewt", "es_gsd", "es_ancora", "fr_gsd", "de_gsd", "nl_alpino", "nl_lassysmall"]
+    assert treebank("en_ewt", "train", "/d") == "/d/ud/en/en_ewt-ud-train.conllu"
+    assert treebank("nl_lassysmall", data="/d") == "/d/ud/nl/nl_lassysmall-ud-dev.conllu"
+    assert [treebank_language(name) for name in ("es_ancora", "de_gsd")] == ["es", "de"]
+    with pytest.raises(DataLayoutError, match=r"unknown treebank 'nl_gsd' in the data layout .*known: en_ewt, es_gsd"):
+        treebank("nl_gsd")
+    with pytest.raises(DataLayoutError, match=r"unknown treebank 'xx_yy'"):
+        treebank_language("xx_yy")
+    with pytest.raises(DataLayoutError, match=r"no 'train' file for the treebank 'fr_gsd' \(it has: dev\)"):
+        treebank("fr_gsd", "train")
+    with pytest.raises(DataLayoutError, match="unknown treebank split 'test'"):
+        treebank("en_ewt", "test")
+
+
 def test_command_line_prints_one_path_or_a_one_line_error(capsys):
     assert data_layout.main(["--data", "/d", "dev", "fr"]) == 0
     assert capsys.readouterr().out == "/d/ner/fr/wikineural/dev.tsv\n"
@@ -51,6 +68,8 @@ def test_command_line_prints_one_path_or_a_one_line_error(capsys):
     assert capsys.readouterr().out == "latin-1\n"
     assert data_layout.main(["--data", "/d", "dictionary", "nl", "en"]) == 0
     assert capsys.readouterr().out == "/d/dict/muse/nl-en.0-5000.txt\n"
+    assert data_layout.main(["--data", "/d", "treebank", "en_ewt", "train"]) == 0
+    assert capsys.readouterr().out == "/d/ud/en/en_ewt-ud-train.conllu\n"
     assert data_layout.main(["dev", "xx"]) == 1
     captured = capsys.readouterr()
     assert captured.out == "" and captured.err.startswith("error: unknown language 'xx'")
@@ -71,6 +90,22 @@ def test_configs_read_the_same_layout():
         assert corpora[language]["encoding"] == encoding(language)
 
 
+def test_parser_configs_read_the_same_treebanks():
+    parser = os.path.join(PROJECT_ROOT, "training_config", "parser.libsonnet")
+    ud = json.loads(_jsonnet.evaluate_snippet(
+        "layout_test", f"(import '{parser}').ud", ext_vars={"XLNER_DATA": "/d", "XLNER_ALIGNMENTS": "/a"}))
+    assert sorted(ud) == sorted(treebanks())
+    for name in treebanks():
+        assert ud[name]["language"] == treebank_language(name)
+        for split in data_layout.TREEBANK_SPLITS:
+            try:
+                expected = treebank(name, split, "/d")
+            except DataLayoutError:
+                assert split not in ud[name]
+            else:
+                assert ud[name][split] == expected
+
+
 def test_every_file_of_the_layout_is_in_the_real_data():
     root = real_data_or_skip()
     missing = []
@@ -88,4 +123,11 @@ def test_every_file_of_the_layout_is_in_the_real_data():
                 except DataLayoutError:
                     continue
                 missing += [] if os.path.isfile(file) else [file]
+    for name in treebanks():
+        for split in data_layout.TREEBANK_SPLITS:
+            try:
+                file = treebank(name, split, root)
+            except DataLayoutError:
+                continue
+            missing += [] if os.path.isfile(file) else [file]
     assert missing == []

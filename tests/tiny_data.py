@@ -13,7 +13,7 @@ from typing import Dict, List, Tuple
 import numpy as np
 
 from xlner_allennlp.alignment import Alignment, Normalization, WordVectors, save_alignment, write_vectors
-from xlner_allennlp.data_layout import dictionary, encoding, path
+from xlner_allennlp.data_layout import dictionary, encoding, path, treebank, treebank_language, treebanks
 
 DIM = 300
 Sentence = List[Tuple[str, str]]
@@ -191,18 +191,20 @@ def tiny_conllu(sents: List[Sentence]) -> str:
     return "\n\n".join(blocks) + "\n\n"
 
 
-# The UD files the parser configs read, by language: (file, sentences, seed).
+# The sentences and seed of each tiny UD file, by treebank and split (written at the data layout's paths).
 TINY_TREEBANKS = {
-    "en": [("en_ewt-ud-train.conllu", 24, 11), ("en_ewt-ud-dev.conllu", 8, 12)],
-    "es": [("es_gsd-ud-dev.conllu", 6, 13), ("es_ancora-ud-dev.conllu", 6, 14)],
-    "fr": [("fr_gsd-ud-dev.conllu", 6, 15)],
-    "de": [("de_gsd-ud-dev.conllu", 6, 16)],
-    "nl": [("nl_alpino-ud-dev.conllu", 6, 17), ("nl_lassysmall-ud-dev.conllu", 6, 18)],
+    "en_ewt": {"train": (24, 11), "dev": (8, 12)},
+    "es_gsd": {"dev": (6, 13)},
+    "es_ancora": {"dev": (6, 14)},
+    "fr_gsd": {"dev": (6, 15)},
+    "de_gsd": {"dev": (6, 16)},
+    "nl_alpino": {"dev": (6, 17)},
+    "nl_lassysmall": {"dev": (6, 18)},
 }
 
 
 def write_tiny_treebanks(root: str) -> None:
-    """Write tiny UD treebanks under ``root``/ud with the layout of ../shared/data/ud."""
-    for language, files in TINY_TREEBANKS.items():
-        for name, count, seed in files:
-            _write(f"{root}/ud/{language}/{name}", tiny_conllu(sentences(language, count, seed)))
+    """Write a tiny CoNLL-U file under ``root`` for every file of the layout's UD treebanks."""
+    for name in treebanks():
+        for split, (count, seed) in TINY_TREEBANKS[name].items():
+            _write(treebank(name, split, root), tiny_conllu(sentences(treebank_language(name), count, seed)))

@@ -10,13 +10,26 @@
 local data = std.extVar('XLNER_DATA');
 local alignments = std.extVar('XLNER_ALIGNMENTS');
 
-// English training data and the dev sets of every language (target test sets are withheld).
+// The UD treebanks: the data layout (one home, shared with xlner_allennlp.data_layout), keyed by
+// treebank name, their file names joined to the data root.
+local layout = import '../xlner_allennlp/data_layout.json';
+local ud = {
+  [name]: layout.treebanks[name] + {
+    [split]: data + '/' + layout.treebanks[name][split]
+    for split in ['train', 'dev']
+    if std.objectHas(layout.treebanks[name], split)
+  }
+  for name in std.objectFields(layout.treebanks)
+};
+
+// Per language, the treebank trained on (English) or whose dev set selects a model (target
+// selection); target test sets are withheld.
 local treebanks = {
-  en: { train: data + '/ud/en/en_ewt-ud-train.conllu', dev: data + '/ud/en/en_ewt-ud-dev.conllu' },
-  es: { dev: data + '/ud/es/es_gsd-ud-dev.conllu' },
-  fr: { dev: data + '/ud/fr/fr_gsd-ud-dev.conllu' },
-  de: { dev: data + '/ud/de/de_gsd-ud-dev.conllu' },
-  nl: { dev: data + '/ud/nl/nl_alpino-ud-dev.conllu' },
+  en: ud.en_ewt,
+  es: ud.es_gsd,
+  fr: ud.fr_gsd,
+  de: ud.de_gsd,
+  nl: ud.nl_alpino,
 };
 
 // The aligned vector table of the word indexer and embedder: English (taking the artifact's
@@ -38,6 +51,7 @@ local reader(language, target, lexical) = {
 };
 
 {
+  ud: ud,
   treebanks: treebanks,
   languages: languages,
   reader: reader,

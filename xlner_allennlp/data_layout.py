@@ -12,12 +12,17 @@ names, relative to the data root:
 * ``vectors``: the fastText vector file (``.npy`` beside its ``.vocab``);
 * ``dictionaries``: MUSE bilingual dictionaries to another language, ``train`` and ``test`` splits.
 
+and per UD treebank (``treebanks``, keyed by name such as ``en_ewt``) its ``language`` and its
+``train`` and/or ``dev`` CoNLL-U files (the parser configs, ``training_config/parser.libsonnet``,
+import them too).
+
 The root is the ``--data`` argument, else ``$XLNER_DATA``, else the layout's ``default_root``
 (relative to the working directory: the project root in the README's commands).
 
     python -m xlner_allennlp.data_layout dev fr                 # <root>/ner/fr/wikineural/dev.tsv
     python -m xlner_allennlp.data_layout encoding de            # latin-1
     python -m xlner_allennlp.data_layout dictionary es en test  # <root>/dict/muse/es-en.5000-6500.txt
+    python -m xlner_allennlp.data_layout treebank nl_alpino     # <root>/ud/nl/nl_alpino-ud-dev.conllu
 """
 import argparse
 import functools
@@ -30,10 +35,11 @@ LAYOUT_FILE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "data_lay
 DATA_VARIABLE = "XLNER_DATA"
 FILES = ("train", "dev", "test", "unlabelled", "vectors")
 DICTIONARY_SPLITS = ("train", "test")
+TREEBANK_SPLITS = ("train", "dev")
 
 
 class DataLayoutError(ValueError):
-    """A language, file or dictionary that the data layout does not have."""
+    """A language, file, dictionary or treebank that the data layout does not have."""
 
 
 @functools.lru_cache(maxsize=None)
@@ -87,6 +93,35 @@ def dictionary(language: str, other: str, split: str = "train", data: Optional[s
     return os.path.join(data_root(data), splits[split])
 
 
+def treebanks() -> List[str]:
+    """The names of the UD treebanks the layout describes (``en_ewt``, ``es_gsd``, ...)."""
+    return list(_layout()["treebanks"])
+
+
+def _treebank_entry(name: str) -> Dict[str, str]:
+    entries = _layout()["treebanks"]
+    if name not in entries:
+        raise DataLayoutError(f"unknown treebank {name!r} in the data layout {LAYOUT_FILE} "
+                              f"(known: {', '.join(entries)})")
+    return entries[name]
+
+
+def treebank_language(name: str) -> str:
+    """The language of the UD treebank ``name``."""
+    return _treebank_entry(name)["language"]
+
+
+def treebank(name: str, split: str = "dev", data: Optional[str] = None) -> str:
+    """The path of the CoNLL-U file ``split`` (``train`` or ``dev``) of the UD treebank ``name``."""
+    if split not in TREEBANK_SPLITS:
+        raise DataLayoutError(f"unknown treebank split {split!r} (known: {', '.join(TREEBANK_SPLITS)})")
+    entry = _treebank_entry(name)
+    if split not in entry:
+        have = ", ".join(s for s in TREEBANK_SPLITS if s in entry)
+        raise DataLayoutError(f"the data layout has no {split!r} file for the treebank {name!r} (it has: {have})")
+    return os.path.join(data_root(data), entry[split])
+
+
 def selection_overrides(language: str, data: Optional[str] = None) -> Dict[str, str]:
     """The config overrides (``-o``) that select an NER model on ``language``'s dev set instead of
     the English one (training_config/common.libsonnet's header shows the same for Spanish)."""
@@ -113,6 +148,9 @@ def main(argv: Optional[List[str]] = None) -> int:
     dictionary_parser.add_argument("language")
     dictionary_parser.add_argument("other")
     dictionary_parser.add_argument("split", nargs="?", default="train", choices=DICTIONARY_SPLITS)
+    treebank_parser = commands.add_parser("treebank", help="a UD treebank's CoNLL-U file")
+    treebank_parser.add_argument("name")
+    treebank_parser.add_argument("split", nargs="?", default="dev", choices=TREEBANK_SPLITS)
     args = parser.parse_args(argv)
     try:
         if args.what == "root":
@@ -121,6 +159,8 @@ def main(argv: Optional[List[str]] = None) -> int:
             print(encoding(args.language, args.file))
         elif args.what == "dictionary":
             print(dictionary(args.language, args.other, args.split, args.data))
+        elif args.what == "treebank":
+            print(treebank(args.name, args.split, args.data))
         else:
             print(path(args.language, args.what, args.data))
     except DataLayoutError as error:

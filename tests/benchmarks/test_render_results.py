@@ -121,3 +121,75 @@ def test_committed_records_report_no_french_run_self_trained_on_its_evaluation_t
                            if r["key"]["config"] == "cross_augmented" and r["key"]["dev"].endswith("fr/wikineural/val.tsv")]
     assert self_trained_on_val and all("invalid" in r for r in self_trained_on_val)
     assert all(r.get("migrated") or r["commit"] for name in records for r in records[name])
+
+
+def bilm(language, tokens_per_second, forward=900.0, **extra):
+    key = {"language": language, "train_sentences": 200, "heldout_sentences": 50, "seconds_budget": 30.0,
+           "overrides": {}}
+    return record("bilm", key, {"train_sentences_seen": 120, "train_steps": 4, "train_tokens_per_second": tokens_per_second,
+                                "model_tokens_per_second": tokens_per_second + 10, "heldout_forward_perplexity": forward,
+                                "heldout_backward_perplexity": 950.0, "projected_minutes_per_epoch_of_4M_tokens": 12.5},
+                  **extra)
+
+
+def multitask(regime, seed, f1, wall=120.0, **extra):
+    return record("multitask_bwe", {"language": "es", "dim": 64, "regime": regime, "seed": seed, "update_pairs": 250},
+                  {"f1_per_loc_org": f1, "f1_all_types": f1 - 1, "wall_seconds": wall}, **extra)
+
+
+def parsed(config, seed, dev, **extra):
+    return record("parser", {"kind": "zero_shot_parsing", "config": config, "seed": seed},
+                  {"dev": dev, "epochs": 1, "max_train": 300, "train_wall_s": 60.0}, **extra)
+
+
+def scores(uas, note=None):
+    values = {"UAS": uas, "LAS": uas / 2, "conll18_UAS": uas + 1, "conll18_LAS": uas / 2 + 1, "eval_wall_s": 1.0}
+    return dict(values, note=note) if note else values
+
+
+@pytest.fixture
+def new_benchmarks(tmp_path):
+    append_records(str(tmp_path / "bilm.jsonl"), [
+        bilm("en", 100.0), bilm("en", 205.9, forward=1342.31, commit="c" * 40),
+    ])
+    append_records(str(tmp_path / "multitask_bwe.jsonl"), [
+        multitask("fj", 13, 10.0), multitask("fj", 42, 14.0, wall=240.0), multitask("hfj", 13, 50.0, invalid="bug"),
+    ])
+    append_records(str(tmp_path / "parser.jsonl"), [
+        record("parser", {"kind": "mst_speed"}, {"sentences": 8, "xlner_decode_mst_s": 1.3, "allennlp_decode_mst_s": 2.5}),
+        parsed("parser_word", 13, {"nl_alpino": scores(30.0, note="nl vectors saw UD Dutch"), "en_ewt": scores(80.0),
+                                   "de_gsd": {"skipped": "no alignment artifact de-en"}}),
+        parsed("parser_word", 42, {"en_ewt": scores(84.0), "nl_alpino": scores(34.0, note="nl vectors saw UD Dutch")}),
+    ])
+    return render_results.load_records(str(tmp_path))
+
+
+def test_bilm_table_shows_the_latest_run_of_a_key(new_benchmarks):
+    table = render_results.bilm_table(new_benchmarks)
+    assert "| en | 120 of 200 | 50 | 30 | 4 | 205.9 | 215.9 | 1,342.3 | 950.0 | 12.5 | 1.0 |" in table
+    assert "100.0" not in table
+    assert "Records shown: 1" in table and "`cccccccccc` (1)" in table
+
+
+def test_multitask_table_means_seeds_per_language_dim_and_regime(new_benchmarks):
+    table = render_results.multitask_table(new_benchmarks)
+    assert "| es | 64 | fj | 250 | 12.00 ± 2.83 | 11.00 ± 2.83 | 13, 42 | 3.0 |" in table
+    assert "hfj" not in table and "Records shown: 2" in table
+
+
+def test_parser_table_orders_dev_sets_by_the_layout_and_flags_notes_skips_and_mst(new_benchmarks):
+    table = render_results.parser_table(new_benchmarks)
+    english = "| `parser_word` | en_ewt | 82.00 ± 2.83 | 41.00 ± 1.41 | 83.00 ± 2.83 | 42.00 ± 1.41 | 13, 42 | 1 epoch(s), 300 sentences |"
+    dutch = "| `parser_word` | nl_alpino ‡ | 32.00 ± 2.83 |"
+    assert english in table and dutch in table and table.index(english) < table.index(dutch)
+    assert "‡ nl vectors saw UD Dutch." in table
+    assert "- parser_word de_gsd: no alignment artifact de-en" in table and "| `parser_word` | de_gsd" not in table
+    assert "ours 1.3 s, allennlp's `decode_mst` 2.5 s" in table
+    assert "Records shown: 3" in table
+
+
+def test_new_blocks_render_no_records_yet_without_records(tmp_path):
+    empty = render_results.load_records(str(tmp_path))
+    assert render_results.bilm_table(empty) == "(no records yet)"
+    assert render_results.multitask_table(empty) == "(no records yet)"
+    assert render_results.parser_table(empty) == "(no records yet)"
