@@ -85,6 +85,9 @@ local word_encoder(tied) = bilstm(tied, vector_dim + 2 * char_hidden, word_hidde
   languages: languages,
   characters: characters,
   char_embedding: char_embedding,
+  char_hidden: char_hidden,
+  word_hidden: word_hidden,
+  bilstm: bilstm,
   char_encoder: char_encoder,
   word_encoder: word_encoder,
 
