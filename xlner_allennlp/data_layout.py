@@ -58,12 +58,18 @@ def languages() -> List[str]:
     return list(_layout()["languages"])
 
 
-def _entry(language: str) -> Dict[str, Any]:
-    entries = _layout()["languages"]
-    if language not in entries:
-        raise DataLayoutError(f"unknown language {language!r} in the data layout {LAYOUT_FILE} "
+def _lookup(section: str, name: str, kind: str) -> Dict[str, Any]:
+    """The layout's entry ``name`` of ``section`` (``languages`` or ``treebanks``); an unknown name is
+    a :class:`DataLayoutError` listing the known ones."""
+    entries = _layout()[section]
+    if name not in entries:
+        raise DataLayoutError(f"unknown {kind} {name!r} in the data layout {LAYOUT_FILE} "
                               f"(known: {', '.join(entries)})")
-    return entries[language]
+    return entries[name]
+
+
+def _entry(language: str) -> Dict[str, Any]:
+    return _lookup("languages", language, "language")
 
 
 def path(language: str, name: str, data: Optional[str] = None) -> str:
@@ -99,11 +105,7 @@ def treebanks() -> List[str]:
 
 
 def _treebank_entry(name: str) -> Dict[str, str]:
-    entries = _layout()["treebanks"]
-    if name not in entries:
-        raise DataLayoutError(f"unknown treebank {name!r} in the data layout {LAYOUT_FILE} "
-                              f"(known: {', '.join(entries)})")
-    return entries[name]
+    return _lookup("treebanks", name, "treebank")
 
 
 def treebank_language(name: str) -> str:
