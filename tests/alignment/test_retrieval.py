@@ -1,6 +1,7 @@
 import numpy as np
 import pytest
 
+from xlner_allennlp.alignment import retrieval
 from xlner_allennlp.alignment.retrieval import csls_knn, knn, mean_topk_similarity, retrieve
 
 
@@ -36,7 +37,7 @@ def test_nn_matches_brute_force(spaces, memory_mb):
 
 
 @pytest.mark.parametrize("memory_mb", [1024, 0.0005])
-def test_faiss_csls_equals_numpy_reference(spaces, memory_mb):
+def test_csls_equals_numpy_reference(spaces, memory_mb):
     queries, keys = spaces
     reference = _brute_force_csls(queries, keys, 10)
     scores, indices = csls_knn(queries, keys, 10, csls_k=10, memory_mb=memory_mb)
@@ -53,3 +54,83 @@ def test_errors(spaces):
         knn(queries, keys[:, :7], 3)
     with pytest.raises(ValueError, match="unknown retrieval method 'cos'"):
         retrieve(queries, keys, 1, "cos")
+
+
+def _stable_top(scores, k):
+    """Best first, ties to the lower index: a stable sort of the whole score matrix."""
+    order = np.argsort(-scores, axis=1, kind="stable")[:, :k]
+    return np.take_along_axis(scores, order, axis=1), order
+
+
+def _csls_float32(queries, keys, csls_k):
+    """Brute-force CSLS in the library's float32 operation order ((2 cos - r(key)) - r(query))."""
+    cos = queries @ keys.T
+    r_q = -np.sort(-cos, axis=1)[:, :csls_k].mean(axis=1, dtype=np.float32)
+    r_y = -np.sort(-cos.T, axis=1)[:, :csls_k].mean(axis=1, dtype=np.float32)
+    return (2 * cos - r_y[None, :]) - r_q[:, None]
+
+
+@pytest.fixture
+def small_tiles(monkeypatch):
+    """Tiles of a few rows and columns, so the pass runs its thresholds and merges many times."""
+    monkeypatch.setattr(retrieval, "KEY_TILE", 7)
+    monkeypatch.setattr(retrieval, "QUERY_TILE", 5)
+    monkeypatch.setattr(retrieval, "THRESHOLD_SAMPLE", 3)
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_tied_scores_rank_like_a_stable_sort(small_tiles, seed):
+    # Integer vectors make many exactly equal scores; every float32 product is exact.
+    rng = np.random.default_rng(seed)
+    queries = rng.integers(-2, 3, (int(rng.integers(20, 60)), 3)).astype(np.float32)
+    keys = rng.integers(-2, 3, (int(rng.integers(20, 60)), 3)).astype(np.float32)
+    for k in (1, 4, 9):
+        scores, indices = knn(queries, keys, k, normalize=False)
+        expected_scores, expected = _stable_top(queries @ keys.T, k)
+        np.testing.assert_array_equal(indices, expected)
+        np.testing.assert_array_equal(scores, expected_scores)
+        scores, indices = csls_knn(queries, keys, k, csls_k=4, normalize=False)
+        expected_scores, expected = _stable_top(_csls_float32(queries, keys, 4), k)
+        np.testing.assert_array_equal(indices, expected)
+        np.testing.assert_array_equal(scores, expected_scores)
+
+
+def test_uncertified_queries_are_recomputed_exactly(small_tiles, monkeypatch):
+    """With few candidates the bound certifies few queries: those take the exact second pass."""
+    rng = np.random.default_rng(3)
+    queries, keys = rng.standard_normal((40, 6)).astype(np.float32), rng.standard_normal((50, 6)).astype(np.float32)
+    passes = []
+    original = retrieval._blocked_topk
+
+    def counting(*args, **kwargs):
+        passes.append(args[0].shape[0])
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(retrieval, "_blocked_topk", counting)
+    monkeypatch.setattr(retrieval, "MIN_CANDIDATES", 3)
+    scores, indices = csls_knn(queries, keys, 3, csls_k=3, normalize=False)
+    assert len(passes) == 2 and 0 < passes[1] <= 40  # some queries were not certified
+    expected_scores, expected = _stable_top(_csls_float32(queries, keys, 3), 3)
+    np.testing.assert_array_equal(indices, expected)
+    np.testing.assert_allclose(scores, expected_scores, rtol=1e-5, atol=1e-5)
+    # Many candidates certify every query: no second pass.
+    passes.clear()
+    monkeypatch.setattr(retrieval, "MIN_CANDIDATES", 50)
+    assert np.array_equal(csls_knn(queries, keys, 3, csls_k=3, normalize=False)[1], expected) and len(passes) == 1
+
+
+def test_given_neighbourhoods_are_used(spaces):
+    queries, keys = spaces
+    key_r = np.linspace(-1, 1, keys.shape[0]).astype(np.float32)
+    query_r = np.zeros(queries.shape[0], np.float32)
+    cos = _unit(queries) @ _unit(keys).T
+    expected = np.argsort(-(2 * cos - key_r[None, :]), axis=1, kind="stable")[:, :4]
+    _, indices = csls_knn(queries, keys, 4, csls_k=10, query_r=query_r, key_r=key_r)
+    np.testing.assert_array_equal(indices, expected)
+
+
+def test_more_neighbours_than_keys(spaces):
+    queries, keys = spaces
+    scores, indices = knn(queries, keys[:3], 10)
+    assert indices.shape == (70, 3) and sorted(indices[0].tolist()) == [0, 1, 2]
+    assert csls_knn(queries, keys[:3], 10, csls_k=10)[1].shape == (70, 3)
