@@ -173,3 +173,20 @@ def test_pivot_alignment_rejects_a_bad_language_before_writing_anything(tmp_path
         align_to_pivot(es_files[1], [es_files[0], nl_path], method, str(out),
                        dictionaries=[es_files[2], es_files[2]], **kwargs)
     assert not out.exists()
+
+
+@pytest.mark.parametrize("method", ["procrustes", "procrustes-refine"])
+def test_fitting_in_place_gives_the_same_alignment(spaces, method):
+    from xlner_allennlp.alignment.align import fit_prepared, prepare
+
+    settings = {"refinement_vocab": 400, "refinement_iterations": 1} if method == "procrustes-refine" else {}
+    spec, typed = prepare(method, True, **settings)
+    args = (spec, typed, spaces.pairs[:150], None, "unit,center,unit", "es", "en", "<dictionary>", 0)
+    copied = fit_prepared(spaces.source, spaces.target, *args)
+    source = WordVectors(spaces.source.words, spaces.source.matrix.copy())
+    target = WordVectors(spaces.target.words, spaces.target.matrix.copy())
+    consumed = fit_prepared(source, target, *args, in_place=True)
+    np.testing.assert_array_equal(consumed.mapping, copied.mapping)
+    assert consumed.evaluation["criterion"] == copied.evaluation["criterion"]
+    # The consumed matrices now hold the normalized rows the artifact's normalization gives.
+    np.testing.assert_array_equal(source.matrix, copied.mapped_normalization.apply(spaces.source.matrix))

@@ -92,3 +92,28 @@ def test_format_1_artifacts_with_source_and_target_sides_are_read(tmp_path):
     assert loaded.inputs == alignment.inputs
     for side in ("mapped", "reference"):
         np.testing.assert_allclose(loaded.apply(matrix, side), alignment.apply(matrix, side), atol=1e-6)
+
+
+@pytest.mark.parametrize("reference_mapping", [False, True])
+def test_blocked_and_in_place_mapping_equal_the_whole_matrix_product(monkeypatch, reference_mapping):
+    from xlner_allennlp.alignment import normalization, similarity
+
+    alignment, matrix = _alignment(reference_mapping=reference_mapping)
+    monkeypatch.setattr(normalization, "BLOCK_ROWS", 4)
+    blocks = []
+    monkeypatch.setattr(similarity, "rows_per_block", lambda *args: blocks.append(args) or 7)
+    for side, norm, mapping in (
+        ("mapped", alignment.mapped_normalization, alignment.mapping),
+        ("reference", alignment.reference_normalization, alignment.reference_mapping),
+    ):
+        unit = matrix / np.linalg.norm(matrix, axis=1, keepdims=True)
+        expected = (unit - norm.means[1]) if side == "mapped" else matrix - norm.means[0]
+        if side == "mapped":
+            expected = expected / np.linalg.norm(expected, axis=1, keepdims=True)
+        expected = expected if mapping is None else expected @ mapping
+        copy = alignment.apply(matrix, side)
+        np.testing.assert_allclose(copy, expected, rtol=1e-5, atol=1e-6)
+        scratch = matrix.copy()
+        assert alignment.apply(scratch, side, in_place=True) is scratch
+        np.testing.assert_array_equal(scratch, copy)
+    assert blocks  # the product went through blocks of 7 rows

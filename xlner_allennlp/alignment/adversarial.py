@@ -20,7 +20,7 @@ import torch
 from torch import nn
 from tqdm import tqdm
 
-from xlner_allennlp.alignment.refinement import mean_cosine_criterion
+from xlner_allennlp.alignment.refinement import CRITERION_RANK, mean_cosine_criterion
 from xlner_allennlp.alignment.similarity import CslsSettings
 
 logger = logging.getLogger(__name__)
@@ -124,7 +124,7 @@ def adversarial(
         # nn.Linear computes x Aᵀ, so the row-vector mapping is the transposed weight.
         return mapping.weight.detach().T.numpy().copy()
 
-    best = AdversarialResult(current(), mean_cosine_criterion(source @ current(), target, csls_k=csls_k), 0)
+    best = AdversarialResult(current(), mean_cosine_criterion(source[:CRITERION_RANK] @ current(), target, csls_k=csls_k), 0)
     best.history.append({"epoch": 0, "criterion": best.criterion})
     previous = best.criterion
     steps = max(1, s.epoch_size // batch_size)
@@ -157,7 +157,7 @@ def adversarial(
                     )
         finally:
             torch.set_num_threads(threads)
-        criterion = mean_cosine_criterion(source @ current(), target, csls_k=csls_k)
+        criterion = mean_cosine_criterion(source[:CRITERION_RANK] @ current(), target, csls_k=csls_k)
         best.history.append(
             {"epoch": epoch, "criterion": criterion, "discriminator_loss": float(np.mean(dis_losses)),
              "mapping_lr": map_optimizer.param_groups[0]["lr"]}

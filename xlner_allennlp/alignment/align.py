@@ -117,14 +117,21 @@ def fit_prepared(
     reference_language: str,
     dictionary_path: str,
     random_seed: int,
+    in_place: bool = False,
 ) -> Alignment:
-    """:func:`align` after :func:`prepare` checked the method and built its ``settings``."""
+    """:func:`align` after :func:`prepare` checked the method and built its ``settings``.
+
+    With ``in_place``, ``mapped.matrix`` and ``reference.matrix`` are replaced by the normalized
+    rows, normalized where they are when the arrays allow it, so a large vocabulary is held once.
+    """
     check_spaces(mapped, reference)
     start = time.perf_counter()
     mapped_norm = Normalization.fit(mapped.matrix, normalization)
     reference_norm = Normalization.fit(reference.matrix, normalization)
-    x = mapped_norm.apply(mapped.matrix)
-    z = reference_norm.apply(reference.matrix)
+    x = mapped_norm.apply(mapped.matrix, in_place)
+    z = reference_norm.apply(reference.matrix, in_place)
+    if in_place:
+        mapped.matrix, reference.matrix = x, z
     pairs: Optional[IndexedDictionary] = None
     evaluation = {}
     if dictionary or seed:
@@ -136,9 +143,8 @@ def fit_prepared(
         )
     result = spec.fit(x, z, pairs, settings, random_seed)
     evaluation.update(result.evaluation)
-    shared_reference = z if result.reference_mapping is None else z @ result.reference_mapping
     evaluation.update(
-        assess_alignment(x @ result.mapping, shared_reference, mapped.words, reference.words, x, z, random_seed)
+        assess_alignment(x, z, result.mapping, result.reference_mapping, mapped.words, reference.words, random_seed)
     )
     evaluation["fit_seconds"] = time.perf_counter() - start
     return Alignment(

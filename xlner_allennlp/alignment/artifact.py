@@ -26,6 +26,7 @@ from typing import Any, Dict, List, Optional, Sequence
 import numpy as np
 
 from xlner_allennlp.alignment.normalization import Normalization
+from xlner_allennlp.alignment.similarity import map_rows
 from xlner_allennlp.alignment.vectors import WordVectors, load_vectors, vocab_path
 from xlner_allennlp.file_utils import atomic_write, file_sha256
 
@@ -118,18 +119,27 @@ class Alignment:
             f"set \"side\" to say which one {language!r} is"
         )
 
-    def apply(self, matrix: np.ndarray, side: str = "mapped") -> np.ndarray:
-        """Map vectors (shape ``(n, d)``) of ``side``'s language into the reference space."""
+    def apply(self, matrix: np.ndarray, side: str = "mapped", in_place: bool = False) -> np.ndarray:
+        """Map vectors (shape ``(n, d)``) of ``side``'s language into the reference space.
+
+        Returns a new float32 array, or, with ``in_place``, ``matrix`` itself overwritten when it
+        is a writable float32 C-contiguous array (no second copy of a large vocabulary).
+        """
         _check_side(side)
-        matrix = np.asarray(matrix, dtype=np.float32)
+        matrix = np.asarray(matrix)
         if matrix.ndim != 2 or matrix.shape[1] != self.dim:
             raise ArtifactError(
                 f"vectors of shape {matrix.shape} do not fit a {self.dim}-dimensional alignment"
             )
-        if side == "reference":
-            normalized = self.reference_normalization.apply(matrix)
-            return normalized if self.reference_mapping is None else normalized @ self.reference_mapping
-        return self.mapped_normalization.apply(matrix) @ self.mapping
+        normalization = self.mapped_normalization if side == "mapped" else self.reference_normalization
+        return self.map_normalized(normalization.apply(matrix, in_place), side)
+
+    def map_normalized(self, normalized: np.ndarray, side: str = "mapped") -> np.ndarray:
+        """Multiply rows already normalized for ``side`` (a writable float32 ``(n, d)`` array) by
+        the side's mapping, in place and block by block; returns ``normalized``."""
+        _check_side(side)
+        mapping = self.mapping if side == "mapped" else self.reference_mapping
+        return normalized if mapping is None else map_rows(normalized, mapping, out=normalized)
 
     def apply_words(self, words: Sequence[str], vectors: WordVectors, side: str = "mapped") -> np.ndarray:
         """Mapped vectors of ``words`` (a KeyError names the first word missing from ``vectors``)."""
@@ -144,7 +154,7 @@ class Alignment:
     ) -> int:
         """Map a vector file and write it atomically (``.npy`` + ``.vocab``, or word2vec text)."""
         vectors = load_vectors(path, max_vocab)
-        write_vectors(WordVectors(vectors.words, self.apply(vectors.matrix, side), output), output)
+        write_vectors(WordVectors(vectors.words, self.apply(vectors.matrix, side, in_place=True), output), output)
         return len(vectors)
 
 
@@ -156,7 +166,7 @@ def _check_side(side: str) -> None:
 def write_vectors(vectors: WordVectors, output: str) -> None:
     """Write vectors atomically: ``.npy`` (float32, words in ``.vocab``) or word2vec text otherwise."""
     if output.endswith(".npy"):
-        atomic_write(output, lambda f: np.save(f, vectors.matrix.astype(np.float32)), binary=True)
+        atomic_write(output, lambda f: np.save(f, vectors.matrix.astype(np.float32, copy=False)), binary=True)
         atomic_write(vocab_path(output), lambda f: f.write("".join(w + "\n" for w in vectors.words)))
     else:
         def write_text(handle: Any) -> None:

@@ -1,10 +1,16 @@
 """Unsupervised failure assessment of a fitted mapping (no bilingual dictionary involved)."""
 import logging
-from typing import Any, Dict, Sequence
+from typing import Any, Dict, Optional, Sequence
 
 import numpy as np
 
-from xlner_allennlp.alignment.refinement import chance_criterion, identical_strings_agreement, mean_cosine_criterion
+from xlner_allennlp.alignment.refinement import (
+    CRITERION_RANK,
+    IDENTICAL_RANK,
+    chance_criterion,
+    identical_strings_agreement,
+    mean_cosine_criterion,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -13,19 +19,23 @@ logger = logging.getLogger(__name__)
 FAILURE_MARGIN = 0.05
 MIN_IDENTICAL = 100
 MIN_AGREEMENT = 0.05
+# The checks only look at the most frequent words: rows past this rank are never mapped for them.
+ASSESSMENT_RANK = max(CRITERION_RANK, IDENTICAL_RANK)
 
 
 def assess_alignment(
-    mapped: np.ndarray,
-    reference: np.ndarray,
-    mapped_words: Sequence[str],
-    reference_words: Sequence[str],
     normalized_mapped: np.ndarray,
     normalized_reference: np.ndarray,
+    mapping: np.ndarray,
+    reference_mapping: Optional[np.ndarray],
+    mapped_words: Sequence[str],
+    reference_words: Sequence[str],
     random_seed: int = 0,
 ) -> Dict[str, Any]:
-    """Unsupervised checks of a fitted mapping: ``mapped`` ``(n, d)`` and ``reference`` ``(m, d)``
-    are both sides in the shared space, ``normalized_*`` the sides before the mapping.
+    """Unsupervised checks of a fitted mapping ``mapping`` (``d × d``; ``reference_mapping`` for
+    the reference side, ``None`` for none) of the normalized sides ``normalized_mapped`` ``(n, d)``
+    and ``normalized_reference`` ``(m, d)``. Only their first :data:`ASSESSMENT_RANK` rows are
+    read and mapped, so a large vocabulary costs no full-size product.
 
     * ``criterion`` (MUSE's mean CSLS cosine) against ``criterion_chance``, its mean under random
       rotations of the normalized spaces: failed when less than :data:`FAILURE_MARGIN` above it.
@@ -36,9 +46,14 @@ def assess_alignment(
 
     Returns those values, ``status`` (``ok`` / ``failed``) and, on failure, ``status_reason``.
     """
+    x, z = normalized_mapped[:ASSESSMENT_RANK], normalized_reference[:ASSESSMENT_RANK]
+    mapped = x @ mapping
+    reference = z if reference_mapping is None else z @ reference_mapping
     criterion = mean_cosine_criterion(mapped, reference)
-    chance = chance_criterion(normalized_mapped, normalized_reference, random_seed=random_seed)
-    agreement, n_identical = identical_strings_agreement(list(mapped_words), list(reference_words), mapped, reference)
+    chance = chance_criterion(x, z, random_seed=random_seed)
+    agreement, n_identical = identical_strings_agreement(
+        list(mapped_words[:ASSESSMENT_RANK]), list(reference_words[:ASSESSMENT_RANK]), mapped, reference
+    )
     assessment: Dict[str, Any] = {
         "criterion": criterion, "criterion_chance": chance,
         "identical_agreement": agreement, "n_identical": n_identical, "status": "ok",

@@ -12,7 +12,7 @@ import numpy as np
 
 from xlner_allennlp.alignment.dictionary import IndexedDictionary
 from xlner_allennlp.alignment.normalization import unit_rows
-from xlner_allennlp.alignment.retrieval import DEFAULT_MEMORY_MB, mean_topk_similarity, retrieve
+from xlner_allennlp.alignment.retrieval import DEFAULT_MEMORY_MB, RETRIEVAL_METHODS, mean_topk_similarity, retrieve
 
 
 def bli_precision(
@@ -39,8 +39,12 @@ def evaluate_bli(
     methods: Sequence[str] = ("nn", "csls"),
     csls_k: int = 10,
     memory_mb: float = DEFAULT_MEMORY_MB,
+    overwrite: bool = False,
 ) -> Dict[str, float]:
     """BLI of mapped source vectors against target vectors (both in the shared space).
+
+    With ``overwrite`` the two matrices (scratch arrays of the caller) are normalized in place
+    instead of copied, so a large vocabulary is held once.
 
     Returns ``precision_at_{k}_{method}`` (in [0, 1]) for each ``k`` and method, plus the
     dictionary's accounting: ``n_pairs`` (kept), ``n_pairs_read``, ``n_pairs_dropped``,
@@ -50,11 +54,13 @@ def evaluate_bli(
         raise ValueError(
             f"mapped source vectors have dimension {mapped_source.shape[1]}, target {target.shape[1]}"
         )
-    source_unit, target_unit = unit_rows(mapped_source), unit_rows(target)
+    source_unit, target_unit = unit_rows(mapped_source, overwrite), unit_rows(target, overwrite)
     queries = np.unique(dictionary.source)
     top = max(ks)
     results: Dict[str, float] = dict(dictionary.summary())
     for method in methods:
+        if method not in RETRIEVAL_METHODS:
+            raise ValueError(f"unknown retrieval method {method!r}; choose from {', '.join(RETRIEVAL_METHODS)}")
         # CSLS measures each target word's neighbourhood among all source words, not the queries only.
         key_r = (
             mean_topk_similarity(target_unit, source_unit, csls_k, False, memory_mb, "CSLS r(target)")

@@ -19,6 +19,7 @@ from xlner_allennlp.alignment.dictionary import IndexedDictionary, load_dictiona
 from xlner_allennlp.alignment.evaluation import evaluate_bli
 from xlner_allennlp.alignment.methods import AlignmentError, AlignmentMethod
 from xlner_allennlp.alignment.normalization import Normalization
+from xlner_allennlp.alignment.retrieval import RETRIEVAL_METHODS
 from xlner_allennlp.alignment.vectors import WordVectors, load_vectors
 
 logger = logging.getLogger(__name__)
@@ -37,13 +38,29 @@ def language_from_path(path: str) -> str:
 
 
 def evaluate_alignment(
-    alignment: Alignment, mapped: WordVectors, reference: WordVectors, dictionary: IndexedDictionary, **kwargs: Any
+    alignment: Alignment,
+    mapped: WordVectors,
+    reference: WordVectors,
+    dictionary: IndexedDictionary,
+    in_place: bool = False,
+    normalized: bool = False,
+    **kwargs: Any,
 ) -> Dict[str, float]:
-    """BLI of an alignment on an indexed dictionary (see :func:`evaluate_bli`)."""
+    """BLI of an alignment on an indexed dictionary (see :func:`evaluate_bli`).
+
+    ``normalized``: the matrices already hold the artifact's normalized rows (as :func:`fit_prepared`
+    leaves them with ``in_place``). ``in_place``: map them where they are instead of copying (the
+    vectors are then in the shared space), so a large vocabulary is held once.
+    """
     check_spaces(mapped, reference)
-    return evaluate_bli(
-        alignment.apply(mapped.matrix, "mapped"), alignment.apply(reference.matrix, "reference"), dictionary, **kwargs
-    )
+    shared = []
+    for vectors, side in ((mapped, "mapped"), (reference, "reference")):
+        matrix = vectors.matrix
+        if normalized:
+            shared.append(alignment.map_normalized(matrix if in_place else np.array(matrix, np.float32), side))
+        else:
+            shared.append(alignment.apply(matrix, side, in_place))
+    return evaluate_bli(shared[0], shared[1], dictionary, overwrite=True, **kwargs)
 
 
 def evaluate_files(
@@ -53,8 +70,10 @@ def evaluate_files(
     reference_vectors: Optional[str] = None,
     max_vocab: Optional[int] = None,
     warn: Callable[[str], None] = logger.warning,
+    methods: Sequence[str] = RETRIEVAL_METHODS,
 ) -> Dict[str, float]:
-    """BLI of the artifact in directory ``artifact`` on the MUSE dictionary file ``dictionary``.
+    """BLI of the artifact in directory ``artifact`` on the MUSE dictionary file ``dictionary``
+    with the retrieval ``methods`` (``nn``, ``csls``).
 
     Vector files and ``max_vocab`` default to those recorded in the artifact; ``warn`` receives a
     message when a vector file's checksum differs from the recorded one.
@@ -73,7 +92,8 @@ def evaluate_files(
         max_vocab = alignment.inputs.get("max_vocab")
     mapped = load_vectors(paths["mapped"], max_vocab)
     reference = load_vectors(paths["reference"], max_vocab)
-    return evaluate_alignment(alignment, mapped, reference, load_dictionary(dictionary, mapped, reference))
+    indexed = load_dictionary(dictionary, mapped, reference)
+    return evaluate_alignment(alignment, mapped, reference, indexed, in_place=True, methods=methods)
 
 
 def _fit_files(
@@ -94,9 +114,10 @@ def _fit_files(
     mapped = load_vectors(mapped_vectors, max_vocab)
     reference = load_vectors(reference_vectors, max_vocab)
     pairs = read_dictionary(dictionary) if dictionary else None
+    # The loaded matrices are this function's own: normalize and map them in place.
     alignment = fit_prepared(
         mapped, reference, spec, settings, pairs, seed, normalization, mapped_language, reference_language,
-        dictionary or "<dictionary>", random_seed,
+        dictionary or "<dictionary>", random_seed, in_place=True,
     )
     alignment.inputs = {
         **_vector_inputs(mapped_vectors, reference_vectors, len(mapped), len(reference), max_vocab),
@@ -104,7 +125,9 @@ def _fit_files(
     }
     if evaluation_dictionary:
         test = load_dictionary(evaluation_dictionary, mapped, reference)
-        alignment.evaluation["bli"] = evaluate_alignment(alignment, mapped, reference, test)
+        alignment.evaluation["bli"] = evaluate_alignment(
+            alignment, mapped, reference, test, in_place=True, normalized=True
+        )
         alignment.evaluation["bli_dictionary"] = os.path.abspath(evaluation_dictionary)
     return alignment
 

@@ -23,7 +23,7 @@ from tqdm import tqdm
 
 from xlner_allennlp.alignment.normalization import unit_rows
 from xlner_allennlp.alignment.retrieval import DEFAULT_MEMORY_MB, csls_knn, mean_topk_similarity
-from xlner_allennlp.alignment.similarity import CslsSettings, csls_best_matches, topk_means
+from xlner_allennlp.alignment.similarity import CslsSettings, csls_best_matches, map_rows, topk_means
 from xlner_allennlp.alignment.supervised import procrustes
 
 logger = logging.getLogger(__name__)
@@ -33,6 +33,8 @@ INDUCTIONS = ("truncated", "muse")
 REFINEMENT_KEEP = ("best", "last")
 # The mean-cosine criterion is measured among the 10,000 most frequent words of each side.
 CRITERION_RANK = 10000
+# Identical strings are looked for among the 20,000 most frequent words of each side.
+IDENTICAL_RANK = 20000
 
 
 def _combine(
@@ -113,6 +115,7 @@ def muse_induce_dictionary(
     direction: str = "mutual",
     csls_k: int = 10,
     memory_mb: float = DEFAULT_MEMORY_MB,
+    overwrite_source: bool = False,
 ) -> Tuple[np.ndarray, np.ndarray, np.ndarray]:
     """MUSE's CSLS dictionary induction (``get_candidates`` + ``build_dictionary``; see the module
     docstring for how it differs from :func:`induce_dictionary`).
@@ -121,11 +124,12 @@ def muse_induce_dictionary(
     first. ``direction`` as in :func:`induce_dictionary` (MUSE's ``S2T``, ``T2S``, ``S2T&T2S``,
     ``S2T|T2S``). Returns source rows, target rows and each pair's CSLS margin in the direction
     that found it, ordered by the source→target margin (then, for ``union``, the target→source
-    pairs not found source→target, by their margin).
+    pairs not found source→target, by their margin). With ``overwrite_source``, ``mapped_source``
+    (a scratch array of the caller) is normalized in place instead of copied.
     """
     if direction not in DIRECTIONS:
         raise ValueError(f"unknown direction {direction!r}; choose from {', '.join(DIRECTIONS)}")
-    src, tgt = unit_rows(mapped_source), unit_rows(target)
+    src, tgt = unit_rows(mapped_source, in_place=overwrite_source), unit_rows(target)
     # CSLS neighbourhoods over the full vocabularies, as MUSE's get_nn_avg_dist.
     r_src = mean_topk_similarity(src, tgt, csls_k, False, memory_mb, "CSLS r(source)")
     r_tgt = mean_topk_similarity(tgt, src, csls_k, False, memory_mb, "CSLS r(target)")
@@ -159,12 +163,13 @@ def chance_criterion(
     source: np.ndarray, target: np.ndarray, trials: int = 2, max_rank: int = CRITERION_RANK, csls_k: int = 10,
     random_seed: int = 0,
 ) -> float:
-    """The criterion's chance level: its mean over ``trials`` random orthogonal mappings."""
+    """The criterion's chance level: its mean over ``trials`` random orthogonal mappings (only the
+    ``max_rank`` rows the criterion reads are rotated)."""
     rng = np.random.default_rng(random_seed)
     values = []
     for _ in range(trials):
         rotation, _ = np.linalg.qr(rng.standard_normal((source.shape[1], source.shape[1])))
-        values.append(mean_cosine_criterion(source @ rotation.astype(np.float32), target, max_rank, csls_k))
+        values.append(mean_cosine_criterion(source[:max_rank] @ rotation.astype(np.float32), target, max_rank, csls_k))
     return float(np.mean(values))
 
 
@@ -246,22 +251,24 @@ def refine(
     accuracy can disagree after refinement, which is why ``last`` exists.
     """
     best = RefinementResult(
-        mapping, mean_cosine_criterion(source @ mapping, target, criterion_rank, settings.csls_k, memory_mb), 0
+        mapping, mean_cosine_criterion(source[:criterion_rank] @ mapping, target, criterion_rank, settings.csls_k,
+                                       memory_mb), 0
     )
     if initial_rows is not None:
         best.source_rows, best.target_rows = initial_rows
     best.history.append({"iteration": 0, "criterion": best.criterion})
     current = mapping
     for iteration in tqdm(range(1, settings.refinement_iterations + 1), desc=desc, leave=False):
+        # MUSE's induction reads every row; the truncated one only the refinement_vocab most frequent.
         if settings.refinement_induction == "muse":
             src_rows, tgt_rows, _ = muse_induce_dictionary(
-                source @ current, target, settings.refinement_vocab, settings.refinement_direction,
-                settings.csls_k, memory_mb,
+                map_rows(source, current), target, settings.refinement_vocab, settings.refinement_direction,
+                settings.csls_k, memory_mb, overwrite_source=True,
             )
         else:
             src_rows, tgt_rows, _ = induce_dictionary(
-                source @ current, target, settings.refinement_vocab, settings.refinement_direction, "csls",
-                settings.csls_k, memory_mb,
+                source[: settings.refinement_vocab] @ current, target, settings.refinement_vocab,
+                settings.refinement_direction, "csls", settings.csls_k, memory_mb,
             )
         if anchor is not None:
             src_rows = np.concatenate([src_rows, anchor[0]])
@@ -270,7 +277,9 @@ def refine(
             logger.warning("refinement iteration %d induced no pair; stopping", iteration)
             break
         current = procrustes(source[src_rows], target[tgt_rows])
-        criterion = mean_cosine_criterion(source @ current, target, criterion_rank, settings.csls_k, memory_mb)
+        criterion = mean_cosine_criterion(
+            source[:criterion_rank] @ current, target, criterion_rank, settings.csls_k, memory_mb
+        )
         best.history.append({"iteration": iteration, "criterion": criterion, "n_pairs": int(src_rows.size)})
         logger.info("refinement %d: %d pairs, criterion %.4f", iteration, src_rows.size, criterion)
         if criterion > best.criterion or settings.refinement_keep == "last":
@@ -284,7 +293,7 @@ def identical_strings_agreement(
     target_words: List[str],
     mapped_source: np.ndarray,
     target: np.ndarray,
-    max_rank: int = 20000,
+    max_rank: int = IDENTICAL_RANK,
     csls_k: int = 10,
     memory_mb: float = DEFAULT_MEMORY_MB,
 ) -> Tuple[float, int]:

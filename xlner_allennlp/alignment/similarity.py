@@ -41,6 +41,19 @@ def rows_per_block(n_columns: int, block_mb: float) -> int:
     return int(max(1, block_mb * 2**20 // (4 * max(1, n_columns))))
 
 
+def map_rows(
+    matrix: np.ndarray, mapping: np.ndarray, out: Optional[np.ndarray] = None, block_mb: float = 64.0
+) -> np.ndarray:
+    """``matrix @ mapping`` (``(n, d)`` by ``(d, d')``) block by block into ``out`` (a new float32
+    array when ``None``; ``matrix`` itself maps in place), so no temporary is as large as ``matrix``."""
+    if out is None:
+        out = np.empty((matrix.shape[0], mapping.shape[1]), np.float32)
+    rows = rows_per_block(max(matrix.shape[1], mapping.shape[1]), block_mb)
+    for start in range(0, matrix.shape[0], rows):
+        out[start : start + rows] = matrix[start : start + rows] @ mapping
+    return out
+
+
 def _as_tensor(matrix: np.ndarray) -> torch.Tensor:
     return torch.from_numpy(np.ascontiguousarray(matrix, dtype=np.float32))
 
