@@ -1,4 +1,4 @@
-"""Word-vector space alignment: plain numpy/torch/faiss, no AllenNLP dependency.
+"""Word-vector space alignment: plain numpy/torch, no AllenNLP dependency.
 
 Typical use::
 
@@ -18,7 +18,8 @@ An artifact's two sides are ``mapped`` (the language the mapping applies to) and
 lists each one's settings and defaults): ``least-squares``, ``procrustes``, ``procrustes-refine``
 (supervised), ``adversarial`` and ``self-learning`` (unsupervised; ``self-learning`` also accepts
 a seed dictionary as its initialization). :func:`align_to_pivot` maps several languages into one
-space. :func:`evaluate_bli` / :func:`evaluate_files` measure bilingual lexicon induction.
+space. :func:`evaluate_bli` / :func:`evaluate_files` measure bilingual lexicon induction;
+:func:`translate_words` gives each word's nearest translations (NN or CSLS) in the aligned space.
 """
 from xlner_allennlp.alignment.align import DEFAULT_NORMALIZATION, align
 from xlner_allennlp.alignment.artifact import (
@@ -49,6 +50,14 @@ from xlner_allennlp.alignment.methods import (
     settings_for,
 )
 from xlner_allennlp.alignment.normalization import Normalization, parse_steps, unit_rows
-from xlner_allennlp.alignment.pipeline import align_files, align_to_pivot, evaluate_alignment, evaluate_files
+from xlner_allennlp.alignment.pipeline import (
+    Translation,
+    align_files,
+    align_to_pivot,
+    artifact_vectors,
+    evaluate_alignment,
+    evaluate_files,
+    translate_words,
+)
 from xlner_allennlp.alignment.retrieval import csls_knn, knn, retrieve
 from xlner_allennlp.alignment.vectors import VectorFileError, WordVectors, load_vectors, load_vocab

@@ -1,25 +1,27 @@
 """Alignments from and to files: fit from vector files and write the artifact, evaluate an artifact,
-and map several languages into one pivot space.
+map several languages into one pivot space, and translate words through an aligned space.
 
 :func:`align_files` loads two vector files, fits (:func:`~xlner_allennlp.alignment.align.align`),
 evaluates on an optional test dictionary and writes the artifact atomically;
 :func:`align_to_pivot` maps several languages into one reference space and writes one artifact
-per language (the pivot's own artifact has the identity mapping) once every language is fitted.
+per language (the pivot's own artifact has the identity mapping) once every language is fitted;
+:func:`translate_words` uses an artifact as a dictionary (NN or CSLS retrieval).
 """
 import logging
 import os
 import re
-from typing import Any, Callable, Dict, Optional, Sequence
+from dataclasses import dataclass
+from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 
 from xlner_allennlp.alignment.align import DEFAULT_NORMALIZATION, check_spaces, fit_prepared, prepare
-from xlner_allennlp.alignment.artifact import Alignment, load_alignment, save_alignment, vector_file_checksum
+from xlner_allennlp.alignment.artifact import SIDES, Alignment, load_alignment, save_alignment, vector_file_checksum
 from xlner_allennlp.alignment.dictionary import IndexedDictionary, load_dictionary, read_dictionary
 from xlner_allennlp.alignment.evaluation import evaluate_bli
 from xlner_allennlp.alignment.methods import AlignmentError, AlignmentMethod
-from xlner_allennlp.alignment.normalization import Normalization
-from xlner_allennlp.alignment.retrieval import RETRIEVAL_METHODS
+from xlner_allennlp.alignment.normalization import Normalization, unit_rows
+from xlner_allennlp.alignment.retrieval import RETRIEVAL_METHODS, csls_knn, knn, mean_topk_similarity
 from xlner_allennlp.alignment.vectors import WordVectors, load_vectors
 
 logger = logging.getLogger(__name__)
@@ -63,22 +65,17 @@ def evaluate_alignment(
     return evaluate_bli(shared[0], shared[1], dictionary, overwrite=True, **kwargs)
 
 
-def evaluate_files(
+def artifact_vectors(
     artifact: str,
-    dictionary: str,
+    alignment: Alignment,
     mapped_vectors: Optional[str] = None,
     reference_vectors: Optional[str] = None,
     max_vocab: Optional[int] = None,
     warn: Callable[[str], None] = logger.warning,
-    methods: Sequence[str] = RETRIEVAL_METHODS,
-) -> Dict[str, float]:
-    """BLI of the artifact in directory ``artifact`` on the MUSE dictionary file ``dictionary``
-    with the retrieval ``methods`` (``nn``, ``csls``).
-
-    Vector files and ``max_vocab`` default to those recorded in the artifact; ``warn`` receives a
-    message when a vector file's checksum differs from the recorded one.
-    """
-    alignment = load_alignment(artifact)
+) -> Tuple[WordVectors, WordVectors]:
+    """Load the (mapped, reference) vectors of the artifact in directory ``artifact``: the files
+    and ``max_vocab`` recorded in it unless given; ``warn`` receives a message when a vector
+    file's checksum differs from the recorded one."""
     paths = {}
     for side, given in (("mapped", mapped_vectors), ("reference", reference_vectors)):
         path = given or alignment.inputs.get(f"{side}_vectors")
@@ -90,10 +87,91 @@ def evaluate_files(
         paths[side] = path
     if max_vocab is None:
         max_vocab = alignment.inputs.get("max_vocab")
-    mapped = load_vectors(paths["mapped"], max_vocab)
-    reference = load_vectors(paths["reference"], max_vocab)
+    return load_vectors(paths["mapped"], max_vocab), load_vectors(paths["reference"], max_vocab)
+
+
+def evaluate_files(
+    artifact: str,
+    dictionary: str,
+    mapped_vectors: Optional[str] = None,
+    reference_vectors: Optional[str] = None,
+    max_vocab: Optional[int] = None,
+    warn: Callable[[str], None] = logger.warning,
+    methods: Sequence[str] = RETRIEVAL_METHODS,
+) -> Dict[str, float]:
+    """BLI of the artifact in directory ``artifact`` on the MUSE dictionary file ``dictionary``
+    with the retrieval ``methods`` (``nn``, ``csls``); vectors as :func:`artifact_vectors` finds them.
+    """
+    alignment = load_alignment(artifact)
+    mapped, reference = artifact_vectors(artifact, alignment, mapped_vectors, reference_vectors, max_vocab, warn)
     indexed = load_dictionary(dictionary, mapped, reference)
     return evaluate_alignment(alignment, mapped, reference, indexed, in_place=True, methods=methods)
+
+
+@dataclass
+class Translation:
+    """One translation of a word: ``rank`` (1 = best), the ``word``, its cosine and CSLS score."""
+
+    rank: int
+    word: str
+    cosine: float
+    csls: float
+
+
+def translate_words(
+    alignment: Alignment,
+    mapped: WordVectors,
+    reference: WordVectors,
+    words: Sequence[str],
+    k: int = 5,
+    method: str = "csls",
+    direction: str = "mapped",
+    csls_k: int = 10,
+) -> Tuple[Dict[str, List[Translation]], List[str]]:
+    """The ``k`` best translations of each of ``words`` in the aligned space, ranked by ``method``
+    (``nn`` or ``csls``), each with its cosine and CSLS score.
+
+    ``direction``: ``mapped`` translates words of the mapped side into the reference language,
+    ``reference`` the other way. CSLS measures each candidate's neighbourhood among all the
+    query side's vectors, as BLI does. The two vector sets are mapped in place (they are then
+    in the shared space). Returns the translations by word (words in the query vocabulary)
+    and the words that are not in it, in input order.
+    """
+    if method not in RETRIEVAL_METHODS:
+        raise AlignmentError(f"unknown retrieval method {method!r}; choose from {', '.join(RETRIEVAL_METHODS)}")
+    if direction not in SIDES:
+        raise AlignmentError(f"direction must be 'mapped' or 'reference' (the side of the words), got {direction!r}")
+    if k < 1:
+        raise AlignmentError(f"k must be a positive number of translations, got {k}")
+    check_spaces(mapped, reference)
+    source, target = (mapped, reference) if direction == "mapped" else (reference, mapped)
+    known = list(dict.fromkeys(w for w in words if w in source.index))
+    unknown = list(dict.fromkeys(w for w in words if w not in source.index))
+    if not known:
+        return {}, unknown
+    shared = {}
+    for vectors, side in ((mapped, "mapped"), (reference, "reference")):
+        shared[side] = unit_rows(alignment.apply(vectors.matrix, side, in_place=True), in_place=True)
+    source_unit, target_unit = (shared["mapped"], shared["reference"]) if direction == "mapped" else (
+        shared["reference"], shared["mapped"])
+    queries = source_unit[[source.index[w] for w in known]]
+    key_r = mean_topk_similarity(target_unit, source_unit, csls_k, False)
+    if method == "csls":
+        scores, rows = csls_knn(queries, target_unit, k, csls_k, False, key_r=key_r)
+        cosines = np.einsum("qd,qkd->qk", queries, target_unit[rows])
+    else:
+        cosines, rows = knn(queries, target_unit, max(k, csls_k), False)
+        query_r = cosines[:, :csls_k].mean(axis=1)
+        cosines, rows = cosines[:, :k], rows[:, :k]
+        scores = (2 * cosines - key_r[rows]) - query_r[:, None]
+    translations = {
+        word: [
+            Translation(rank + 1, target.words[row], float(cosine), float(score))
+            for rank, (row, cosine, score) in enumerate(zip(rows[i].tolist(), cosines[i], scores[i]))
+        ]
+        for i, word in enumerate(known)
+    }
+    return translations, unknown
 
 
 def _fit_files(
