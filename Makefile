@@ -9,7 +9,7 @@ LAYOUT = $(PY) -m xlner_allennlp.data_layout $(if $(DATA),--data $(DATA))
 layout = $(or $(shell $(LAYOUT) $(1)),$(error data layout: no "$(1)"))
 DATA_ARG = --data $(call layout,root)
 
-.PHONY: install test test-quick main clean benchmark-crf benchmark-bli benchmark-optima benchmark-ner benchmark-parser results
+.PHONY: install test test-quick main clean benchmark-crf benchmark-bli benchmark-optima benchmark-ner benchmark-parser benchmark-scale results
 
 install: .venv/.installed
 
@@ -90,3 +90,8 @@ benchmark-parser: install | $(foreach l,es fr de nl,$(ALIGNMENTS)/$(l)-en/meta.j
 
 results: install
 	$(PY) benchmarks/render_results.py
+
+# CSLS k-NN against the sgemm limit, and xlner-align / xlner-bli wall time and peak memory with a
+# 2M-row mapped side, on synthetic .npy vectors written under /tmp (about 3 GB of disk, 6 GB of RAM).
+benchmark-scale: install
+	OMP_NUM_THREADS=1 $(PY) benchmarks/alignment_scale.py
