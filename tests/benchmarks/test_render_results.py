@@ -193,3 +193,22 @@ def test_new_blocks_render_no_records_yet_without_records(tmp_path):
     assert render_results.bilm_table(empty) == "(no records yet)"
     assert render_results.multitask_table(empty) == "(no records yet)"
     assert render_results.parser_table(empty) == "(no records yet)"
+
+
+def test_alignment_scale_table_shows_the_latest_csls_run_and_each_command(tmp_path):
+    assert render_results.alignment_scale_table(render_results.load_records(str(tmp_path))) == "(no records yet)"
+    csls = {"shape": "200000x200000x300", "k": 10, "csls_k": 10, "tflop": 24.0, "sgemm_gflops_best": 100.0,
+            "limit_s": 240.0, "wall_s": 360.0, "wall_over_limit": 1.5, "wall_over_sgemm_in_run": 1.25,
+            "uncertified_queries": 7, "p_at_1": 0.99, "load_before": [1.2, 1.0, 1.0]}
+    command = {"rows": "2000000x200000x300", "wall_s": 90.0, "peak_rss_gb": 4.8, "peak_rss_over_copy": 2.0,
+               "peak_anon_gb": 3.6, "peak_anon_over_copy": 1.5, "load_before": [2.0, 1.0, 1.0]}
+    append_records(str(tmp_path / "alignment_scale.jsonl"), [
+        record("alignment_scale", {"part": "csls_knn", "threads": 1}, dict(csls, wall_over_limit=9.0)),
+        record("alignment_scale", {"part": "csls_knn", "threads": 1}, csls),
+        record("alignment_scale", {"part": "procrustes", "threads": 1}, command),
+    ])
+    table = render_results.alignment_scale_table(render_results.load_records(str(tmp_path)))
+    assert ("| 200000x200000x300 | 10 / 10 | 24.0 | 100 | 240 | 360 | **1.50×** | 1.25× | 7 | 0.990 | 1.20 |"
+            in table) and "9.00×" not in table
+    assert "| xlner-align --method procrustes | 2000000x200000x300 | 90 | 4.80 | **2.00×** | 3.60 | 1.50× | 2.00 |" in table
+    assert "procrustes-refine" not in table and "Records shown: 2" in table
