@@ -125,34 +125,35 @@ def translate_words(
     words: Sequence[str],
     k: int = 5,
     method: str = "csls",
-    direction: str = "mapped",
+    side: str = "mapped",
     csls_k: int = 10,
 ) -> Tuple[Dict[str, List[Translation]], List[str]]:
     """The ``k`` best translations of each of ``words`` in the aligned space, ranked by ``method``
     (``nn`` or ``csls``), each with its cosine and CSLS score.
 
-    ``direction``: ``mapped`` translates words of the mapped side into the reference language,
-    ``reference`` the other way. CSLS measures each candidate's neighbourhood among all the
+    ``side``: the side the words belong to; ``mapped`` translates them into the reference
+    language, ``reference`` the other way. CSLS measures each candidate's neighbourhood among all the
     query side's vectors, as BLI does. The two vector sets are mapped in place (they are then
     in the shared space). Returns the translations by word (words in the query vocabulary)
     and the words that are not in it, in input order.
     """
     if method not in RETRIEVAL_METHODS:
         raise AlignmentError(f"unknown retrieval method {method!r}; choose from {', '.join(RETRIEVAL_METHODS)}")
-    if direction not in SIDES:
-        raise AlignmentError(f"direction must be 'mapped' or 'reference' (the side of the words), got {direction!r}")
+    if side not in SIDES:
+        raise AlignmentError(f"side must be 'mapped' or 'reference' (the side of the words), got {side!r}")
     if k < 1:
         raise AlignmentError(f"k must be a positive number of translations, got {k}")
     check_spaces(mapped, reference)
-    source, target = (mapped, reference) if direction == "mapped" else (reference, mapped)
+    source, target = (mapped, reference) if side == "mapped" else (reference, mapped)
     known = list(dict.fromkeys(w for w in words if w in source.index))
     unknown = list(dict.fromkeys(w for w in words if w not in source.index))
     if not known:
         return {}, unknown
-    shared = {}
-    for vectors, side in ((mapped, "mapped"), (reference, "reference")):
-        shared[side] = unit_rows(alignment.apply(vectors.matrix, side, in_place=True), in_place=True)
-    source_unit, target_unit = (shared["mapped"], shared["reference"]) if direction == "mapped" else (
+    shared = {
+        name: unit_rows(alignment.apply(vectors.matrix, name, in_place=True), in_place=True)
+        for vectors, name in ((mapped, "mapped"), (reference, "reference"))
+    }
+    source_unit, target_unit = (shared["mapped"], shared["reference"]) if side == "mapped" else (
         shared["reference"], shared["mapped"])
     queries = source_unit[[source.index[w] for w in known]]
     key_r = mean_topk_similarity(target_unit, source_unit, csls_k, False)
