@@ -14,8 +14,14 @@ from typing import Any, Callable, Dict, Optional, Sequence
 import numpy as np
 
 from xlner_allennlp.alignment.align import DEFAULT_NORMALIZATION, check_spaces, fit_prepared, prepare
-from xlner_allennlp.alignment.artifact import Alignment, load_alignment, save_alignment, vector_file_checksum
-from xlner_allennlp.alignment.dictionary import IndexedDictionary, load_dictionary, read_dictionary
+from xlner_allennlp.alignment.artifact import (
+    Alignment,
+    load_alignment,
+    refuse_failed_over_passed,
+    save_alignment,
+    vector_file_checksum,
+)
+from xlner_allennlp.alignment.dictionary import IndexedDictionary, coverage_warning, load_dictionary, read_dictionary
 from xlner_allennlp.alignment.evaluation import evaluate_bli
 from xlner_allennlp.alignment.methods import AlignmentError, AlignmentMethod
 from xlner_allennlp.alignment.normalization import Normalization
@@ -38,12 +44,19 @@ def language_from_path(path: str) -> str:
 
 def evaluate_alignment(
     alignment: Alignment, mapped: WordVectors, reference: WordVectors, dictionary: IndexedDictionary, **kwargs: Any
-) -> Dict[str, float]:
-    """BLI of an alignment on an indexed dictionary (see :func:`evaluate_bli`)."""
+) -> Dict[str, Any]:
+    """BLI of an alignment on an indexed dictionary (see :func:`evaluate_bli`); when few of the
+    dictionary's pairs are in the vocabularies (:func:`coverage_warning`) the results hold the
+    warning under ``"warning"`` and it is logged."""
     check_spaces(mapped, reference)
-    return evaluate_bli(
+    results: Dict[str, Any] = evaluate_bli(
         alignment.apply(mapped.matrix, "mapped"), alignment.apply(reference.matrix, "reference"), dictionary, **kwargs
     )
+    warning = coverage_warning(dictionary)
+    if warning:
+        logger.warning(warning)
+        results["warning"] = warning
+    return results
 
 
 def evaluate_files(
@@ -53,11 +66,16 @@ def evaluate_files(
     reference_vectors: Optional[str] = None,
     max_vocab: Optional[int] = None,
     warn: Callable[[str], None] = logger.warning,
-) -> Dict[str, float]:
-    """BLI of the artifact in directory ``artifact`` on the MUSE dictionary file ``dictionary``.
+    encoding: str = "utf-8",
+    dictionary_encoding: str = "utf-8",
+) -> Dict[str, Any]:
+    """BLI of the artifact in directory ``artifact`` on the MUSE dictionary file ``dictionary``
+    (see :func:`evaluate_alignment`; a dictionary that runs the other way round is refused).
 
     Vector files and ``max_vocab`` default to those recorded in the artifact; ``warn`` receives a
-    message when a vector file's checksum differs from the recorded one.
+    message when a vector file's checksum differs from the recorded one, and the low-coverage
+    warning. ``encoding`` is the vector files' (text and ``.vocab``), ``dictionary_encoding`` the
+    dictionary's.
     """
     alignment = load_alignment(artifact)
     paths = {}
@@ -71,9 +89,14 @@ def evaluate_files(
         paths[side] = path
     if max_vocab is None:
         max_vocab = alignment.inputs.get("max_vocab")
-    mapped = load_vectors(paths["mapped"], max_vocab)
-    reference = load_vectors(paths["reference"], max_vocab)
-    return evaluate_alignment(alignment, mapped, reference, load_dictionary(dictionary, mapped, reference))
+    mapped = load_vectors(paths["mapped"], max_vocab, encoding)
+    reference = load_vectors(paths["reference"], max_vocab, encoding)
+    results = evaluate_alignment(
+        alignment, mapped, reference, load_dictionary(dictionary, mapped, reference, dictionary_encoding)
+    )
+    if "warning" in results:
+        warn(results["warning"])
+    return results
 
 
 def _fit_files(
@@ -89,11 +112,13 @@ def _fit_files(
     mapped_language: str,
     reference_language: str,
     random_seed: int,
+    encoding: str,
+    dictionary_encoding: str,
 ) -> Alignment:
     """:func:`align_files` after :func:`prepare`, without writing the artifact."""
-    mapped = load_vectors(mapped_vectors, max_vocab)
-    reference = load_vectors(reference_vectors, max_vocab)
-    pairs = read_dictionary(dictionary) if dictionary else None
+    mapped = load_vectors(mapped_vectors, max_vocab, encoding)
+    reference = load_vectors(reference_vectors, max_vocab, encoding)
+    pairs = read_dictionary(dictionary, dictionary_encoding) if dictionary else None
     alignment = fit_prepared(
         mapped, reference, spec, settings, pairs, seed, normalization, mapped_language, reference_language,
         dictionary or "<dictionary>", random_seed,
@@ -103,7 +128,7 @@ def _fit_files(
         "dictionary": os.path.abspath(dictionary) if dictionary else None,
     }
     if evaluation_dictionary:
-        test = load_dictionary(evaluation_dictionary, mapped, reference)
+        test = load_dictionary(evaluation_dictionary, mapped, reference, dictionary_encoding)
         alignment.evaluation["bli"] = evaluate_alignment(alignment, mapped, reference, test)
         alignment.evaluation["bli_dictionary"] = os.path.abspath(evaluation_dictionary)
     return alignment
@@ -137,6 +162,9 @@ def align_files(
     mapped_language: Optional[str] = None,
     reference_language: Optional[str] = None,
     random_seed: int = 0,
+    encoding: str = "utf-8",
+    dictionary_encoding: str = "utf-8",
+    overwrite_failed: bool = False,
     **settings: Any,
 ) -> Alignment:
     """Load two vector files, fit ``method`` with ``settings``, evaluate on
@@ -144,16 +172,22 @@ def align_files(
     Returns the saved :class:`Alignment`.
 
     Languages default to the file names (``es.npy`` gives ``es``); ``max_vocab`` keeps the first N
-    rows of each file (an error when a file is shorter). The artifact records checksums of both
-    input files, the vocabulary sizes, method, settings and evaluation results.
+    rows of each file (an error when a file is shorter); ``encoding`` is the vector files'
+    (text and ``.vocab``), ``dictionary_encoding`` the dictionaries'. A dictionary that runs the
+    other way round is refused (:func:`~xlner_allennlp.alignment.dictionary.check_direction`). A
+    fit that fails its checks does not replace an artifact in ``output`` that passed them unless
+    ``overwrite_failed`` (it goes to ``output.failed``, see
+    :func:`~xlner_allennlp.alignment.artifact.save_alignment`). The artifact records checksums of
+    both input files, the vocabulary sizes, method, settings and evaluation results.
     """
     spec, typed = prepare(method, bool(dictionary or seed), normalization, **settings)
     alignment = _fit_files(
         mapped_vectors, reference_vectors, spec, typed, dictionary, seed, max_vocab, evaluation_dictionary,
         normalization, mapped_language or language_from_path(mapped_vectors) or "mapped",
         reference_language or language_from_path(reference_vectors) or "reference", random_seed,
+        encoding, dictionary_encoding,
     )
-    save_alignment(alignment, output)
+    save_alignment(alignment, output, overwrite_failed)
     return alignment
 
 
@@ -175,6 +209,9 @@ def align_to_pivot(
     pivot_language: Optional[str] = None,
     mapped_languages: Optional[Sequence[str]] = None,
     random_seed: int = 0,
+    encoding: str = "utf-8",
+    dictionary_encoding: str = "utf-8",
+    overwrite_failed: bool = False,
     **settings: Any,
 ) -> Dict[str, Alignment]:
     """Map every language of ``mapped_vectors`` into the space of ``pivot_vectors``.
@@ -185,7 +222,9 @@ def align_to_pivot(
     ``apply(X, side="mapped")`` of any of these artifacts lands in one shared space.
     ``dictionaries[i]`` / ``evaluation_dictionaries[i]`` belong to ``mapped_vectors[i]``.
     Languages, settings and every fit are checked before the first artifact is written, so a bad
-    language leaves ``output`` as it was. Returns the alignments by language.
+    language, or a failed fit that would replace an artifact that passed its checks (unless
+    ``overwrite_failed``), leaves ``output`` as it was. ``encoding`` / ``dictionary_encoding`` are
+    as in :func:`align_files`. Returns the alignments by language.
     """
     n = len(mapped_vectors)
     if n == 0:
@@ -219,9 +258,9 @@ def align_to_pivot(
         logger.info("aligning %s (%s) onto pivot %s", language, path, pivot_language)
         results[language] = _fit_files(
             path, pivot_vectors, spec, typed, dictionary, seed, max_vocab, test, normalization, language,
-            pivot_language, random_seed,
+            pivot_language, random_seed, encoding, dictionary_encoding,
         )
-    pivot = load_vectors(pivot_vectors, max_vocab)
+    pivot = load_vectors(pivot_vectors, max_vocab, encoding)
     pivot_normalization = Normalization.fit(pivot.matrix, normalization)
     results[pivot_language] = Alignment(
         mapping=np.eye(pivot.dim, dtype=np.float32),
@@ -233,6 +272,11 @@ def align_to_pivot(
         hyperparameters={"normalization": normalization, "pivot_of": sorted(languages)},
         inputs=_vector_inputs(pivot_vectors, pivot_vectors, len(pivot), len(pivot), max_vocab),
     )
-    for language, alignment in results.items():
-        save_alignment(alignment, os.path.join(output, pivot_artifact_name(language, pivot_language)))
+    targets = {
+        os.path.join(output, pivot_artifact_name(language, pivot_language)): alignment
+        for language, alignment in results.items()
+    }
+    refuse_failed_over_passed(targets, overwrite_failed)
+    for directory, alignment in targets.items():
+        save_alignment(alignment, directory, overwrite_failed=True)
     return results
