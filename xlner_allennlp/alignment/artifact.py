@@ -31,7 +31,7 @@ import numpy as np
 from xlner_allennlp.alignment.normalization import Normalization
 from xlner_allennlp.alignment.vector_stamp import stamp_path, write_stamp
 from xlner_allennlp.alignment.vectors import WordVectors, load_vectors, vocab_path
-from xlner_allennlp.file_utils import atomic_files, atomic_write, file_sha256, make_temporary
+from xlner_allennlp.file_utils import atomic_files, atomic_write, file_sha256, make_temporary, remove_stale_temporaries
 
 FORMAT_VERSION = 2
 SIDES = ("mapped", "reference")
@@ -237,6 +237,7 @@ def _write_alignment(alignment: Alignment, directory: str) -> None:
     directory = os.path.abspath(directory)
     parent = os.path.dirname(directory)
     os.makedirs(parent, exist_ok=True)
+    remove_stale_temporaries(parent, f".{os.path.basename(directory)}.old-")
     tmp = make_temporary(parent, f".{os.path.basename(directory)}.tmp-", is_directory=True)
     try:
         np.save(os.path.join(tmp, "mapping.npy"), alignment.mapping)
