@@ -310,11 +310,23 @@ def _renamed(name: str) -> str:
     return name
 
 
+def _previous_hint(directory: str) -> str:
+    """Where a write killed between its two renames left the previous artifact of ``directory``, if it did."""
+    parent, name = os.path.split(os.path.abspath(directory))
+    try:
+        previous = sorted(n for n in os.listdir(parent) if n.startswith(f".{name}.old-"))
+    except OSError:
+        return ""
+    if not previous:
+        return ""
+    return f" (a killed write left the previous artifact in {os.path.join(parent, previous[-1])}; rename it back to use it)"
+
+
 def load_alignment(directory: str) -> Alignment:
     """Read an artifact written by :func:`save_alignment` (format 2, or format 1 with the old side names)."""
     required = ("meta.json", "mapping.npy", "normalization.npz")
     if not os.path.isdir(directory):
-        raise ArtifactError(f"{directory}: no such alignment directory")
+        raise ArtifactError(f"{directory}: no such alignment directory{_previous_hint(directory)}")
     for name in required:
         if not os.path.isfile(os.path.join(directory, name)):
             raise ArtifactError(f"{directory}: incomplete alignment artifact, {name} is missing")
