@@ -119,3 +119,24 @@ def test_low_coverage_gives_a_warning():
     warning = coverage_warning(index_dictionary(pairs, ES, EN, "d.txt"))
     assert warning.startswith("d.txt: only 10 of its 100 pairs (10.00%) have both words in the kept vocabularies")
     assert coverage_warning(index_dictionary(pairs[:30], ES, EN)) is None
+
+
+@pytest.mark.parametrize("language", ["es", "de", "fr", "nl"])
+def test_real_muse_dictionaries_pass_one_way_and_are_refused_the_other(language):
+    import os
+
+    from tests.conftest import real_data_or_skip
+    from xlner_allennlp.alignment.vectors import load_vocab
+
+    root = real_data_or_skip(f"emb/{language}.npy", "emb/en.npy", f"dict/muse/{language}-en.0-5000.txt",
+                             f"dict/muse/en-{language}.0-5000.txt")
+    mapped, reference = (
+        _words_only(load_vocab(os.path.join(root, "emb", f"{lang}.npy")), f"{lang}.npy") for lang in (language, "en")
+    )
+    check_direction(read_dictionary(os.path.join(root, "dict", "muse", f"{language}-en.0-5000.txt")), mapped, reference)
+    with pytest.raises(DictionaryError, match="runs the other way round"):
+        check_direction(read_dictionary(os.path.join(root, "dict", "muse", f"en-{language}.0-5000.txt")), mapped, reference)
+
+
+def _words_only(words, path):
+    return WordVectors(list(words), np.zeros((len(words), 1), dtype=np.float32), path)
