@@ -26,6 +26,15 @@ _GZIP_MAGIC = b"\x1f\x8b"
 
 
 def _umask() -> int:
+    """The process's umask, read without changing it where Linux reports it (setting it to read it
+    back would race with files other threads create meanwhile)."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except (OSError, ValueError):
+        pass
     mask = os.umask(0o022)
     os.umask(mask)
     return mask
