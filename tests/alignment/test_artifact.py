@@ -1,11 +1,22 @@
 import json
 import os
+import stat
+import subprocess
+import sys
+import time
 
 import numpy as np
 import pytest
 
 from xlner_allennlp.alignment import artifact as artifact_module
-from xlner_allennlp.alignment.artifact import Alignment, ArtifactError, load_alignment, save_alignment
+from xlner_allennlp.alignment.artifact import (
+    Alignment,
+    ArtifactError,
+    FailedFitError,
+    load_alignment,
+    refuse_failed_over_passed,
+    save_alignment,
+)
 from xlner_allennlp.alignment.normalization import Normalization
 
 
@@ -117,3 +128,65 @@ def test_blocked_and_in_place_mapping_equal_the_whole_matrix_product(monkeypatch
         assert alignment.apply(scratch, side, in_place=True) is scratch
         np.testing.assert_array_equal(scratch, copy)
     assert blocks  # the product went through blocks of 7 rows
+
+
+def _failed(seed=1):
+    alignment, _ = _alignment(seed=seed)
+    alignment.evaluation = {"status": "failed", "status_reason": "the criterion is at chance"}
+    return alignment
+
+
+def test_a_failed_fit_does_not_replace_a_passed_artifact_unless_asked(tmp_path):
+    good, _ = _alignment(seed=0)
+    directory = str(tmp_path / "es-en")
+    save_alignment(good, directory)
+    with pytest.raises(FailedFitError, match=r"es-en: the new es->en fit failed its checks \(the criterion is at chance\), "
+                                             r"and the artifact already there passed them, so it is kept and the failed "
+                                             r"fit is in .*es-en\.failed for inspection; pass --overwrite-failed"):
+        save_alignment(_failed(), directory)
+    np.testing.assert_array_equal(load_alignment(directory).mapping, good.mapping)
+    assert load_alignment(directory + ".failed").evaluation["status"] == "failed"
+    save_alignment(_failed(), directory, overwrite_failed=True)
+    assert load_alignment(directory).evaluation["status"] == "failed"
+    save_alignment(_failed(seed=2), directory)  # a failed artifact may be replaced by another failed fit
+    np.testing.assert_array_equal(load_alignment(directory).mapping, _failed(seed=2).mapping)
+
+
+def test_a_failed_fit_is_written_where_no_passed_artifact_is(tmp_path):
+    save_alignment(_failed(), str(tmp_path / "new"))
+    assert load_alignment(str(tmp_path / "new")).evaluation["status"] == "failed"
+    assert not os.path.exists(tmp_path / "new.failed")
+
+
+def test_refusal_checks_every_directory_before_writing_any(tmp_path):
+    good, _ = _alignment(seed=0)
+    save_alignment(good, str(tmp_path / "es-en"))
+    targets = {str(tmp_path / "nl-en"): _alignment(seed=3)[0], str(tmp_path / "es-en"): _failed()}
+    with pytest.raises(FailedFitError):
+        refuse_failed_over_passed(targets)
+    assert sorted(os.listdir(tmp_path)) == ["es-en", "es-en.failed"]
+
+
+def test_artifacts_respect_the_umask(tmp_path):
+    old = os.umask(0o027)
+    try:
+        save_alignment(_alignment()[0], str(tmp_path / "es-en"))
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE(os.stat(tmp_path / "es-en").st_mode) == 0o750
+    assert stat.S_IMODE(os.stat(tmp_path / "es-en" / "meta.json").st_mode) == 0o640
+
+
+def test_temporaries_a_killed_write_left_are_removed_by_the_next_write(tmp_path):
+    process = subprocess.Popen([sys.executable, "-c", "pass"])
+    process.wait()
+    leftovers = [tmp_path / f".es-en.tmp-{process.pid}-k1ll3d", tmp_path / f".es-en.old-{process.pid}-k1ll3d"]
+    for leftover in leftovers:
+        leftover.mkdir()
+        (leftover / "mapping.npy").write_bytes(b"half")
+        then = time.time() - 3600
+        os.utime(leftover, (then, then))
+    other = tmp_path / ".nl-en.tmp-1-notmine"  # another artifact's temporary: not this write's business
+    other.mkdir()
+    save_alignment(_alignment()[0], str(tmp_path / "es-en"))
+    assert sorted(os.listdir(tmp_path)) == sorted(["es-en", other.name])

@@ -1,7 +1,12 @@
+import gzip
+
 import pytest
 
 from xlner_allennlp.alignment.dictionary import (
+    REVERSED_MIN_PAIRS,
     DictionaryError,
+    check_direction,
+    coverage_warning,
     identical_seed,
     index_dictionary,
     load_dictionary,
@@ -61,3 +66,77 @@ def test_seeds():
     assert identical_seed(source, target, max_rank=2) == []
     indexed = index_dictionary(numerals_seed(SOURCE.words, TARGET.words), SOURCE, TARGET)
     assert indexed.pairs == [("1848", "1848")]
+
+
+def _space(prefix, n, path):
+    return _vectors([f"{prefix}{i}" for i in range(n)], path)
+
+
+ES, EN = _space("es", 100, "es.npy"), _space("en", 100, "en.npy")
+
+
+def test_a_reversed_dictionary_is_refused_saying_so(tmp_path):
+    forward = [(f"es{i}", f"en{i}") for i in range(60)]
+    reversed_ = [(t, s) for s, t in forward] + forward[:3]  # a few pairs (names, loanwords) fit both ways
+    with pytest.raises(DictionaryError, match=r"en-es\.txt: the dictionary runs the other way round: 60 of its 63 "
+                                              r"pairs have their first word in en\.npy and their second in es\.npy, "
+                                              r"only 3 the right way\..*mapped language \(es\.npy\) first"):
+        index_dictionary(reversed_, ES, EN, "en-es.txt")
+    assert len(index_dictionary(forward + [(t, s) for s, t in forward[:20]], ES, EN)) == 60
+    small = [(t, s) for s, t in forward[: REVERSED_MIN_PAIRS - 1]] + forward[:1]
+    check_direction(small, ES, EN)  # too few pairs to tell
+
+
+def test_identical_strings_do_not_count_for_either_direction():
+    shared = _vectors(["paris", "1848", "es1"], "es.npy"), _vectors(["paris", "1848", "en1"], "en.npy")
+    pairs = [("paris", "paris"), ("1848", "1848")] * 20 + [("es1", "en1")]
+    check_direction(pairs, *shared)
+
+
+def test_a_dictionary_with_a_byte_order_mark_keeps_its_first_pair(tmp_path):
+    path = tmp_path / "en-es.txt"
+    path.write_bytes("\ufeffthe el\ncat gato\n".encode("utf-8"))
+    assert read_dictionary(str(path)) == [("the", "el"), ("cat", "gato")]
+    assert load_dictionary(str(path), SOURCE, TARGET).pairs == [("the", "el"), ("cat", "gato")]
+
+
+def test_latin1_and_gzipped_dictionaries(tmp_path):
+    path = tmp_path / "es-en.txt"
+    path.write_bytes("niño boy\n".encode("latin-1"))
+    with pytest.raises(DictionaryError, match=r"es-en\.txt, line 1: .*not valid utf-8; .*--dictionary-encoding"):
+        read_dictionary(str(path))
+    assert read_dictionary(str(path), encoding="latin-1") == [("niño", "boy")]
+    packed = tmp_path / "es-en.txt.gz"
+    packed.write_bytes(gzip.compress(b"uno one\n"))
+    assert read_dictionary(str(packed)) == [("uno", "one")]
+    packed.write_bytes(b"uno one\n")
+    with pytest.raises(DictionaryError, match=r"es-en\.txt\.gz: not a gzip file"):
+        read_dictionary(str(packed))
+
+
+def test_low_coverage_gives_a_warning():
+    pairs = [(f"es{i}", f"en{i}") for i in range(10)] + [(f"xx{i}", f"yy{i}") for i in range(90)]
+    warning = coverage_warning(index_dictionary(pairs, ES, EN, "d.txt"))
+    assert warning.startswith("d.txt: only 10 of its 100 pairs (10.00%) have both words in the kept vocabularies")
+    assert coverage_warning(index_dictionary(pairs[:30], ES, EN)) is None
+
+
+@pytest.mark.parametrize("language", ["es", "de", "fr", "nl"])
+def test_real_muse_dictionaries_pass_one_way_and_are_refused_the_other(language):
+    import os
+
+    from tests.conftest import real_data_or_skip
+    from xlner_allennlp.alignment.vectors import load_vocab
+
+    root = real_data_or_skip(f"emb/{language}.npy", "emb/en.npy", f"dict/muse/{language}-en.0-5000.txt",
+                             f"dict/muse/en-{language}.0-5000.txt")
+    mapped, reference = (
+        _words_only(load_vocab(os.path.join(root, "emb", f"{lang}.npy")), f"{lang}.npy") for lang in (language, "en")
+    )
+    check_direction(read_dictionary(os.path.join(root, "dict", "muse", f"{language}-en.0-5000.txt")), mapped, reference)
+    with pytest.raises(DictionaryError, match="runs the other way round"):
+        check_direction(read_dictionary(os.path.join(root, "dict", "muse", f"en-{language}.0-5000.txt")), mapped, reference)
+
+
+def _words_only(words, path):
+    return WordVectors(list(words), np.zeros((len(words), 1), dtype=np.float32), path)

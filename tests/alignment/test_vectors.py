@@ -83,3 +83,35 @@ def test_text_loading_keeps_memory_near_one_float32_copy(tmp_path):
     # One float32 copy plus the word strings and per-line parsing buffers, not a copy of the text.
     assert peak < 1.5 * matrix_bytes + 200 * rows
     np.testing.assert_allclose(vectors.matrix, values, atol=1e-4)
+
+
+def test_a_gz_that_is_not_gzip_or_is_truncated_names_the_file(tmp_path):
+    plain = tmp_path / "v.vec.gz"
+    plain.write_text("\n".join(LINES) + "\n", encoding="utf-8")
+    with pytest.raises(VectorFileError, match=r"v\.vec\.gz: not a gzip file"):
+        load_vectors(str(plain))
+    data = gzip.compress("".join(f"w{i} 1 2 3\n" for i in range(20000)).encode())
+    truncated = tmp_path / "t.vec.gz"
+    truncated.write_bytes(data[: len(data) // 2])
+    with pytest.raises(VectorFileError, match=r"t\.vec\.gz, line [0-9]+: the gzip stream ends early"):
+        load_vectors(str(truncated))
+
+
+def test_a_latin1_file_is_read_with_its_encoding_and_the_error_names_the_option(tmp_path):
+    path = tmp_path / "v.vec"
+    path.write_bytes("niño 1 2\naño 3 4\n".encode("latin-1"))
+    with pytest.raises(VectorFileError, match=r"v\.vec, line 1: .* not valid utf-8; pass the file's encoding .*--encoding"):
+        load_vectors(str(path))
+    assert load_vectors(str(path), encoding="latin-1").words == ["niño", "año"]
+
+
+def test_a_byte_order_mark_keeps_the_first_word(tmp_path):
+    text = tmp_path / "v.vec"
+    text.write_bytes(("\ufeff" + "\n".join(LINES) + "\n").encode("utf-8"))
+    assert load_vectors(str(text)).words == ["the", "cat", "dog"]
+    with_header = tmp_path / "h.vec"
+    with_header.write_bytes(("\ufeff3 3\n" + "\n".join(LINES) + "\n").encode("utf-8"))
+    assert load_vectors(str(with_header)).words == ["the", "cat", "dog"]
+    np.save(tmp_path / "n.npy", np.zeros((2, 2), np.float32))
+    (tmp_path / "n.vocab").write_bytes("\ufeffa\nb\n".encode("utf-8"))
+    assert load_vectors(str(tmp_path / "n.npy")).words == ["a", "b"]

@@ -138,7 +138,7 @@ def test_read_sentences_reports_bad_files(tmp_path):
         list(read_sentences(str(empty)))
     broken = tmp_path / "broken.txt"
     broken.write_bytes(b"fine line\nbad \xff byte\n")
-    with pytest.raises(TextFileError, match=r"broken.txt:2: cannot decode"):
+    with pytest.raises(TextFileError, match=r"broken.txt, line 2: the bytes .* are not valid utf-8"):
         list(read_sentences(str(broken)))
     with pytest.raises(TextFileError, match="no such text file"):
         list(read_sentences(str(tmp_path / "missing.txt")))

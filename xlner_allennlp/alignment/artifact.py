@@ -12,14 +12,17 @@ An artifact has two sides: ``mapped`` (the language W applies to; Spanish in ``e
 
 ``apply(X, side="reference")`` only normalizes (unless ``reference_mapping.npy`` is present), so
 the reference language is served by the same artifact. Writing is atomic: files go to a
-temporary sibling directory that is renamed into place, so an interrupted run leaves either the
-old artifact or the new one, never a half-written one. Artifacts of format 1 (whose sides were
-called ``source``/``target``) are read too.
+temporary sibling directory (``.DIR.tmp-<pid>-*``, with the permissions the umask gives) that is
+renamed into place, so an interrupted run leaves either the old artifact or the new one, never a
+half-written one, and the next write removes the temporaries a killed one left. A fit that failed
+its own checks (``evaluation["status"] == "failed"``) does not replace an artifact that passed
+them: it goes to ``DIR.failed/`` for inspection and :class:`FailedFitError` is raised, unless
+``overwrite_failed`` is set. Artifacts of format 1 (whose sides were called ``source``/``target``)
+are read too.
 """
 import json
 import os
 import shutil
-import tempfile
 from dataclasses import dataclass, field
 from typing import Any, Dict, List, Optional, Sequence
 
@@ -27,8 +30,9 @@ import numpy as np
 
 from xlner_allennlp.alignment.normalization import Normalization
 from xlner_allennlp.alignment.similarity import map_rows
+from xlner_allennlp.alignment.vector_stamp import stamp_path, write_stamp
 from xlner_allennlp.alignment.vectors import WordVectors, load_vectors, vocab_path
-from xlner_allennlp.file_utils import atomic_write, file_sha256
+from xlner_allennlp.file_utils import atomic_files, atomic_write, file_sha256, make_temporary, remove_stale_temporaries
 
 FORMAT_VERSION = 2
 SIDES = ("mapped", "reference")
@@ -38,6 +42,10 @@ _FORMAT_1_SIDES = {"source": "mapped", "target": "reference"}
 
 class ArtifactError(ValueError):
     """An alignment directory is missing, incomplete or inconsistent."""
+
+
+class FailedFitError(ArtifactError):
+    """A failed fit would have replaced an artifact that passed its checks."""
 
 
 def vector_file_checksum(path: str) -> str:
@@ -150,10 +158,11 @@ class Alignment:
         return self.apply(vectors.matrix[rows], side)
 
     def apply_file(
-        self, path: str, output: str, side: str = "mapped", max_vocab: Optional[int] = None
+        self, path: str, output: str, side: str = "mapped", max_vocab: Optional[int] = None,
+        encoding: str = "utf-8",
     ) -> int:
-        """Map a vector file and write it atomically (``.npy`` + ``.vocab``, or word2vec text)."""
-        vectors = load_vectors(path, max_vocab)
+        """Map a vector file (text in ``encoding``) and write it atomically (:func:`write_vectors`)."""
+        vectors = load_vectors(path, max_vocab, encoding)
         write_vectors(WordVectors(vectors.words, self.apply(vectors.matrix, side, in_place=True), output), output)
         return len(vectors)
 
@@ -164,10 +173,17 @@ def _check_side(side: str) -> None:
 
 
 def write_vectors(vectors: WordVectors, output: str) -> None:
-    """Write vectors atomically: ``.npy`` (float32, words in ``.vocab``) or word2vec text otherwise."""
+    """Write vectors atomically: ``.npy`` (float32) with the words in ``.vocab`` and the stamp that
+    ties the two (:mod:`~xlner_allennlp.alignment.vector_stamp`; a reader refuses a pair a killed
+    write left mismatched), or word2vec text (UTF-8) otherwise."""
     if output.endswith(".npy"):
-        atomic_write(output, lambda f: np.save(f, vectors.matrix.astype(np.float32, copy=False)), binary=True)
-        atomic_write(vocab_path(output), lambda f: f.write("".join(w + "\n" for w in vectors.words)))
+        vocab_file = vocab_path(output)
+        with atomic_files(stamp_path(output), output, vocab_file) as (tmp_stamp, tmp_npy, tmp_vocab):
+            with open(tmp_npy, "wb") as handle:
+                np.save(handle, vectors.matrix.astype(np.float32, copy=False))
+            with open(tmp_vocab, "w", encoding="utf-8") as handle:
+                handle.write("".join(w + "\n" for w in vectors.words))
+            write_stamp(tmp_stamp, tmp_npy, tmp_vocab, len(vectors), vectors.dim)
     else:
         def write_text(handle: Any) -> None:
             handle.write(f"{len(vectors)} {vectors.dim}\n")
@@ -183,12 +199,56 @@ def _normalization_arrays(prefix: str, normalization: Normalization) -> Dict[str
     }
 
 
-def save_alignment(alignment: Alignment, directory: str) -> None:
-    """Write ``alignment`` to ``directory`` atomically, replacing any artifact already there."""
+def failed_path(directory: str) -> str:
+    """Where a failed fit goes when it may not replace the artifact in ``directory``: ``DIR.failed``."""
+    return os.path.abspath(directory).rstrip(os.sep) + ".failed"
+
+
+def _passed(directory: str) -> bool:
+    """Whether ``directory`` holds a readable artifact that passed its own checks."""
+    try:
+        existing = load_alignment(directory)
+    except (ArtifactError, OSError, KeyError, ValueError):
+        return False
+    return existing.evaluation.get("status", "ok") != "failed"
+
+
+def refuse_failed_over_passed(targets: Dict[str, "Alignment"], overwrite_failed: bool = False) -> None:
+    """Before writing the alignments ``targets`` (directory -> alignment): unless
+    ``overwrite_failed``, each failed fit whose directory holds an artifact that passed its checks
+    is written to :func:`failed_path` instead, and :class:`FailedFitError` names them all (nothing
+    is written to the directories themselves)."""
+    if overwrite_failed:
+        return
+    refused = [
+        (directory, alignment) for directory, alignment in targets.items()
+        if alignment.evaluation.get("status") == "failed" and _passed(directory)
+    ]
+    for directory, alignment in refused:
+        _write_alignment(alignment, failed_path(directory))
+    if refused:
+        raise FailedFitError("; ".join(
+            f"{directory}: the new {a.mapped_language}->{a.reference_language} fit failed its checks "
+            f"({a.evaluation.get('status_reason', 'status failed')}), and the artifact already there passed "
+            f"them, so it is kept and the failed fit is in {failed_path(directory)} for inspection"
+            for directory, a in refused
+        ) + "; pass --overwrite-failed (overwrite_failed=True) to replace it anyway")
+
+
+def save_alignment(alignment: Alignment, directory: str, overwrite_failed: bool = False) -> None:
+    """Write ``alignment`` to ``directory`` atomically, replacing any artifact already there,
+    except that a failed fit does not replace an artifact that passed its checks unless
+    ``overwrite_failed`` (:func:`refuse_failed_over_passed`)."""
+    refuse_failed_over_passed({directory: alignment}, overwrite_failed)
+    _write_alignment(alignment, directory)
+
+
+def _write_alignment(alignment: Alignment, directory: str) -> None:
     directory = os.path.abspath(directory)
     parent = os.path.dirname(directory)
     os.makedirs(parent, exist_ok=True)
-    tmp = tempfile.mkdtemp(prefix=f".{os.path.basename(directory)}.tmp-", dir=parent)
+    remove_stale_temporaries(parent, f".{os.path.basename(directory)}.old-")
+    tmp = make_temporary(parent, f".{os.path.basename(directory)}.tmp-", is_directory=True)
     try:
         np.save(os.path.join(tmp, "mapping.npy"), alignment.mapping)
         if alignment.reference_mapping is not None:
@@ -218,7 +278,7 @@ def save_alignment(alignment: Alignment, directory: str) -> None:
             os.fsync(handle.fileno())
         old = None
         if os.path.exists(directory):
-            old = tempfile.mkdtemp(prefix=f".{os.path.basename(directory)}.old-", dir=parent)
+            old = make_temporary(parent, f".{os.path.basename(directory)}.old-", is_directory=True)
             os.rmdir(old)
             os.replace(directory, old)
         os.replace(tmp, directory)
@@ -260,11 +320,23 @@ def _renamed(name: str) -> str:
     return name
 
 
+def _previous_hint(directory: str) -> str:
+    """Where a write killed between its two renames left the previous artifact of ``directory``, if it did."""
+    parent, name = os.path.split(os.path.abspath(directory))
+    try:
+        previous = sorted(n for n in os.listdir(parent) if n.startswith(f".{name}.old-"))
+    except OSError:
+        return ""
+    if not previous:
+        return ""
+    return f" (a killed write left the previous artifact in {os.path.join(parent, previous[-1])}; rename it back to use it)"
+
+
 def load_alignment(directory: str) -> Alignment:
     """Read an artifact written by :func:`save_alignment` (format 2, or format 1 with the old side names)."""
     required = ("meta.json", "mapping.npy", "normalization.npz")
     if not os.path.isdir(directory):
-        raise ArtifactError(f"{directory}: no such alignment directory")
+        raise ArtifactError(f"{directory}: no such alignment directory{_previous_hint(directory)}")
     for name in required:
         if not os.path.isfile(os.path.join(directory, name)):
             raise ArtifactError(f"{directory}: incomplete alignment artifact, {name} is missing")

@@ -13,10 +13,24 @@ from typing import Dict, List, Optional, Sequence, Tuple
 import numpy as np
 
 from xlner_allennlp.alignment.vectors import WordVectors
+from xlner_allennlp.file_utils import text_lines
 
 WordPair = Tuple[str, str]
 SEEDS = ("identical", "numerals")
 _NUMERAL = re.compile(r"^[0-9]+([.,][0-9]+)*$")
+
+
+# Appended to a decoding error: how to say which encoding the dictionary has.
+ENCODING_HINT = (
+    "; pass the dictionary's encoding (encoding= in Python, --dictionary-encoding on the command line, e.g. latin-1)"
+)
+# A dictionary is taken to run the wrong way round when more than REVERSED_RATIO times as many of
+# its pairs (not counting identical strings, which fit both ways) fit the swapped order as fit the
+# given one, and at least REVERSED_MIN_PAIRS do.
+REVERSED_RATIO = 2.0
+REVERSED_MIN_PAIRS = 10
+# BLI results on a dictionary whose coverage is below LOW_COVERAGE carry a warning.
+LOW_COVERAGE = 0.2
 
 
 class DictionaryError(ValueError):
@@ -81,30 +95,19 @@ def read_dictionary(path: str, encoding: str = "utf-8") -> List[WordPair]:
         raise DictionaryError(f"{path}: no such dictionary file")
     pairs: List[WordPair] = []
     seen = set()
-    with open(path, encoding=encoding, errors="strict") as handle:
-        line_number = 0
-        while True:
-            try:
-                line = handle.readline()
-            except UnicodeDecodeError as error:
-                raise DictionaryError(
-                    f"{path}:{line_number + 1}: cannot decode as {encoding} ({error.reason})"
-                ) from None
-            if not line:
-                break
-            line_number += 1
-            fields = line.split()
-            if not fields:
-                continue
-            if len(fields) != 2:
-                raise DictionaryError(
-                    f"{path}:{line_number}: expected 'source target' (2 words), found {len(fields)}: "
-                    f"{line.rstrip()!r}"
-                )
-            pair = (fields[0], fields[1])
-            if pair not in seen:
-                seen.add(pair)
-                pairs.append(pair)
+    for line_number, line in text_lines(path, encoding, DictionaryError, ENCODING_HINT):
+        fields = line.split()
+        if not fields:
+            continue
+        if len(fields) != 2:
+            raise DictionaryError(
+                f"{path}:{line_number}: expected 'source target' (2 words), found {len(fields)}: "
+                f"{line.rstrip()!r}"
+            )
+        pair = (fields[0], fields[1])
+        if pair not in seen:
+            seen.add(pair)
+            pairs.append(pair)
     if not pairs:
         raise DictionaryError(f"{path}: the dictionary is empty")
     return pairs
@@ -137,6 +140,45 @@ def seed_dictionary(
     raise DictionaryError(f"unknown seed {seed!r}; choose from {', '.join(SEEDS)}")
 
 
+def check_direction(
+    pairs: Sequence[WordPair], source: WordVectors, target: WordVectors, path: str = "<dictionary>"
+) -> None:
+    """Raise :class:`DictionaryError` when ``pairs`` run the other way round: many more of them
+    have their first word in ``target``'s vocabulary and their second in ``source``'s than the
+    reverse (see :data:`REVERSED_RATIO`; pairs of identical strings fit both ways and are not
+    counted). A reversed dictionary otherwise leaves a handful of pairs (names, loanwords) that
+    train a failed mapping or give a BLI precision on a tiny, unrepresentative sample."""
+    source_index, target_index = source.index, target.index
+    forward = reverse = 0
+    for s, t in pairs:
+        if s != t:
+            forward += s in source_index and t in target_index
+            reverse += t in source_index and s in target_index
+    if reverse >= REVERSED_MIN_PAIRS and reverse > REVERSED_RATIO * forward:
+        mapped, reference = source.path or "the mapped vectors", target.path or "the reference vectors"
+        raise DictionaryError(
+            f"{path}: the dictionary runs the other way round: {reverse} of its {len(pairs)} pairs have their "
+            f"first word in {reference} and their second in {mapped}, only {forward} the right way. Each line "
+            f"must hold a word of the mapped language ({mapped}) first and its translation in the reference "
+            f"language ({reference}) second: pass the dictionary of that direction (MUSE names it "
+            f"<mapped>-<reference>, e.g. es-en.0-5000.txt to map es onto en) or swap its two columns"
+        )
+
+
+def coverage_warning(dictionary: IndexedDictionary) -> Optional[str]:
+    """A warning when fewer than :data:`LOW_COVERAGE` of the dictionary's pairs have both words in
+    the kept vocabularies, else ``None``: a precision over so few pairs says little about the
+    dictionary."""
+    if dictionary.coverage >= LOW_COVERAGE:
+        return None
+    return (
+        f"{dictionary.path or 'the dictionary'}: only {len(dictionary)} of its {dictionary.n_read} pairs "
+        f"({dictionary.coverage:.2%}) have both words in the kept vocabularies ({dictionary.n_source_oov} "
+        f"source and {dictionary.n_target_oov} target words missing), so the precision covers "
+        f"{dictionary.n_source_words} queries only; check the dictionary's direction, the vector files and --max-vocab"
+    )
+
+
 def index_dictionary(
     pairs: Sequence[WordPair], source: WordVectors, target: WordVectors, path: str = "<dictionary>"
 ) -> IndexedDictionary:
@@ -147,6 +189,7 @@ def index_dictionary(
     """
     if not pairs:
         raise DictionaryError(f"{path}: the dictionary is empty")
+    check_direction(pairs, source, target, path)
     source_index, target_index = source.index, target.index
     rows_source: List[int] = []
     rows_target: List[int] = []

@@ -16,8 +16,15 @@ from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 import numpy as np
 
 from xlner_allennlp.alignment.align import DEFAULT_NORMALIZATION, check_spaces, fit_prepared, prepare
-from xlner_allennlp.alignment.artifact import SIDES, Alignment, load_alignment, save_alignment, vector_file_checksum
-from xlner_allennlp.alignment.dictionary import IndexedDictionary, load_dictionary, read_dictionary
+from xlner_allennlp.alignment.artifact import (
+    SIDES,
+    Alignment,
+    load_alignment,
+    refuse_failed_over_passed,
+    save_alignment,
+    vector_file_checksum,
+)
+from xlner_allennlp.alignment.dictionary import IndexedDictionary, coverage_warning, load_dictionary, read_dictionary
 from xlner_allennlp.alignment.evaluation import evaluate_bli
 from xlner_allennlp.alignment.methods import AlignmentError, AlignmentMethod
 from xlner_allennlp.alignment.normalization import Normalization, unit_rows
@@ -47,12 +54,14 @@ def evaluate_alignment(
     in_place: bool = False,
     normalized: bool = False,
     **kwargs: Any,
-) -> Dict[str, float]:
+) -> Dict[str, Any]:
     """BLI of an alignment on an indexed dictionary (see :func:`evaluate_bli`).
 
     ``normalized``: the matrices already hold the artifact's normalized rows (as :func:`fit_prepared`
     leaves them with ``in_place``). ``in_place``: map them where they are instead of copying (the
-    vectors are then in the shared space), so a large vocabulary is held once.
+    vectors are then in the shared space), so a large vocabulary is held once. When few of the
+    dictionary's pairs are in the vocabularies (:func:`coverage_warning`) the results hold the
+    warning under ``"warning"`` and it is logged.
     """
     check_spaces(mapped, reference)
     shared = []
@@ -62,7 +71,12 @@ def evaluate_alignment(
             shared.append(alignment.map_normalized(matrix if in_place else np.array(matrix, np.float32), side))
         else:
             shared.append(alignment.apply(matrix, side, in_place))
-    return evaluate_bli(shared[0], shared[1], dictionary, overwrite=True, **kwargs)
+    results: Dict[str, Any] = evaluate_bli(shared[0], shared[1], dictionary, overwrite=True, **kwargs)
+    warning = coverage_warning(dictionary)
+    if warning:
+        logger.warning(warning)
+        results["warning"] = warning
+    return results
 
 
 def artifact_vectors(
@@ -72,10 +86,11 @@ def artifact_vectors(
     reference_vectors: Optional[str] = None,
     max_vocab: Optional[int] = None,
     warn: Callable[[str], None] = logger.warning,
+    encoding: str = "utf-8",
 ) -> Tuple[WordVectors, WordVectors]:
     """Load the (mapped, reference) vectors of the artifact in directory ``artifact``: the files
     and ``max_vocab`` recorded in it unless given; ``warn`` receives a message when a vector
-    file's checksum differs from the recorded one."""
+    file's checksum differs from the recorded one. ``encoding``: the vector files' (text and ``.vocab``)."""
     paths = {}
     for side, given in (("mapped", mapped_vectors), ("reference", reference_vectors)):
         path = given or alignment.inputs.get(f"{side}_vectors")
@@ -87,7 +102,7 @@ def artifact_vectors(
         paths[side] = path
     if max_vocab is None:
         max_vocab = alignment.inputs.get("max_vocab")
-    return load_vectors(paths["mapped"], max_vocab), load_vectors(paths["reference"], max_vocab)
+    return load_vectors(paths["mapped"], max_vocab, encoding), load_vectors(paths["reference"], max_vocab, encoding)
 
 
 def evaluate_files(
@@ -98,14 +113,23 @@ def evaluate_files(
     max_vocab: Optional[int] = None,
     warn: Callable[[str], None] = logger.warning,
     methods: Sequence[str] = RETRIEVAL_METHODS,
-) -> Dict[str, float]:
+    encoding: str = "utf-8",
+    dictionary_encoding: str = "utf-8",
+) -> Dict[str, Any]:
     """BLI of the artifact in directory ``artifact`` on the MUSE dictionary file ``dictionary``
-    with the retrieval ``methods`` (``nn``, ``csls``); vectors as :func:`artifact_vectors` finds them.
+    with the retrieval ``methods`` (``nn``, ``csls``); vectors as :func:`artifact_vectors` finds them
+    (in ``encoding``), the dictionary in ``dictionary_encoding``. A dictionary that runs the other
+    way round is refused; ``warn`` also receives the low-coverage warning.
     """
     alignment = load_alignment(artifact)
-    mapped, reference = artifact_vectors(artifact, alignment, mapped_vectors, reference_vectors, max_vocab, warn)
-    indexed = load_dictionary(dictionary, mapped, reference)
-    return evaluate_alignment(alignment, mapped, reference, indexed, in_place=True, methods=methods)
+    mapped, reference = artifact_vectors(
+        artifact, alignment, mapped_vectors, reference_vectors, max_vocab, warn, encoding
+    )
+    indexed = load_dictionary(dictionary, mapped, reference, dictionary_encoding)
+    results = evaluate_alignment(alignment, mapped, reference, indexed, in_place=True, methods=methods)
+    if "warning" in results:
+        warn(results["warning"])
+    return results
 
 
 @dataclass
@@ -188,11 +212,13 @@ def _fit_files(
     mapped_language: str,
     reference_language: str,
     random_seed: int,
+    encoding: str,
+    dictionary_encoding: str,
 ) -> Alignment:
     """:func:`align_files` after :func:`prepare`, without writing the artifact."""
-    mapped = load_vectors(mapped_vectors, max_vocab)
-    reference = load_vectors(reference_vectors, max_vocab)
-    pairs = read_dictionary(dictionary) if dictionary else None
+    mapped = load_vectors(mapped_vectors, max_vocab, encoding)
+    reference = load_vectors(reference_vectors, max_vocab, encoding)
+    pairs = read_dictionary(dictionary, dictionary_encoding) if dictionary else None
     # The loaded matrices are this function's own: normalize and map them in place.
     alignment = fit_prepared(
         mapped, reference, spec, settings, pairs, seed, normalization, mapped_language, reference_language,
@@ -203,7 +229,7 @@ def _fit_files(
         "dictionary": os.path.abspath(dictionary) if dictionary else None,
     }
     if evaluation_dictionary:
-        test = load_dictionary(evaluation_dictionary, mapped, reference)
+        test = load_dictionary(evaluation_dictionary, mapped, reference, dictionary_encoding)
         alignment.evaluation["bli"] = evaluate_alignment(
             alignment, mapped, reference, test, in_place=True, normalized=True
         )
@@ -239,6 +265,9 @@ def align_files(
     mapped_language: Optional[str] = None,
     reference_language: Optional[str] = None,
     random_seed: int = 0,
+    encoding: str = "utf-8",
+    dictionary_encoding: str = "utf-8",
+    overwrite_failed: bool = False,
     **settings: Any,
 ) -> Alignment:
     """Load two vector files, fit ``method`` with ``settings``, evaluate on
@@ -246,16 +275,22 @@ def align_files(
     Returns the saved :class:`Alignment`.
 
     Languages default to the file names (``es.npy`` gives ``es``); ``max_vocab`` keeps the first N
-    rows of each file (an error when a file is shorter). The artifact records checksums of both
-    input files, the vocabulary sizes, method, settings and evaluation results.
+    rows of each file (an error when a file is shorter); ``encoding`` is the vector files'
+    (text and ``.vocab``), ``dictionary_encoding`` the dictionaries'. A dictionary that runs the
+    other way round is refused (:func:`~xlner_allennlp.alignment.dictionary.check_direction`). A
+    fit that fails its checks does not replace an artifact in ``output`` that passed them unless
+    ``overwrite_failed`` (it goes to ``output.failed``, see
+    :func:`~xlner_allennlp.alignment.artifact.save_alignment`). The artifact records checksums of
+    both input files, the vocabulary sizes, method, settings and evaluation results.
     """
     spec, typed = prepare(method, bool(dictionary or seed), normalization, **settings)
     alignment = _fit_files(
         mapped_vectors, reference_vectors, spec, typed, dictionary, seed, max_vocab, evaluation_dictionary,
         normalization, mapped_language or language_from_path(mapped_vectors) or "mapped",
         reference_language or language_from_path(reference_vectors) or "reference", random_seed,
+        encoding, dictionary_encoding,
     )
-    save_alignment(alignment, output)
+    save_alignment(alignment, output, overwrite_failed)
     return alignment
 
 
@@ -277,6 +312,9 @@ def align_to_pivot(
     pivot_language: Optional[str] = None,
     mapped_languages: Optional[Sequence[str]] = None,
     random_seed: int = 0,
+    encoding: str = "utf-8",
+    dictionary_encoding: str = "utf-8",
+    overwrite_failed: bool = False,
     **settings: Any,
 ) -> Dict[str, Alignment]:
     """Map every language of ``mapped_vectors`` into the space of ``pivot_vectors``.
@@ -287,7 +325,9 @@ def align_to_pivot(
     ``apply(X, side="mapped")`` of any of these artifacts lands in one shared space.
     ``dictionaries[i]`` / ``evaluation_dictionaries[i]`` belong to ``mapped_vectors[i]``.
     Languages, settings and every fit are checked before the first artifact is written, so a bad
-    language leaves ``output`` as it was. Returns the alignments by language.
+    language, or a failed fit that would replace an artifact that passed its checks (unless
+    ``overwrite_failed``), leaves ``output`` as it was. ``encoding`` / ``dictionary_encoding`` are
+    as in :func:`align_files`. Returns the alignments by language.
     """
     n = len(mapped_vectors)
     if n == 0:
@@ -321,9 +361,9 @@ def align_to_pivot(
         logger.info("aligning %s (%s) onto pivot %s", language, path, pivot_language)
         results[language] = _fit_files(
             path, pivot_vectors, spec, typed, dictionary, seed, max_vocab, test, normalization, language,
-            pivot_language, random_seed,
+            pivot_language, random_seed, encoding, dictionary_encoding,
         )
-    pivot = load_vectors(pivot_vectors, max_vocab)
+    pivot = load_vectors(pivot_vectors, max_vocab, encoding)
     pivot_normalization = Normalization.fit(pivot.matrix, normalization)
     results[pivot_language] = Alignment(
         mapping=np.eye(pivot.dim, dtype=np.float32),
@@ -335,6 +375,11 @@ def align_to_pivot(
         hyperparameters={"normalization": normalization, "pivot_of": sorted(languages)},
         inputs=_vector_inputs(pivot_vectors, pivot_vectors, len(pivot), len(pivot), max_vocab),
     )
-    for language, alignment in results.items():
-        save_alignment(alignment, os.path.join(output, pivot_artifact_name(language, pivot_language)))
+    targets = {
+        os.path.join(output, pivot_artifact_name(language, pivot_language)): alignment
+        for language, alignment in results.items()
+    }
+    refuse_failed_over_passed(targets, overwrite_failed)
+    for directory, alignment in targets.items():
+        save_alignment(alignment, directory, overwrite_failed=True)
     return results

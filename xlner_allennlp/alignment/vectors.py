@@ -4,14 +4,15 @@ Files are frequency-sorted, so ``max_vocab`` keeps the first N rows. Text files 
 line into a preallocated float32 array, so memory stays near one float32 copy of the kept rows.
 Every problem raises :class:`VectorFileError` naming the file and, where there is one, the line.
 """
-import gzip
-import io
 import os
 from dataclasses import dataclass, field
-from typing import Dict, Iterator, List, Optional, TextIO, Tuple
+from typing import Dict, Iterator, List, Optional, Tuple
 
 import numpy as np
 from tqdm import tqdm
+
+from xlner_allennlp.alignment.vector_stamp import check_stamp
+from xlner_allennlp.file_utils import text_lines
 
 
 class VectorFileError(ValueError):
@@ -57,33 +58,18 @@ def vocab_path(npy_path: str) -> str:
     return npy_path[: -len(".npy")] + ".vocab"
 
 
-def _open_text(path: str, encoding: str) -> TextIO:
-    if path.endswith(".gz"):
-        return io.TextIOWrapper(gzip.open(path, "rb"), encoding=encoding, errors="strict")
-    return open(path, encoding=encoding, errors="strict")
-
-
 def _check_exists(path: str) -> None:
     if not os.path.isfile(path):
         raise VectorFileError(f"{path}: no such vector file")
 
 
+# Appended to a decoding error: how to say which encoding the file has.
+ENCODING_HINT = "; pass the file's encoding (encoding= in Python, --encoding on the command line, e.g. latin-1)"
+
+
 def _numbered_lines(path: str, encoding: str) -> Iterator[Tuple[int, str]]:
-    """Yield ``(line_number, line)`` with decoding errors reported by file and line."""
-    with _open_text(path, encoding) as handle:
-        line_number = 0
-        while True:
-            try:
-                line = handle.readline()
-            except UnicodeDecodeError as error:
-                raise VectorFileError(
-                    f"{path}:{line_number + 1}: cannot decode as {encoding} ({error.reason}); "
-                    f"pass the right encoding"
-                ) from None
-            if not line:
-                return
-            line_number += 1
-            yield line_number, line
+    """Yield ``(line_number, line)``; undecodable bytes and broken gzip streams are reported by file and line."""
+    return text_lines(path, encoding, VectorFileError, ENCODING_HINT)
 
 
 def _check_duplicates(words: List[str], path: str, first_line: int) -> None:
@@ -179,6 +165,7 @@ def _load_npy(path: str, max_vocab: Optional[int], encoding: str) -> WordVectors
         raise VectorFileError(f"{vocab_file}: {n} words but {path} has {array.shape[0]} rows")
     if n > array.shape[0]:
         raise VectorFileError(f"{vocab_file}: more words ({n}) than rows in {path} ({array.shape[0]})")
+    check_stamp(path, vocab_file, VectorFileError)
     matrix = np.array(array[:n], dtype=np.float32)
     _check_duplicates(words, vocab_file, 1)
     _check_finite(matrix, vocab_file, 1)

@@ -106,10 +106,10 @@ def plot_views(
     return rates
 
 
-def entity_word_vectors(words: EntityWords, path: str) -> Tuple[EntityWords, np.ndarray]:
-    """The entity words that have a vector in the vector file ``path``, and those vectors
-    `(num_kept, dim)` in the same order."""
-    vectors = load_vectors(path)
+def entity_word_vectors(words: EntityWords, path: str, encoding: str = "utf-8") -> Tuple[EntityWords, np.ndarray]:
+    """The entity words that have a vector in the vector file ``path`` (text in ``encoding``), and
+    those vectors `(num_kept, dim)` in the same order."""
+    vectors = load_vectors(path, encoding=encoding)
     keep = [i for i, w in enumerate(words.words) if w in vectors.index]
     kept = EntityWords(words.language, [words.words[i] for i in keep], [words.types[i] for i in keep])
     if not kept.words:

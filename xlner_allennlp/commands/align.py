@@ -8,6 +8,13 @@ and/or a jsonnet/json ``--config`` file holding any of the options below with un
 (``mapped_vectors``, ``method``, ...) plus ``settings``: {NAME: VALUE}; the command line wins over
 the file. ``--list-methods`` (and ``--help``) print every method's settings with their defaults.
 
+``--encoding`` is the vector files' encoding (text and ``.vocab``), ``--dictionary-encoding`` the
+dictionaries' (both UTF-8 by default). A training or evaluation dictionary that runs the other way
+round (first column in the reference language) is refused. A fit that fails its own checks is
+written to ``--output`` with ``status: failed`` in its meta.json and a warning, except that it
+never replaces an artifact there that passed them: it then goes to ``OUTPUT.failed/`` for
+inspection and the command exits with an error, unless ``--overwrite-failed`` is given.
+
 Examples::
 
     allennlp xlner-align --mapped-vectors es.npy --reference-vectors en.npy \\
@@ -19,6 +26,7 @@ Examples::
 """
 import argparse
 import logging
+import sys
 from typing import Any, Dict, List, Optional
 
 from allennlp.commands.subcommand import Subcommand
@@ -35,6 +43,7 @@ logger = logging.getLogger(__name__)
 _OPTIONS = (
     "mapped_vectors", "reference_vectors", "method", "dictionary", "seed", "max_vocab", "output",
     "evaluation_dictionary", "normalization", "mapped_language", "reference_language", "random_seed", "pivot",
+    "encoding", "dictionary_encoding", "overwrite_failed",
 )
 _LISTS = ("mapped_vectors", "dictionary", "evaluation_dictionary")
 
@@ -67,6 +76,13 @@ class XlnerAlign(Subcommand):
         subparser.add_argument("--random-seed", type=int, help="random seed of stochastic methods")
         subparser.add_argument(
             "--pivot", help="map every --mapped-vectors file into this language's space (--reference-vectors)"
+        )
+        subparser.add_argument("--encoding", help="encoding of the vector files, text or .vocab (default utf-8)")
+        subparser.add_argument("--dictionary-encoding", help="encoding of the dictionaries (default utf-8)")
+        subparser.add_argument(
+            "--overwrite-failed", action="store_true", default=None,
+            help="let a fit that fails its checks replace an artifact that passed them "
+                 "(otherwise the failed fit goes to OUTPUT.failed and the command fails)",
         )
         subparser.add_argument(
             "--set", action="append", default=[], metavar="NAME=VALUE", dest="settings",
@@ -146,7 +162,9 @@ def align_from_args(args: argparse.Namespace) -> None:
     settings = options.pop("settings")
     pivot = options.pop("pivot", None)
     common = {
-        name: options[name] for name in ("seed", "max_vocab", "normalization", "random_seed")
+        name: options[name] for name in (
+            "seed", "max_vocab", "normalization", "random_seed", "encoding", "dictionary_encoding", "overwrite_failed"
+        )
         if options.get(name) is not None
     }
     if pivot:
@@ -182,7 +200,10 @@ def align_from_args(args: argparse.Namespace) -> None:
                "P@1 nn", "P@1 csls", "coverage", "fit s"]
     print(format_table([summary_row(a) for a in alignments], columns))
     for alignment in alignments:
+        pair = f"{alignment.mapped_language}->{alignment.reference_language}"
         if alignment.evaluation.get("status", "ok") != "ok":
-            print(f"warning: {alignment.mapped_language}->{alignment.reference_language}: "
+            print(f"warning: {pair}: "
                   f"{alignment.evaluation.get('status_reason', 'the unsupervised criterion indicates failure')}")
+        if alignment.evaluation.get("bli", {}).get("warning"):
+            print(f"warning: {pair}: {alignment.evaluation['bli']['warning']}", file=sys.stderr)
     print(f"written to {options['output']}")

@@ -71,20 +71,21 @@ def extract_anchors(
     max_length: Optional[int] = None,
     sample_size: int = 10000,
     seed: int = 0,
+    encoding: str = "utf-8",
 ) -> Tuple[Anchors, List[Dict[str, float]], Dict[str, int]]:
     """Anchors of every type of ``text`` with at least ``min_count`` occurrences (after lowercasing
     when ``lowercase``), their geometry, and corpus counts.
 
     ``layers_of(character_ids)`` returns the layers ``[(batch, timesteps, dim)] * num_layers`` and
-    the mask of a batch (:func:`contextual_layers` of a BiLM). Two passes over the file: type
-    counts, then the vectors, so only kept types are accumulated.
+    the mask of a batch (:func:`contextual_layers` of a BiLM). Two passes over the file (text in
+    ``encoding``): type counts, then the vectors, so only kept types are accumulated.
     """
     key = str.lower if lowercase else None
-    counts = count_types(tokens for _, tokens in Tqdm.tqdm(read_sentences(text, max_length), desc="counting types"))
+    counts = count_types(tokens for _, tokens in Tqdm.tqdm(read_sentences(text, max_length, encoding), desc="counting types"))
     accumulator = AnchorAccumulator(kept_types(counts, min_count, key), num_layers, dim, sample_size, seed)
     sentences = 0
     progress = Tqdm.tqdm(total=sum(counts.values()), desc="anchors", unit=" tokens")
-    for batch in _batches(read_sentences(text, max_length), batch_size, chunk=100 * batch_size):
+    for batch in _batches(read_sentences(text, max_length, encoding), batch_size, chunk=100 * batch_size):
         with torch.no_grad():
             layers, mask = layers_of(batch_to_ids(batch))
         vectors = torch.stack([layer[mask] for layer in layers])
@@ -126,6 +127,7 @@ class XlnerAnchors(Subcommand):
         subparser.add_argument("--sample-size", type=int, default=defaults["sample_size"],
                                help="tokens sampled for the geometry")
         subparser.add_argument("--seed", type=int, default=defaults["seed"], help="seed of the geometry sample")
+        subparser.add_argument("--encoding", default=defaults["encoding"], help="encoding of --text")
         subparser.set_defaults(func=exit_on_error(anchors_from_args))
         return subparser
 
@@ -137,7 +139,7 @@ def anchors_from_args(args: argparse.Namespace) -> None:
     anchors, geometry, corpus = extract_anchors(
         lambda ids: contextual_layers(bilm, ids), bilm.num_layers, bilm.get_output_dim(), args.text,
         min_count=args.min_count, lowercase=not args.keep_case, batch_size=args.batch_size,
-        max_length=args.max_length, sample_size=args.sample_size, seed=args.seed,
+        max_length=args.max_length, sample_size=args.sample_size, seed=args.seed, encoding=args.encoding,
     )
     meta = {
         "elmo": os.path.abspath(args.elmo), "text": os.path.abspath(args.text),

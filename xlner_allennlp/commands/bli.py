@@ -3,7 +3,11 @@
 Prints one JSON object (precision at 1, 5, 10 with NN and CSLS retrieval, or those of ``--retrieval``, coverage and the
 dictionary counts). The vectors default to the files recorded in the artifact, with the
 vocabulary size it was fitted on; a vector file whose checksum differs from the recorded one is
-reported on stderr. A thin layer over :func:`xlner_allennlp.alignment.evaluate_files`.
+reported on stderr. ``--encoding`` is the vector files' encoding, ``--dictionary-encoding`` the
+dictionary's (both UTF-8 by default). A dictionary that runs the other way round (its first column
+in the reference language) is refused, and when fewer than 20% of the dictionary's pairs are in
+the vocabularies a warning goes to stderr and into the JSON (``"warning"``). A thin layer over
+:func:`xlner_allennlp.alignment.evaluate_files`.
 """
 import argparse
 import json
@@ -33,6 +37,8 @@ class XlnerBli(Subcommand):
         subparser.add_argument("--retrieval", nargs="+", choices=RETRIEVAL_METHODS, default=list(RETRIEVAL_METHODS),
                                help="retrieval methods to measure (default: nn csls; CSLS costs a pass over "
                                     "every mapped-side vector for each reference word)")
+        subparser.add_argument("--encoding", default="utf-8", help="encoding of the vector files (text or .vocab)")
+        subparser.add_argument("--dictionary-encoding", default="utf-8", help="encoding of the dictionary")
         subparser.set_defaults(func=exit_on_error(bli_from_args))
         return subparser
 
@@ -44,6 +50,8 @@ def bli_from_args(args: argparse.Namespace) -> None:
         mapped_vectors=args.mapped_vectors,
         reference_vectors=args.reference_vectors,
         max_vocab=args.max_vocab,
+        encoding=args.encoding,
+        dictionary_encoding=args.dictionary_encoding,
         warn=lambda message: print(f"warning: {message}", file=sys.stderr),
         methods=args.retrieval,
     )

@@ -3,13 +3,16 @@ every `xlner-*` subcommand."""
 import argparse
 import functools
 import sys
+import zlib
 from typing import Callable
 
 from allennlp.common.checks import ConfigurationError
 
-# What bad input raises: alignment-library and reader errors are ValueErrors, unreadable or
-# missing files OSErrors, misconfigured components ConfigurationErrors, absent keys KeyErrors.
-INPUT_ERRORS = (ValueError, OSError, KeyError, ConfigurationError)
+# What bad input raises: alignment-library and reader errors are ValueErrors (undecodable bytes
+# included), unreadable or missing files OSErrors (a corrupt gzip file included), a truncated
+# compressed stream EOFError or zlib.error, misconfigured components ConfigurationErrors, absent
+# keys KeyErrors. The package's readers name the file and line themselves; these are the last net.
+INPUT_ERRORS = (ValueError, OSError, EOFError, zlib.error, KeyError, ConfigurationError)
 
 
 def exit_on_error(command: Callable[[argparse.Namespace], None]) -> Callable[[argparse.Namespace], None]:

@@ -42,8 +42,9 @@ class Plot(Subcommand):
         space.add_argument("--mapped-vectors", help="default: the artifact's recorded mapped_vectors (the target language)")
         space.add_argument("--reference-data", required=True, help="labelled CoNLL file of the artifact's reference language")
         space.add_argument("--mapped-data", required=True, help="labelled CoNLL file of the artifact's mapped language")
-        space.add_argument("--reference-encoding", default="utf-8")
-        space.add_argument("--mapped-encoding", default="utf-8")
+        space.add_argument("--reference-encoding", default="utf-8", help="encoding of --reference-data")
+        space.add_argument("--mapped-encoding", default="utf-8", help="encoding of --mapped-data")
+        space.add_argument("--encoding", default="utf-8", help="encoding of the vector files (text or .vocab)")
         space.add_argument("--per-type", type=int, default=40, help="entity words per type and language")
         space.add_argument("--model", help="a trained archive: adds the view of its word encoder")
         space.add_argument("--overrides", default="", help="overrides for the archive's config (JSON)")
@@ -89,9 +90,10 @@ def _space(args: argparse.Namespace) -> Dict:
     if not reference_path or not mapped_path:
         raise ValueError(f"{args.alignment}: no recorded vector paths; pass --reference-vectors/--mapped-vectors")
     reference, reference_raw = entity_word_vectors(entity_words(
-        args.reference_data, alignment.reference_language, args.per_type, args.reference_encoding), reference_path)
+        args.reference_data, alignment.reference_language, args.per_type, args.reference_encoding), reference_path,
+        args.encoding)
     mapped, mapped_raw = entity_word_vectors(entity_words(
-        args.mapped_data, alignment.mapped_language, args.per_type, args.mapped_encoding), mapped_path)
+        args.mapped_data, alignment.mapped_language, args.per_type, args.mapped_encoding), mapped_path, args.encoding)
     views = {
         "before alignment": (unit_rows(reference_raw), unit_rows(mapped_raw)),
         "after alignment": (alignment.apply(reference_raw, "reference"), alignment.apply(mapped_raw, "mapped")),

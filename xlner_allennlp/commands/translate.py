@@ -18,7 +18,7 @@ from xlner_allennlp.alignment import artifact_vectors, load_alignment, translate
 from xlner_allennlp.alignment.artifact import SIDES
 from xlner_allennlp.alignment.retrieval import RETRIEVAL_METHODS
 from xlner_allennlp.commands.errors import exit_on_error
-from xlner_allennlp.file_utils import decoded_lines
+from xlner_allennlp.file_utils import decoded_lines, text_lines
 
 # Exit status when some words were not in the vectors (the others are printed).
 UNKNOWN_WORDS_STATUS = 2
@@ -43,7 +43,8 @@ class XlnerTranslate(Subcommand):
         subparser.add_argument("--mapped-vectors", help="vectors of the mapped side (default: the artifact's)")
         subparser.add_argument("--reference-vectors", help="vectors of the reference side (default: the artifact's)")
         subparser.add_argument("--max-vocab", type=int, help="rows kept per file (default: the artifact's)")
-        subparser.add_argument("--encoding", default="utf-8", help="encoding of the words file (default: utf-8)")
+        subparser.add_argument("--encoding", default="utf-8", help="encoding of the vector files (text or .vocab)")
+        subparser.add_argument("--words-encoding", default="utf-8", help="encoding of the words file (default: utf-8)")
         subparser.set_defaults(func=exit_on_error(translate_from_args))
         return subparser
 
@@ -53,18 +54,17 @@ def _read_words(path: str, encoding: str) -> List[str]:
     if path == "-":
         lines = decoded_lines(sys.stdin.buffer, "<stdin>", encoding, ValueError)
         return [line.strip() for _, line in lines if line.strip()]
-    with open(path, "rb") as handle:
-        return [line.strip() for _, line in decoded_lines(handle, path, encoding, ValueError) if line.strip()]
+    return [line.strip() for _, line in text_lines(path, encoding, ValueError) if line.strip()]
 
 
 def translate_from_args(args: argparse.Namespace) -> None:
-    words = _read_words(args.words, args.encoding)
+    words = _read_words(args.words, args.words_encoding)
     if not words:
         raise ValueError(f"{args.words}: no words to translate")
     alignment = load_alignment(args.artifact)
     mapped, reference = artifact_vectors(
         args.artifact, alignment, args.mapped_vectors, args.reference_vectors, args.max_vocab,
-        warn=lambda message: print(f"warning: {message}", file=sys.stderr),
+        warn=lambda message: print(f"warning: {message}", file=sys.stderr), encoding=args.encoding,
     )
     translations, unknown = translate_words(
         alignment, mapped, reference, words, args.k, args.retrieval, args.side, args.csls_k

@@ -4,12 +4,13 @@ Each line is ``{"id": "<source>:<document>", "<lang>": "<tokens>", "<other>": "<
 tokens separated by spaces. Plain Python; every problem raises :class:`PairFileError` naming the
 file and the line.
 """
-import gzip
-import io
 import json
 import math
+import os
 from dataclasses import dataclass
-from typing import Iterator, List, TextIO
+from typing import Iterator, List
+
+from xlner_allennlp.file_utils import text_lines
 
 # Longest document side (tokens) of one skip-gram step; longer pairs are cut by split_pair.
 MAX_DOCUMENT_TOKENS = 1000
@@ -32,15 +33,6 @@ class DocumentPair:
     line: int
 
 
-def _open(path: str) -> TextIO:
-    try:
-        if path.endswith(".gz"):
-            return io.TextIOWrapper(gzip.open(path, "rb"), encoding="utf-8")
-        return open(path, encoding="utf-8")
-    except OSError as error:
-        raise PairFileError(f"{path}: cannot open the pairs file ({error.strerror})") from None
-
-
 def read_pairs(path: str, target_language: str, source_language: str = "en") -> Iterator[DocumentPair]:
     """Lazily yield the pairs of ``path`` as :class:`DocumentPair` (``source_language`` side first).
 
@@ -49,45 +41,38 @@ def read_pairs(path: str, target_language: str, source_language: str = "en") -> 
     target language absent from the whole file is visible at its first line), a document with
     no token, and a file with no pair.
     """
+    if not os.path.isfile(path):
+        raise PairFileError(f"{path}: cannot open the pairs file (no such file)")
     count = 0
-    with _open(path) as handle:
-        line_number = 0
-        while True:
-            try:
-                raw = handle.readline()
-            except (UnicodeDecodeError, EOFError, OSError, gzip.BadGzipFile) as error:
-                raise PairFileError(f"{path}, line {line_number + 1}: cannot read the line ({error})") from None
-            if not raw:
-                break
-            line_number += 1
-            if not raw.strip():
-                continue
-            try:
-                record = json.loads(raw)
-            except json.JSONDecodeError as error:
-                raise PairFileError(f"{path}, line {line_number}: not valid JSON ({error.msg})") from None
-            if not isinstance(record, dict):
-                raise PairFileError(f"{path}, line {line_number}: expected a JSON object, got {type(record).__name__}")
-            languages = sorted(key for key in record if key != "id")
-            sides = []
-            for language in (source_language, target_language):
-                if language not in record:
-                    raise PairFileError(
-                        f"{path}, line {line_number}: the pair has no {language!r} document "
-                        f"(languages on this line: {', '.join(languages) or 'none'})"
-                    )
-                text = record[language]
-                if not isinstance(text, str):
-                    raise PairFileError(
-                        f"{path}, line {line_number}: the {language!r} document must be a string, "
-                        f"got {type(text).__name__}"
-                    )
-                tokens = text.split()
-                if not tokens:
-                    raise PairFileError(f"{path}, line {line_number}: the {language!r} document is empty")
-                sides.append(tokens)
-            count += 1
-            yield DocumentPair(str(record.get("id", f"line{line_number}")), sides[0], sides[1], line_number)
+    for line_number, raw in text_lines(path, "utf-8", PairFileError, " (pairs files are UTF-8)"):
+        if not raw.strip():
+            continue
+        try:
+            record = json.loads(raw)
+        except json.JSONDecodeError as error:
+            raise PairFileError(f"{path}, line {line_number}: not valid JSON ({error.msg})") from None
+        if not isinstance(record, dict):
+            raise PairFileError(f"{path}, line {line_number}: expected a JSON object, got {type(record).__name__}")
+        languages = sorted(key for key in record if key != "id")
+        sides = []
+        for language in (source_language, target_language):
+            if language not in record:
+                raise PairFileError(
+                    f"{path}, line {line_number}: the pair has no {language!r} document "
+                    f"(languages on this line: {', '.join(languages) or 'none'})"
+                )
+            text = record[language]
+            if not isinstance(text, str):
+                raise PairFileError(
+                    f"{path}, line {line_number}: the {language!r} document must be a string, "
+                    f"got {type(text).__name__}"
+                )
+            tokens = text.split()
+            if not tokens:
+                raise PairFileError(f"{path}, line {line_number}: the {language!r} document is empty")
+            sides.append(tokens)
+        count += 1
+        yield DocumentPair(str(record.get("id", f"line{line_number}")), sides[0], sides[1], line_number)
     if count == 0:
         raise PairFileError(f"{path}: the file holds no document pair")
 

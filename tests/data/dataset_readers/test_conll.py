@@ -261,3 +261,9 @@ def test_real_data_sentence_counts(relative_path, encoding, sentences, labeled):
         count += 1
         assert ("tags" in instance.fields) == labeled
     assert count == sentences
+
+
+def test_a_byte_order_mark_before_a_docstart_or_a_tab_separated_row_drops_nothing(tmp_path):
+    docstart = tmp_path / "docstart.txt"
+    docstart.write_bytes("\ufeff-DOCSTART- -X- O O\n\nEU NNP I-ORG\n".encode("utf-8"))
+    assert words(list(ConllReader().read(str(docstart)))) == [["EU"]]

@@ -47,7 +47,7 @@ def test_vocabulary_counts_the_sentence_boundaries_and_sorts_by_frequency(tmp_pa
 @pytest.mark.parametrize("content, message", [
     (b"", r"text\.txt: the file holds no tokens"),
     (b"\n  \n", r"text\.txt: the file holds no tokens"),
-    (b"fine line\nok\nbad \xff byte\n", r"text\.txt:3: cannot decode as utf-8"),
+    (b"fine line\nok\nbad \xff byte\n", r"text\.txt, line 3: the bytes b'\\xff' are not valid utf-8"),
 ])
 def test_bad_files_are_clear_errors_naming_file_and_line(content, message, tmp_path):
     path = tmp_path / "text.txt"
@@ -60,7 +60,7 @@ def test_truncated_gzip_and_missing_file_are_clear_errors(tmp_path):
     path = tmp_path / "text.txt.gz"
     data = gzip.compress(("a b c\n" * 1000).encode())
     path.write_bytes(data[: len(data) // 2])
-    with pytest.raises(TextFileError, match=r"text\.txt\.gz:\d+: cannot read"):
+    with pytest.raises(TextFileError, match=r"text\.txt\.gz, line \d+: the gzip stream ends early"):
         list(LmTextReader().read(str(path)))
     with pytest.raises(TextFileError, match="absent.txt: no such text file"):
         list(LmTextReader().read(str(tmp_path / "absent.txt")))

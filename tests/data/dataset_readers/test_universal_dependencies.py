@@ -145,3 +145,9 @@ def test_real_treebanks_read_without_error():
     root = real_data_or_skip("ud/en/en_ewt-ud-dev.conllu")
     sentences = list(read_conllu_sentences(f"{root}/ud/en/en_ewt-ud-dev.conllu"))
     assert len(sentences) == 2001 and all(sentence.heads.count(0) >= 1 for sentence in sentences)
+
+
+def test_a_byte_order_mark_before_the_first_token_row_keeps_that_token(tmp_path):
+    path = write(tmp_path, "\ufeff1\tA\t_\tX\t_\t_\t0\troot\t_\t_\n2\tB\t_\tX\t_\t_\t1\tdep\t_\t_\n")
+    (sentence,) = read_conllu_sentences(path)
+    assert sentence.words == ["A", "B"] and sentence.heads == [0, 1] and sentence.line_numbers == [1, 2]
