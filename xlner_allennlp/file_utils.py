@@ -1,6 +1,7 @@
 """File helpers shared by the package, plain Python so the alignment library can use them too:
 atomic writing (readers never see a half-written file, and an interrupted write leaves the
 previous file as it was), file checksums and line-by-line decoding that names the bad line."""
+import codecs
 import hashlib
 import os
 import tempfile
@@ -46,12 +47,20 @@ def decoded_lines(
     """``(line_number, text)`` of every line of the binary ``handle`` (1-based, line ending kept),
     decoded one line at a time so that bytes that are not ``encoding`` raise ``error`` naming
     ``path`` and the line (``hint`` is appended to the message); a UTF-8 byte-order mark at the
-    start of the file is dropped."""
+    start of the file is dropped, or, when ``encoding`` is not UTF-8, raises ``error`` (the file is
+    UTF-8: read as latin-1, the mark and every non-ASCII letter would be garbled)."""
     for line_number, raw in enumerate(handle, start=1):
+        if line_number == 1 and raw.startswith(codecs.BOM_UTF8):
+            if codecs.lookup(encoding).name not in ("utf-8", "utf-8-sig"):
+                raise error(
+                    f"{path}, line 1: the file starts with a UTF-8 byte-order mark, so it is UTF-8, "
+                    f"not {encoding}: read it as utf-8"
+                )
+            raw = raw[len(codecs.BOM_UTF8):]
         try:
             line = raw.decode(encoding)
         except UnicodeDecodeError as bad:
             raise error(
                 f"{path}, line {line_number}: the bytes {raw[bad.start:bad.end]!r} are not valid {encoding}{hint}"
             ) from None
-        yield line_number, line.lstrip("\ufeff") if line_number == 1 else line
+        yield line_number, line
