@@ -135,7 +135,7 @@ local word_encoder(tied) = bilstm(tied, vector_dim + 2 * char_hidden, word_hidde
       num_epochs: 12,
       validation_metric: '+f1-measure-overall',
       checkpointer: { keep_most_recent_by_count: 1 },
-      // Torch's random state in the checkpoints: `--recover` then draws the uninterrupted run's dropout masks.
+      // Torch's and numpy's random states in the checkpoints: `--recover` then draws the uninterrupted run's dropout masks.
       callbacks: [{ type: 'xlner_random_state' }],
       cuda_device: -1,
     },

@@ -1,7 +1,8 @@
-"""The `xlner_random_state` trainer callback: checkpoints torch's random generators, so that
-`allennlp train --recover` resumes exactly where the killed run was."""
+"""The `xlner_random_state` trainer callback: checkpoints torch's and numpy's random generators, so
+that `allennlp train --recover` resumes exactly where the killed run was."""
 from typing import Any, Dict
 
+import numpy
 import torch
 from allennlp.training.callbacks import TrainerCallback
 
@@ -9,15 +10,16 @@ from allennlp.training.callbacks import TrainerCallback
 @TrainerCallback.register("xlner_random_state")
 class RandomStateCallback(TrainerCallback):
     """
-    Saves torch's random generator states (CPU and every CUDA device) with each checkpoint and
-    restores them when training is recovered from it.
+    Saves the states of torch's random generators (CPU and every CUDA device) and numpy's global
+    one with each checkpoint and restores them when training is recovered from it.
 
     allennlp's `--recover` reseeds all generators, then replays the data loading of the finished
     epochs, so Python's generator (which shuffles and buckets the batches) catches up; but it does
-    not replay their forward passes, so without this callback torch's generator would restart where
-    model construction left it and every later dropout mask would differ from those of the
-    uninterrupted run. Validation must not draw from Python's generator either (the replay skips
-    it): the configs validate in plain batches.
+    not replay their forward passes, so without this callback torch's and numpy's generators would
+    restart where model construction left them and every later dropout mask (or sampled softmax
+    sample) would differ from those of the uninterrupted run. Python's generator is left to the
+    replay; validation must not draw from it (the replay skips validation): the configs validate in
+    plain batches, not bucketed ones (a bucket sampler draws padding noise even unshuffled).
 
     Registered as a `TrainerCallback` with name "xlner_random_state".
 
@@ -29,9 +31,10 @@ class RandomStateCallback(TrainerCallback):
 
     def state_dict(self) -> Dict[str, Any]:
         cuda = torch.cuda.get_rng_state_all() if torch.cuda.is_available() else []
-        return {"cpu": torch.get_rng_state(), "cuda": cuda}
+        return {"cpu": torch.get_rng_state(), "cuda": cuda, "numpy": numpy.random.get_state()}
 
     def load_state_dict(self, state_dict: Dict[str, Any]) -> None:
         torch.set_rng_state(state_dict["cpu"])
+        numpy.random.set_state(state_dict["numpy"])
         if state_dict["cuda"]:
             torch.cuda.set_rng_state_all(state_dict["cuda"])
