@@ -31,10 +31,14 @@ class RandomStateCallback(TrainerCallback):
 
     def state_dict(self) -> Dict[str, Any]:
         cuda = torch.cuda.get_rng_state_all() if torch.cuda.is_available() else []
-        return {"cpu": torch.get_rng_state(), "cuda": cuda, "numpy": numpy.random.get_state()}
+        name, keys, position, has_gauss, cached_gaussian = numpy.random.get_state()
+        # Plain types and tensors only: allennlp loads checkpoints with torch.load(weights_only=True).
+        numpy_state = [name, torch.from_numpy(keys.astype(numpy.int64)), position, has_gauss, cached_gaussian]
+        return {"cpu": torch.get_rng_state(), "cuda": cuda, "numpy": numpy_state}
 
     def load_state_dict(self, state_dict: Dict[str, Any]) -> None:
         torch.set_rng_state(state_dict["cpu"])
-        numpy.random.set_state(state_dict["numpy"])
+        name, keys, position, has_gauss, cached_gaussian = state_dict["numpy"]
+        numpy.random.set_state((name, keys.numpy().astype(numpy.uint32), position, has_gauss, cached_gaussian))
         if state_dict["cuda"]:
             torch.cuda.set_rng_state_all(state_dict["cuda"])
