@@ -122,7 +122,10 @@ local word_encoder(tied) = bilstm(tied, vector_dim + 2 * char_hidden, word_hidde
     datasets_for_vocab_creation: ['train'],
     model: model,
     data_loader: { batch_sampler: { type: 'bucket', batch_size: 16, sorting_keys: ['tokens'] } },
-    validation_data_loader: { batch_sampler: { type: 'bucket', batch_size: 64, sorting_keys: ['tokens'] } },
+    // Validation batches in file order: a bucket sampler draws from Python's random generator even
+    // unshuffled (its padding noise), and `--recover` skips the validation of the epochs it replays,
+    // so a resumed run would bucket its training batches differently from an uninterrupted one.
+    validation_data_loader: { batch_size: 64 },
     // Bari et al. (2020) use SGD with lr 0.1 decayed by 0.01 per epoch, clipping 5.0, batch 16. We keep
     // the decay, clipping and batch size but use Adam (lr 0.002): see the README, "Changes from the paper".
     trainer: {
@@ -132,6 +135,8 @@ local word_encoder(tied) = bilstm(tied, vector_dim + 2 * char_hidden, word_hidde
       num_epochs: 12,
       validation_metric: '+f1-measure-overall',
       checkpointer: { keep_most_recent_by_count: 1 },
+      // Torch's and numpy's random states in the checkpoints: `--recover` then draws the uninterrupted run's dropout masks.
+      callbacks: [{ type: 'xlner_random_state' }],
       cuda_device: -1,
     },
   },

@@ -62,6 +62,6 @@ experiment + {
       seed: experiment.random_seed,
       // The trainer's epoch count (callbacks cannot read it): no round is labelled after the last epoch.
       num_epochs: experiment.trainer.num_epochs,
-    }],
+    }] + super.callbacks,
   },
 }

@@ -95,7 +95,8 @@ local reader(language, target, lexical) = {
     datasets_for_vocab_creation: ['train'],
     model: model,
     data_loader: { batch_sampler: { type: 'bucket', batch_size: 32, sorting_keys: ['tokens'] } },
-    validation_data_loader: { batch_sampler: { type: 'bucket', batch_size: 64, sorting_keys: ['tokens'] } },
+    // Plain validation batches and the random state in the checkpoints: see common.libsonnet.
+    validation_data_loader: { batch_size: 64 },
     trainer: {
       optimizer: { type: 'adam', lr: 0.002, betas: [0.9, 0.9] },
       grad_norm: 5.0,
@@ -103,6 +104,7 @@ local reader(language, target, lexical) = {
       patience: 3,
       validation_metric: '+LAS',
       checkpointer: { keep_most_recent_by_count: 1 },
+      callbacks: [{ type: 'xlner_random_state' }],
       cuda_device: -1,
     },
   },

@@ -4,6 +4,7 @@ file as it was, and the temporaries a killed write leaves behind are removed by 
 file checksums, and opening and decoding text input line by line so that bad input names the file
 and the line.
 """
+import codecs
 import contextlib
 import gzip
 import hashlib
@@ -228,15 +229,23 @@ def decoded_lines(
     """``(line_number, text)`` of every line of the binary ``handle`` (1-based, line ending kept),
     decoded one line at a time so that bytes that are not ``encoding`` raise ``error`` naming
     ``path`` and the line (``hint`` is appended to the message); a UTF-8 byte-order mark at the
-    start of the file is dropped."""
+    start of the file is dropped, or, when ``encoding`` is not UTF-8, raises ``error`` (the file is
+    UTF-8: read as latin-1, the mark and every non-ASCII letter would be garbled)."""
     for line_number, raw in enumerate(handle, start=1):
+        if line_number == 1 and raw.startswith(codecs.BOM_UTF8):
+            if codecs.lookup(encoding).name not in ("utf-8", "utf-8-sig"):
+                raise error(
+                    f"{path}, line 1: the file starts with a UTF-8 byte-order mark, so it is UTF-8, "
+                    f"not {encoding}: read it as utf-8"
+                )
+            raw = raw[len(codecs.BOM_UTF8):]
         try:
             line = raw.decode(encoding)
         except UnicodeDecodeError as bad:
             raise error(
                 f"{path}, line {line_number}: the bytes {raw[bad.start:bad.end]!r} are not valid {encoding}{hint}"
             ) from None
-        yield line_number, line.lstrip("\ufeff") if line_number == 1 else line
+        yield line_number, line
 
 
 def text_lines(

@@ -11,7 +11,8 @@ from allennlp.commands.train import train_model_from_file
 from allennlp.common.checks import ConfigurationError
 
 from tests.conftest import PROJECT_ROOT
-from xlner_allennlp.commands.evaluate_language import evaluate_language, language_overrides
+from xlner_allennlp.commands.evaluate_language import EvaluationDataError, evaluate_language, language_overrides
+from xlner_allennlp.data_layout import path
 
 CONFIG = os.path.join(PROJECT_ROOT, "training_config", "cross_word.jsonnet")
 
@@ -86,3 +87,86 @@ def test_command_line(cross_word_archive, tiny_data, tmp_path):
     )
     assert missing.returncode == 1
     assert "absent.conll" in missing.stderr and "Traceback" not in missing.stderr
+
+
+def _spanish_dev(tiny_data) -> str:
+    return f"{tiny_data['XLNER_DATA']}/ner/es/conll2002/esp.testa"
+
+
+def _with_tags(source: str, target, replacements: dict) -> str:
+    """A copy of the CoNLL file ``source`` at ``target`` with the tags of some lines (1-based) replaced."""
+    lines = open(source, encoding="utf-8").read().splitlines()
+    for number, tag in replacements.items():
+        lines[number - 1] = lines[number - 1].rsplit(" ", 1)[0] + " " + tag
+    target.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return str(target)
+
+
+def test_an_entity_type_the_model_never_saw_is_named_with_file_and_line(cross_word_archive, tiny_data, tmp_path):
+    # Line 3 of the Spanish dev file is "dijo X O", line 13 "dijo" of the second sentence.
+    source = _spanish_dev(tiny_data)
+    assert [open(source).read().splitlines()[n - 1].split()[0] for n in (3, 13)] == ["dijo", "dijo"]
+    data = _with_tags(source, tmp_path / "foo.conll", {3: "B-FOO", 13: "B-BAR"})
+    result = subprocess.run(
+        [sys.executable, "-m", "allennlp", "xlner-evaluate", cross_word_archive, "--language", "es",
+         "--data", data, "--include-package", "xlner_allennlp"],
+        capture_output=True, text=True, cwd=PROJECT_ROOT, env={**os.environ, **tiny_data},
+    )
+    assert result.returncode == 1
+    assert f"error: {data}, line 3: the tag 'B-FOO' has the entity type 'FOO', which the model does not know; " \
+           "the model knows the entity types LOC, ORG, PER; the file also has the unknown types 'BAR' (first " \
+           "at line 13). Pass --unseen-types miss" in result.stderr
+    assert "Traceback" not in result.stderr and "U-FOO" not in result.stderr
+
+
+def test_unseen_types_can_be_counted_as_missed(cross_word_archive, tiny_data, tmp_path):
+    source = _spanish_dev(tiny_data)
+    entities = sum(line.split()[-1].startswith("B-") for line in open(source).read().splitlines() if line)
+    assert entities == 24  # 8 sentences with a person, a place and an organisation
+    clean = evaluate_language(cross_word_archive, "es", source)
+    # On a file the model can be scored on, the command's own span scores are the model's metric.
+    assert evaluate_language(cross_word_archive, "es", source, unseen_types="miss") == clean
+    counted = evaluate_language(
+        cross_word_archive, "es", _with_tags(source, tmp_path / "foo.conll", {3: "B-FOO"}), unseen_types="miss"
+    )
+    own = {key: value for key, value in counted.items() if "FOO" not in key}
+    assert counted["recall-FOO"] == counted["f1-measure-FOO"] == 0.0
+    assert counted["precision-overall"] == pytest.approx(clean["precision-overall"])
+    assert counted["recall-overall"] == pytest.approx(clean["recall-overall"] * entities / (entities + 1))
+    assert {key: own[key] for key in clean if key.endswith(("-PER", "-LOC", "-ORG"))} == pytest.approx(
+        {key: clean[key] for key in clean if key.endswith(("-PER", "-LOC", "-ORG"))})
+    assert "accuracy" not in counted and "loss" not in counted
+
+
+def test_a_tag_of_a_known_type_the_model_cannot_predict(cross_word_archive, tiny_data, tmp_path):
+    # The tiny training data has no entity of three words, hence no I-PER in the model's BIOUL tags:
+    # "John Smith dijo" as one person makes "Smith" (line 2) an I-PER.
+    data = _with_tags(_spanish_dev(tiny_data), tmp_path / "long.conll", {3: "I-PER"})
+    with pytest.raises(EvaluationDataError, match=r"long.conll, line 2: the tag 'I-PER' \(I-PER in the model's "
+                       r"BIOUL tags\) is not among the tags the model can predict"):
+        evaluate_language(cross_word_archive, "es", data)
+    assert evaluate_language(cross_word_archive, "es", data, unseen_types="miss")["recall-PER"] < 1.0
+
+
+def test_a_tokens_only_file_is_refused(cross_word_archive, tiny_data):
+    tokens = path("es", "unlabelled", tiny_data["XLNER_DATA"])
+    result = subprocess.run(
+        [sys.executable, "-m", "allennlp", "xlner-evaluate", cross_word_archive, "--language", "es",
+         "--data", tokens, "--include-package", "xlner_allennlp"],
+        capture_output=True, text=True, cwd=PROJECT_ROOT, env={**os.environ, **tiny_data},
+    )
+    assert result.returncode == 1
+    assert f"error: {tokens}: the file has tokens only, no gold tags to evaluate against" in result.stderr
+    assert "allennlp predict" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_a_byte_order_mark_keeps_the_first_line(cross_word_archive, tiny_data, tmp_path):
+    # The French file is tab-separated "index token tag": read with the mark, its first index would
+    # not be a number and the whole layout would be wrong.
+    root = tiny_data["XLNER_DATA"]
+    source = path("fr", "dev", root)
+    marked = tmp_path / "bom.tsv"
+    marked.write_bytes(b"\xef\xbb\xbf" + open(source, "rb").read())
+    plug_in = {"vectors": f"{root}/emb/fr.npy", "alignment": f"{root}/alignments/fr-en"}
+    assert evaluate_language(cross_word_archive, "fr", str(marked), **plug_in) == evaluate_language(
+        cross_word_archive, "fr", source, **plug_in)

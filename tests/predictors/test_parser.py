@@ -1,5 +1,9 @@
 """The `xlner_parser` predictor on a tiny parser trained on a generated treebank."""
 import json
+import os
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 from allennlp.commands.train import train_model_from_file
@@ -9,6 +13,8 @@ from tests.models.test_biaffine_parser import parser_config
 from tests.tiny_data import sentences, tiny_conllu
 from xlner_allennlp.data.dataset_readers import read_conllu_sentences
 from xlner_allennlp.predictors import ParserPredictor, TaggerInputError
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(scope="module")
@@ -55,3 +61,33 @@ def test_conllu_output_keeps_the_input_lines(archive):
     written.write_text(text, encoding="utf-8")
     sentence, = read_conllu_sentences(str(written))
     assert sentence.words == ["Mary", "said"] and sentence.heads.count(0) == 1
+
+
+def test_allennlp_predict_answers_each_bad_line_and_parses_the_rest(archive, tmp_path):
+    lines = [
+        json.dumps({"tokens": ["Mary", "said", "today", "."], "upos": ["PROPN", "VERB", "NOUN", "PUNCT"]}),
+        json.dumps({"sentence": "   ", "upos": []}),
+        json.dumps({"tokens": ["Mary", "said"], "upos": ["PROPN"]}),
+        '{"tokens": ["Mary"',
+        json.dumps({"tokens": ["John", "said"], "upos": ["PROPN", "VERB"]}),
+    ]
+    inputs = tmp_path / "input.jsonl"
+    inputs.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    output_file = tmp_path / "output.jsonl"
+    command = [
+        sys.executable, "-m", "allennlp", "predict", str(archive / "run" / "model.tar.gz"), str(inputs),
+        "--predictor", "xlner_parser", "--include-package", "xlner_allennlp", "--batch-size", "3",
+        "--output-file", str(output_file), "--silent", "--cuda-device", "-1",
+    ]
+    offline = {**os.environ, "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"}
+    result = subprocess.run(command, cwd=PROJECT_ROOT, env=offline, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr[-3000:]
+    outputs = [json.loads(line) for line in output_file.read_text(encoding="utf-8").splitlines()]
+    assert [output.get("words") for output in outputs] == [["Mary", "said", "today", "."], None, None, None,
+                                                          ["John", "said"]]
+    assert [output.get("line") for output in outputs] == [None, 2, 3, 4, None]
+    assert "the sentence has no tokens" in outputs[1]["error"]
+    assert "'upos' must be a list of 2 tags" in outputs[2]["error"]
+    assert "is not JSON" in outputs[3]["error"]
+    assert "line 4 of the input cannot be predicted (3 bad lines so far)" in result.stderr
+    assert "Traceback" not in result.stderr

@@ -184,12 +184,39 @@ def test_bad_inputs_name_the_problem_and_the_line(predictor, inputs, message):
         predictor.predict_json(inputs)
 
 
-def test_load_line_rejects_non_json_and_non_objects(predictor):
-    assert predictor.load_line('{"sentence": "Hola"}\n') == {"sentence": "Hola"}
-    with pytest.raises(TaggerInputError, match=r"input line '\{sentence: Hola\}' is not JSON"):
-        predictor.load_line("{sentence: Hola}\n")
-    with pytest.raises(TaggerInputError, match="expected a JSON object"):
-        predictor.load_line('["Hola"]\n')
+def test_load_line_numbers_lines_and_keeps_their_errors(predictor):
+    line = predictor.load_line('{"sentence": "Hola"}\n')
+    assert line == {"sentence": "Hola"} and (line.number, line.error) == (1, None)
+    not_json = predictor.load_line("{sentence: Hola}\n")
+    assert not_json.number == 2
+    assert str(not_json.error) == "input line '{sentence: Hola}' is not JSON (Expecting property name enclosed in double quotes)"
+    assert "expected a JSON object" in str(predictor.load_line('["Hola"]\n').error)
+    # Lines read by load_line are answered one by one; the same inputs given directly still raise.
+    outputs = predictor.predict_batch_json([not_json, line, predictor.load_line('{"tokens": []}\n')])
+    assert outputs[0] == {"error": str(not_json.error), "line": 2}
+    assert outputs[1]["tokens"] == ["Hola"] and outputs[2] == {"tokens": [], "tags": [], "entities": []}
+    with pytest.raises(TaggerInputError, match="exactly one of"):
+        predictor.predict_batch_json([{"sentence": "Hola"}, {"language": "es"}])
+
+
+def test_a_language_without_vectors_is_an_error_of_its_line(predictor, monkeypatch):
+    """Aligned indexers raise a ConfigurationError for a language they have no vectors for."""
+    reader = predictor._dataset_reader
+    apply = reader.apply_token_indexers
+
+    def aligned_only_for_en(instance):
+        if instance["metadata"]["language"] != "en":
+            raise ConfigurationError("unknown language 'nl'; configured languages: en")
+        apply(instance)
+
+    monkeypatch.setattr(reader, "apply_token_indexers", aligned_only_for_en)
+    lines = [predictor.load_line('{"tokens": ["John"]}'), predictor.load_line('{"tokens": ["Jan", "zei"], "language": "nl"}')]
+    good, bad = predictor.predict_batch_json(lines)
+    assert good["tokens"] == ["John"]
+    assert bad == {"error": 'input line {"tokens": ["Jan", "zei"], "language": "nl"}: unknown language '
+                   "'nl'; configured languages: en", "line": 2}
+    with pytest.raises(TaggerInputError, match="unknown language 'nl'"):
+        predictor.predict_json({"tokens": ["Jan"], "language": "nl"})
 
 
 def test_allennlp_predict_command(archive, tmp_path):
@@ -219,6 +246,42 @@ def test_allennlp_predict_command(archive, tmp_path):
     for output in outputs:
         assert len(output["tags"]) == len(output["tokens"])
         assert set(output) == {"tokens", "tags", "entities"}
+
+
+def test_allennlp_predict_answers_each_bad_line_and_tags_the_rest(archive, tmp_path):
+    lines = [
+        json.dumps({"sentence": "Peter Blackburn vive en Madrid.", "language": "es"}),
+        "{sentence: Hola}",
+        json.dumps({"language": "es"}),
+        json.dumps({"sentence": "Hola Ana", "language": "zz"}),
+        json.dumps(["EU", "rejects"]),
+        json.dumps({"tokens": ["EU", "rejects", "German", "call"], "language": "en"}),
+    ]
+    inputs = tmp_path / "input.jsonl"
+    inputs.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    output_file = tmp_path / "output.jsonl"
+    command = [
+        sys.executable, "-m", "allennlp", "predict", str(archive), str(inputs),
+        "--predictor", "xlner_tagger", "--include-package", "xlner_allennlp", "--batch-size", "4",
+        "--output-file", str(output_file), "--silent", "--cuda-device", "-1",
+    ]
+    offline = {**os.environ, "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"}
+    result = subprocess.run(
+        command, cwd=PROJECT_ROOT, env=offline, capture_output=True, text=True, timeout=300
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    outputs = [json.loads(line) for line in output_file.read_text(encoding="utf-8").splitlines()]
+    assert len(outputs) == 6
+    assert outputs[0]["tokens"] == ["Peter", "Blackburn", "vive", "en", "Madrid", "."]
+    assert outputs[5]["tokens"] == ["EU", "rejects", "German", "call"]
+    assert [output["line"] for output in outputs[1:5]] == [2, 3, 4, 5]
+    assert "is not JSON" in outputs[1]["error"]
+    assert "expected exactly one of the keys" in outputs[2]["error"]
+    assert "no tokenizer for the language code 'zz'" in outputs[3]["error"]
+    assert "expected a JSON object" in outputs[4]["error"]
+    assert "line 2 of the input cannot be predicted (1 bad lines so far): input line '{sentence: Hola}'" in result.stderr
+    assert "line 5 of the input cannot be predicted (4 bad lines so far)" in result.stderr
+    assert "Traceback" not in result.stderr
 
 
 def test_label_encoding_comes_from_the_model(predictor, monkeypatch):

@@ -24,13 +24,15 @@ class ParserPredictor(TaggerPredictor):
     pipeline of the language) or `"tokens"` (a list of words), optionally `"language"` (default:
     the reader's) and `"upos"` (one gold UPOS tag per word; required by parsers that read UPOS).
     The input checks and tokenizers are those of `xlner_tagger` (`TaggerInputError` quotes a bad
-    line). The output is `{"words", "upos", "heads", "relations", "language"}`, `heads[i]` the
-    1-based position of word `i`'s head, 0 for the root. With `--use-dataset-reader` on a CoNLL-U
-    file, the instances' words and gold UPOS are used.
+    line; lines read by `allennlp predict` are answered one by one, a bad line, e.g. an empty
+    sentence, by `{"error": message, "line": N}`). The output is `{"words", "upos", "heads",
+    "relations", "language"}`, `heads[i]` the 1-based position of word `i`'s head, 0 for the root.
+    With `--use-dataset-reader` on a CoNLL-U file, the instances' words and gold UPOS are used.
 
     With `output_format="conllu"` (`--predictor-args '{"output_format": "conllu"}'`), each output is
     a CoNLL-U sentence instead; sentences read from a CoNLL-U file keep their comments,
-    multiword-token and empty-node lines and other columns (see `format_conllu`).
+    multiword-token and empty-node lines and other columns (see `format_conllu`). A bad line then
+    writes nothing (its warning on stderr says why).
 
     Registered as a `Predictor` with name "xlner_parser".
 
@@ -56,6 +58,8 @@ class ParserPredictor(TaggerPredictor):
 
     def dump_line(self, outputs: JsonDict) -> str:
         if self._output_format == "conllu":
+            if "error" in outputs:
+                return ""
             return format_conllu(
                 outputs["words"], outputs["heads"], outputs["relations"], outputs["upos"], outputs.get("conllu")
             )
@@ -69,7 +73,8 @@ class ParserPredictor(TaggerPredictor):
         return self.predict_json(inputs)
 
     def predict_batch_json(self, inputs: List[JsonDict]) -> List[JsonDict]:
-        return self.predict_batch_instance([self._json_to_instance(json_dict) for json_dict in inputs])
+        instances, errors = self._prepared(inputs, self._json_to_instance)
+        return self._merged(errors, self.predict_batch_instance(instances) if instances else [])
 
     def predict_batch_instance(self, instances: List[Instance]) -> List[JsonDict]:
         outputs = Predictor.predict_batch_instance(self, instances)
@@ -102,4 +107,5 @@ class ParserPredictor(TaggerPredictor):
                 f"input line {_quoted(json_dict)}: 'upos' must be a list of {len(sentence.tokens)} tags, "
                 f"one per token {sentence.tokens}"
             )
-        return self._dataset_reader.text_to_instance(sentence.tokens, upos=upos, language=sentence.language)
+        instance = self._dataset_reader.text_to_instance(sentence.tokens, upos=upos, language=sentence.language)
+        return self._indexed(instance, json_dict)

@@ -1,7 +1,8 @@
 """The `xlner_tagger` predictor: tags raw or tokenized sentences in any language and returns the
 entities with token and character offsets."""
 import json
-from typing import Dict, List, NamedTuple, Optional
+import logging
+from typing import Callable, Dict, List, NamedTuple, Optional, Tuple, TypeVar
 
 import spacy
 from allennlp.common.checks import ConfigurationError
@@ -13,12 +14,25 @@ from spacy.language import Language
 
 from xlner_allennlp.tag_encoding import canonical_encoding, tags_to_spans
 
+logger = logging.getLogger(__name__)
+
 _SHOWN_INPUT_CHARACTERS = 200
-# allennlp's name for IOB2, which models may use for their `label_encoding`.
+_Prepared = TypeVar("_Prepared")
 
 
 class TaggerInputError(ValueError):
     """A prediction input that cannot be tagged; the message quotes the input line."""
+
+
+class InputLine(dict):
+    """One line of `allennlp predict`'s input as `load_line` read it: the JSON object (empty for a
+    line that is not one), the line's 1-based `number` among the input's non-blank lines (allennlp
+    skips blank lines) and, for a line that is not a JSON object, the `error` saying so."""
+
+    def __init__(self, inputs: JsonDict, number: int, error: Optional[TaggerInputError] = None) -> None:
+        super().__init__(inputs)
+        self.number = number
+        self.error = error
 
 
 class _Sentence(NamedTuple):
@@ -55,7 +69,10 @@ class TaggerPredictor(Predictor):
     spaces. Instances from `--use-dataset-reader` are treated like `tokens` input.
 
     Inputs that cannot be tagged (no `sentence` or `tokens`, an unknown language code, tokens that
-    are not non-blank strings) raise `TaggerInputError` quoting the input line.
+    are not non-blank strings) raise `TaggerInputError` quoting the input line. Lines read by
+    `load_line` (those of `allennlp predict`) are answered one by one instead: a bad line (those
+    errors, or a line that is not a JSON object) gets the output `{"error": message, "line": N}`
+    and a warning on stderr, and every other line is tagged.
 
     Registered as a `Predictor` with name "xlner_tagger".
 
@@ -83,20 +100,25 @@ class TaggerPredictor(Predictor):
             self._label_encoding = canonical_encoding(encoding)
         except ValueError as error:
             raise ConfigurationError(f"the model's {error}") from None
+        self._lines_read = 0
+        self._bad_lines = 0
 
-    def load_line(self, line: str) -> JsonDict:
+    def load_line(self, line: str) -> InputLine:
+        """The JSON object of one input line, numbered; a line that is not one carries its error
+        (answered by an error output, see the class docstring) instead of raising."""
+        self._lines_read += 1
         try:
             inputs = json.loads(line)
         except json.JSONDecodeError as error:
-            raise TaggerInputError(
+            return InputLine({}, self._lines_read, TaggerInputError(
                 f"input line {line.strip()[:_SHOWN_INPUT_CHARACTERS]!r} is not JSON ({error.msg})"
-            ) from None
+            ))
         if not isinstance(inputs, dict):
-            raise TaggerInputError(
+            return InputLine({}, self._lines_read, TaggerInputError(
                 f"input line {_quoted(inputs)}: expected a JSON object with a 'sentence' or a "
                 "'tokens' key"
-            )
-        return inputs
+            ))
+        return InputLine(inputs, self._lines_read)
 
     def dump_line(self, outputs: JsonDict) -> str:
         return json.dumps(outputs, ensure_ascii=False) + "\n"
@@ -112,8 +134,40 @@ class TaggerPredictor(Predictor):
         return self.predict_batch_json([inputs])[0]
 
     def predict_batch_json(self, inputs: List[JsonDict]) -> List[JsonDict]:
-        sentences = [self._sentence(json_dict) for json_dict in inputs]
-        return self._tag(sentences)
+        prepared, errors = self._prepared(inputs, self._sentence_and_instance)
+        return self._merged(errors, self._tag(prepared))
+
+    def _prepared(
+        self, inputs: List[JsonDict], prepare: Callable[[JsonDict], _Prepared]
+    ) -> Tuple[List[_Prepared], Dict[int, JsonDict]]:
+        """``prepare(inputs[i])`` for each input that can be tagged, and the error output of each
+        `InputLine` that cannot, by position (logged as a warning); other inputs raise their
+        `TaggerInputError`."""
+        prepared: List[_Prepared] = []
+        errors: Dict[int, JsonDict] = {}
+        for position, json_dict in enumerate(inputs):
+            try:
+                if isinstance(json_dict, InputLine) and json_dict.error is not None:
+                    raise json_dict.error
+                prepared.append(prepare(json_dict))
+            except TaggerInputError as error:
+                if not isinstance(json_dict, InputLine):
+                    raise
+                self._bad_lines += 1
+                logger.warning(
+                    "line %d of the input cannot be predicted (%d bad lines so far): %s",
+                    json_dict.number, self._bad_lines, error,
+                )
+                errors[position] = {"error": str(error), "line": json_dict.number}
+        return prepared, errors
+
+    @staticmethod
+    def _merged(errors: Dict[int, JsonDict], outputs: List[JsonDict]) -> List[JsonDict]:
+        """The outputs of a batch in input order: the error outputs at their positions (see
+        `_prepared`), the other inputs' ``outputs`` in order between them."""
+        remaining = iter(outputs)
+        return [errors[position] if position in errors else next(remaining)
+                for position in range(len(errors) + len(outputs))]
 
     def predict_instance(self, instance: Instance) -> JsonDict:
         return self.predict_batch_instance([instance])[0]
@@ -129,22 +183,35 @@ class TaggerPredictor(Predictor):
         ]
 
     def _json_to_instance(self, json_dict: JsonDict) -> Instance:
-        sentence = self._sentence(json_dict)
-        if not sentence.tokens:
+        sentence, instance = self._sentence_and_instance(json_dict)
+        if instance is None:
             raise TaggerInputError(f"input line {_quoted(json_dict)}: the sentence has no tokens")
-        return self._dataset_reader.text_to_instance(sentence.tokens, language=sentence.language)
+        return instance
 
-    def _tag(self, sentences: List[_Sentence]) -> List[JsonDict]:
-        """Tag the sentences with tokens in one batch; empty sentences get empty results."""
-        instances = [
-            self._dataset_reader.text_to_instance(sentence.tokens, language=sentence.language)
-            for sentence in sentences
-            if sentence.tokens
-        ]
+    def _sentence_and_instance(self, inputs: JsonDict) -> Tuple[_Sentence, Optional[Instance]]:
+        """One input checked and tokenized, and its instance (None for a sentence without tokens)."""
+        sentence = self._sentence(inputs)
+        if not sentence.tokens:
+            return sentence, None
+        instance = self._dataset_reader.text_to_instance(sentence.tokens, language=sentence.language)
+        return sentence, self._indexed(instance, inputs)
+
+    def _indexed(self, instance: Instance, inputs: JsonDict) -> Instance:
+        """``instance`` with the reader's token indexers of its language attached; a language the
+        model has no vectors for (`ConfigurationError` of the indexers) is a `TaggerInputError`."""
+        try:
+            self._dataset_reader.apply_token_indexers(instance)
+        except ConfigurationError as error:
+            raise TaggerInputError(f"input line {_quoted(inputs)}: {error}") from None
+        return instance
+
+    def _tag(self, prepared: List[Tuple[_Sentence, Optional[Instance]]]) -> List[JsonDict]:
+        """Tag the sentences with an instance in one batch; sentences without tokens get empty results."""
+        instances = [instance for _, instance in prepared if instance is not None]
         outputs = iter(super().predict_batch_instance(instances) if instances else [])
         return [
-            self._result(sentence, next(outputs)["tags"] if sentence.tokens else [])
-            for sentence in sentences
+            self._result(sentence, next(outputs)["tags"] if instance is not None else [])
+            for sentence, instance in prepared
         ]
 
     def _sentence(self, inputs: JsonDict) -> _Sentence:

@@ -103,6 +103,36 @@ def test_crlf_line_endings_and_byte_order_mark(tmp_path):
     assert tags(instances) == [["U-ORG", "O"]]
 
 
+BOM = b"\xef\xbb\xbf"
+
+
+@pytest.mark.parametrize(
+    "name, reader",
+    [
+        ("eng_iob1.txt", ConllReader()),  # CoNLL-2003: starts with -DOCSTART-
+        ("esp_iob2.txt", ConllReader(language="es")),  # CoNLL-2002: starts with a token
+        ("fra_index.tsv", ConllReader(language="fr")),  # WikiNEuRal: starts with a token index
+        ("spa_tokens.txt", ConllReader(language="es")),  # tokens only
+    ],
+)
+def test_a_byte_order_mark_changes_nothing(tmp_path, name, reader):
+    marked = tmp_path / name
+    marked.write_bytes(BOM + (FIXTURES / name).read_bytes())
+    instances, expected = list(reader.read(str(marked))), read(reader, name)
+    assert words(instances) == words(expected)
+    assert [instance.fields.get("tags") and instance["tags"].labels for instance in instances] == [
+        instance.fields.get("tags") and instance["tags"].labels for instance in expected
+    ]
+
+
+def test_a_byte_order_mark_in_a_file_read_as_latin1_is_an_error(tmp_path):
+    marked = tmp_path / "deu.txt"
+    marked.write_bytes(BOM + (FIXTURES / "deu_latin1.txt").read_bytes())
+    with pytest.raises(ConllFormatError, match=r"deu.txt, line 1: the file starts with a UTF-8 byte-order "
+                       r"mark, so it is UTF-8, not latin-1: read it as utf-8"):
+        list(ConllReader(encoding="latin-1").read(str(marked)))
+
+
 def test_scheme_detection_and_irregular_tags(caplog):
     with caplog.at_level(logging.INFO, logger="xlner_allennlp"):
         read(ConllReader(), "eng_iob1.txt")
