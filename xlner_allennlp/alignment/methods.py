@@ -15,12 +15,13 @@ method's settings with their defaults.
 import dataclasses
 import typing
 from dataclasses import dataclass, field
-from typing import Any, Callable, Dict, Mapping, Optional
+from typing import Any, Callable, Dict, Mapping, Optional, Tuple
 
 import numpy as np
 
 from xlner_allennlp.alignment.adversarial import Adversarial, adversarial
 from xlner_allennlp.alignment.dictionary import IndexedDictionary
+from xlner_allennlp.alignment.multistep import MultiStep, multistep_mapping
 from xlner_allennlp.alignment.refinement import Refinement, RefinementResult, refine
 from xlner_allennlp.alignment.self_learning import SelfLearning, self_learning
 from xlner_allennlp.alignment.supervised import FinalMapping, finish_mapping, least_squares, procrustes
@@ -171,6 +172,30 @@ class ProcrustesRefineSettings(Refinement, FinalMapping):
 
 
 @dataclass(frozen=True)
+class MultiStepSettings(MultiStep, Refinement):
+    """:class:`MultiStep` (VecMap's supervised recipe by default: whitening, orthogonal mapping,
+    re-weighting both sides by ``Σ^0.5``, de-whitening) solved on the training dictionary, then
+    optionally refined as VecMap's ``--semi_supervised`` / ``--identical`` modes do: each
+    :class:`Refinement` iteration induces a dictionary by CSLS in both directions under the
+    current multi-step mapping and solves the multi-step mapping again. Refinement defaults to
+    VecMap's induction (the 20,000 most frequent words, union of both directions, last iteration).
+
+    # Parameters
+
+    refinement_iterations : `int`, optional (default = `0`)
+        0: the dictionary's mapping only (VecMap's ``--supervised``).
+    keep_training_dictionary : `bool`, optional (default = `True`)
+        Add the training pairs to the induced ones in every refinement iteration (VecMap does not).
+    """
+
+    refinement_iterations: int = 0
+    refinement_vocab: int = 20000
+    refinement_direction: str = "union"
+    refinement_keep: str = "last"
+    keep_training_dictionary: bool = True
+
+
+@dataclass(frozen=True)
 class AdversarialSettings(Adversarial, Refinement):
     """:class:`Adversarial` training, then :class:`Refinement` (orthogonal mapping kept, as MUSE)."""
 
@@ -215,6 +240,30 @@ def fit_procrustes_refine(
     )
     mapping, reference_mapping = finish_mapping(result.mapping, x[result.source_rows], z[result.target_rows], settings)
     return MethodFit(mapping, reference_mapping, {"refinement": _refinement_log(result)})
+
+
+@register_method(
+    "multistep", MultiStepSettings, "required",
+    "multi-step framework (Artetxe et al. 2018: whitening, orthogonal map, re-weighting, de-whitening), "
+    "optional self-learning refinement",
+)
+def fit_multistep(
+    x: np.ndarray, z: np.ndarray, pairs: Optional[IndexedDictionary], settings: MultiStepSettings, random_seed: int
+) -> MethodFit:
+    assert pairs is not None
+
+    def solve(source: np.ndarray, target: np.ndarray) -> Tuple[np.ndarray, Optional[np.ndarray]]:
+        return multistep_mapping(source, target, settings)
+
+    rows = (pairs.source, pairs.target)
+    mapping, reference_mapping = solve(x[pairs.source], z[pairs.target])
+    if settings.refinement_iterations == 0:
+        return MethodFit(mapping, reference_mapping)
+    result = refine(
+        x, z, mapping, settings, anchor=rows if settings.keep_training_dictionary else None, initial_rows=rows,
+        solve=solve, reference_mapping=reference_mapping,
+    )
+    return MethodFit(result.mapping, result.reference_mapping, {"refinement": _refinement_log(result)})
 
 
 @register_method(
