@@ -3,6 +3,7 @@ import pytest
 
 from xlner_allennlp.alignment import align, load_alignment, save_alignment
 from xlner_allennlp.alignment.multistep import MultiStep, multistep_mapping, whitening
+from xlner_allennlp.alignment.refinement import heldout_accuracy
 from xlner_allennlp.alignment.supervised import procrustes
 
 from tests.alignment.conftest import make_spaces, translation_accuracy
@@ -133,7 +134,7 @@ def test_settings_are_checked():
         multistep_mapping(np.ones((3, 2)), np.ones((4, 2)))
 
 
-@pytest.mark.parametrize("settings", [{}, {"refinement_iterations": 2, "refinement_vocab": 300}])
+@pytest.mark.parametrize("settings", [{"refinement_iterations": 0}, {"heldout_fraction": 0.0, "refinement_vocab": 300}, {}])
 def test_the_method_maps_both_sides_and_its_artifact_round_trips(tmp_path, settings):
     spaces = make_spaces(noise=0.02, shuffle=True)
     pairs = spaces.pairs[:150]
@@ -142,8 +143,14 @@ def test_the_method_maps_both_sides_and_its_artifact_round_trips(tmp_path, setti
     mapped = alignment.apply(spaces.source.matrix, "mapped")
     reference = alignment.apply(spaces.target.matrix, "reference")
     assert translation_accuracy(mapped, reference, spaces) > 0.95
-    if settings:
+    if settings.get("heldout_fraction") == 0.0:
         assert len(alignment.evaluation["refinement"]["history"]) == 3
+    if not settings:
+        selection = alignment.evaluation["heldout_selection"]
+        scores = [h["heldout_p1_csls"] for h in selection["history"]]
+        assert [h["iteration"] for h in selection["history"]] == [0, 1, 2]
+        assert selection["iterations"] == scores.index(max(scores)) and selection["n_heldout_pairs"] == 30
+        assert ("refinement" in alignment.evaluation) == (selection["iterations"] > 0)
     save_alignment(alignment, str(tmp_path / "es-en"))
     loaded = load_alignment(str(tmp_path / "es-en"))
     np.testing.assert_array_equal(loaded.apply(spaces.source.matrix, "mapped"), mapped)
@@ -156,9 +163,39 @@ def test_identical_seed_with_self_learning_refinement():
     from xlner_allennlp.alignment.vectors import WordVectors
     source = WordVectors([f"w{i}" if i < 60 else w for i, w in enumerate(spaces.source.words)], spaces.source.matrix)
     target = WordVectors([f"w{w[1:]}" if int(w[1:]) < 60 else w for w in spaces.target.words], spaces.target.matrix)
-    alignment = align(source, target, "multistep", seed="identical", refinement_iterations=3, refinement_vocab=400)
+    alignment = align(source, target, "multistep", seed="identical", refinement_iterations=3, refinement_vocab=400,
+                      heldout_fraction=0.0)
     assert alignment.evaluation["training_dictionary"]["n_pairs"] == 60
     accuracy = translation_accuracy(
         alignment.apply(source.matrix, "mapped"), alignment.apply(target.matrix, "reference"), spaces
     )
     assert accuracy > 0.95
+
+
+def test_heldout_accuracy_against_brute_force():
+    rng = np.random.default_rng(8)
+    source, target = rng.standard_normal((60, 6)), rng.standard_normal((50, 6))
+    source_rows, target_rows = np.array([3, 3, 10, 20, 55]), np.array([7, 8, 10, 2, 1])
+    value = heldout_accuracy(source.astype(np.float32), target.astype(np.float32), source_rows, target_rows,
+                             max_rank=40, csls_k=3)
+    a = source[:40] / np.linalg.norm(source[:40], axis=1, keepdims=True)
+    b = target[:40] / np.linalg.norm(target[:40], axis=1, keepdims=True)
+    cos = a @ b.T
+    r_a = np.sort(cos, axis=1)[:, -3:].mean(axis=1)
+    r_b = np.sort(cos, axis=0)[-3:, :].mean(axis=0)
+    best = (2 * cos - r_a[:, None] - r_b[None, :]).argmax(axis=1)
+    gold = {3: {7, 8}, 10: {10}, 20: {2}}  # source row 55 is beyond max_rank: not a query
+    assert value == pytest.approx(np.mean([best[q] in g for q, g in gold.items()]))
+
+
+def test_heldout_split_holds_out_the_last_source_words_and_a_too_small_dictionary_is_an_error():
+    from xlner_allennlp.alignment.methods import AlignmentError, _heldout_split
+
+    spaces = make_spaces()
+    pairs = [("s0", "t0"), ("s0", "t1"), ("s1", "t1"), ("s2", "t2"), ("s3", "t3"), ("s4", "t4")]
+    from xlner_allennlp.alignment.dictionary import index_dictionary
+    indexed = index_dictionary(pairs, spaces.source, spaces.target)
+    (kept_s, _), (held_s, held_t) = _heldout_split(indexed, 0.4)
+    assert sorted(set(kept_s.tolist())) == [0, 1, 2] and sorted(held_s.tolist()) == [3, 4]
+    with pytest.raises(AlignmentError, match="leaves no held-out or no training pair"):
+        align(spaces.source, spaces.target, "multistep", dictionary=pairs[:2], heldout_fraction=0.2)

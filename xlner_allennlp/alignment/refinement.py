@@ -246,6 +246,7 @@ def refine(
     desc: str = "refinement",
     solve: Solver = _procrustes_solver,
     reference_mapping: Optional[np.ndarray] = None,
+    criterion: Optional[Callable[[np.ndarray, np.ndarray], float]] = None,
 ) -> RefinementResult:
     """Iterative refinement (Conneau et al. 2018) of ``mapping`` (``d × d``).
 
@@ -257,16 +258,21 @@ def refine(
     initial ``mapping`` (solved from ``initial_rows`` when it came from a dictionary).
     ``settings.refinement_keep`` selects the returned iteration: the best by MUSE's criterion
     (among the ``criterion_rank`` most frequent words) or the last. The criterion and accuracy can
-    disagree after refinement, which is why ``last`` exists.
+    disagree after refinement, which is why ``last`` exists. ``criterion`` (mapped source rows,
+    target rows in the shared space → a score, higher is better) replaces MUSE's criterion, e.g.
+    accuracy on held-out pairs (:func:`heldout_accuracy`).
     """
     def shared_target(reference: Optional[np.ndarray]) -> np.ndarray:
         return target if reference is None else target @ reference
 
+    def score(mapped: np.ndarray, shared: np.ndarray) -> float:
+        if criterion is not None:
+            return criterion(mapped, shared)
+        return mean_cosine_criterion(mapped, shared, criterion_rank, settings.csls_k, memory_mb)
+
     best = RefinementResult(
         mapping,
-        mean_cosine_criterion(source @ mapping, shared_target(reference_mapping), criterion_rank, settings.csls_k,
-                              memory_mb),
-        0, reference_mapping=reference_mapping,
+        score(source @ mapping, shared_target(reference_mapping)), 0, reference_mapping=reference_mapping,
     )
     if initial_rows is not None:
         best.source_rows, best.target_rows = initial_rows
@@ -290,16 +296,41 @@ def refine(
             logger.warning("refinement iteration %d induced no pair; stopping", iteration)
             break
         current, current_reference = solve(source[src_rows], target[tgt_rows])
-        criterion = mean_cosine_criterion(
-            source @ current, shared_target(current_reference), criterion_rank, settings.csls_k, memory_mb
-        )
-        best.history.append({"iteration": iteration, "criterion": criterion, "n_pairs": int(src_rows.size)})
-        logger.info("refinement %d: %d pairs, criterion %.4f", iteration, src_rows.size, criterion)
-        if criterion > best.criterion or settings.refinement_keep == "last":
-            best.mapping, best.criterion, best.best_iteration = current, criterion, iteration
+        value = score(source @ current, shared_target(current_reference))
+        best.history.append({"iteration": iteration, "criterion": value, "n_pairs": int(src_rows.size)})
+        logger.info("refinement %d: %d pairs, criterion %.4f", iteration, src_rows.size, value)
+        if value > best.criterion or settings.refinement_keep == "last":
+            best.mapping, best.criterion, best.best_iteration = current, value, iteration
             best.reference_mapping = current_reference
             best.source_rows, best.target_rows = src_rows, tgt_rows
     return best
+
+
+def heldout_accuracy(
+    mapped_source: np.ndarray,
+    target: np.ndarray,
+    source_rows: np.ndarray,
+    target_rows: np.ndarray,
+    max_rank: int = 20000,
+    csls_k: int = 10,
+    memory_mb: float = DEFAULT_MEMORY_MB,
+) -> float:
+    """P@1 by CSLS of held-out pairs (source rows, target rows) among the ``max_rank`` most frequent
+    words of both sides (CSLS terms among those words too, as the truncated induction): the share
+    of distinct held-out source words below ``max_rank`` whose best match is one of their
+    translations. A cheap, dictionary-based model-selection score (0 when no source word is kept)."""
+    gold: Dict[int, set] = {}
+    for s, t in zip(source_rows.tolist(), target_rows.tolist()):
+        if s < max_rank:
+            gold.setdefault(s, set()).add(t)
+    if not gold:
+        return 0.0
+    queries = np.asarray(sorted(gold), dtype=np.int64)
+    src = unit_rows(mapped_source[:max_rank])
+    tgt = unit_rows(target[:max_rank])
+    r_src, r_tgt = topk_means(src, tgt, csls_k, block_mb=memory_mb / 4)
+    best, _, _, _ = csls_best_matches(src[queries], tgt, r_src[queries], r_tgt, block_mb=memory_mb / 4)
+    return float(np.mean([b in gold[q] for q, b in zip(queries.tolist(), best.tolist())]))
 
 
 def identical_strings_agreement(
