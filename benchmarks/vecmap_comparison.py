@@ -80,6 +80,7 @@ def run_pair(root: str, pair: str, methods: List[str], heldout: float, recorder:
             "total_s": round(load_s + fit_s + evaluate_s, 1), "vecmap_s": reference.get("seconds"),
             "fit_s": round(fit_s, 1), "load_s": round(load_s, 1), "evaluate_s": round(evaluate_s, 1),
             "load_before": round(load_before, 2), "load_after": round(os.getloadavg()[0], 2),
+            "heldout_selection": alignment.evaluation.get("heldout_selection"),
             "bli": bli, "hyperparameters": alignment.hyperparameters,
         })
         recorder.record({"pair": pair, "method": name},
