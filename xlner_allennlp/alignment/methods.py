@@ -179,9 +179,9 @@ class MultiStepSettings(MultiStep, Refinement):
     """:class:`MultiStep` solved on the training dictionary, then refined as VecMap's
     ``--semi_supervised`` / ``--identical`` modes do: each :class:`Refinement` iteration induces a
     dictionary by CSLS under the current multi-step mapping (both sides mapped) and solves the
-    multi-step mapping again, on the induced pairs plus the training pairs. How many iterations
-    help depends on the pair (on en→nl none do), so by default the number is chosen on held-out
-    training pairs. ``refinement_iterations=0`` is VecMap's ``--supervised`` recipe.
+    multi-step mapping again, on the induced pairs plus the training pairs. Whether refinement
+    helps depends on the language pair, so by default the number of iterations is chosen on
+    held-out training pairs. ``refinement_iterations=0`` is VecMap's ``--supervised`` recipe.
 
     # Parameters
 
