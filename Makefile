@@ -9,7 +9,7 @@ LAYOUT = $(PY) -m xlner_allennlp.data_layout $(if $(DATA),--data $(DATA))
 layout = $(or $(shell $(LAYOUT) $(1)),$(error data layout: no "$(1)"))
 DATA_ARG = --data $(call layout,root)
 
-.PHONY: install test test-quick main clean benchmark-crf benchmark-bli benchmark-optima benchmark-ner benchmark-parser benchmark-scale results
+.PHONY: install test test-quick main clean benchmark-crf benchmark-bli benchmark-vecmap benchmark-optima benchmark-ner benchmark-parser benchmark-scale results
 
 install: .venv/.installed
 
@@ -61,10 +61,12 @@ $(RUN)/metrics.json: | .venv/.installed $(ALIGNMENTS)/$(TARGET)-en/meta.json
 	XLNER_DATA=$(call layout,root) $(ALLENNLP) train $(CONFIG) -s $(RUN) $$([ -d $(RUN) ] && echo --recover) \
 	  $(if $(OVERRIDES),-o '$(OVERRIDES)') --include-package xlner_allennlp
 
-# Alignment of a language's vectors into English space (Procrustes + CSLS refinement, MUSE train dictionary).
+# Alignment of a language's vectors into English space with the default supervised method
+# (methods.DEFAULT_SUPERVISED_METHOD: the multi-step framework, refinement chosen on held-out pairs;
+# MUSE train dictionary).
 $(ALIGNMENTS)/%-en/meta.json: | .venv/.installed
 	$(ALLENNLP) xlner-align --mapped-vectors $(call layout,vectors $*) --reference-vectors $(call layout,vectors en) \
-	  --method procrustes-refine --dictionary $(call layout,dictionary $* en train) --output $(ALIGNMENTS)/$*-en
+	  --method multistep --dictionary $(call layout,dictionary $* en train) --output $(ALIGNMENTS)/$*-en
 
 clean:
 	rm -rf .venv runs artifacts
@@ -76,6 +78,9 @@ benchmark-crf: install
 
 benchmark-bli: install
 	OMP_NUM_THREADS=1 $(PY) benchmarks/alignment_bli.py $(DATA_ARG)
+
+benchmark-vecmap: install
+	OMP_NUM_THREADS=1 $(PY) benchmarks/vecmap_comparison.py $(DATA_ARG)
 
 benchmark-optima: install
 	OMP_NUM_THREADS=1 $(PY) benchmarks/self_learning_optima.py $(DATA_ARG) --pair en-es --seeds 0 1 2

@@ -40,7 +40,10 @@ DEFAULT_PAIRS = "en-es,en-fr,en-nl,en-de"
 # self-learning initialized from the identical-strings seed (no bilingual dictionary, but not
 # purely unsupervised: it uses the spellings the two vocabularies share), and MUSE's supervised
 # recipe with MUSE's own induction (CSLS over the full vocabularies, rank limit; no training pairs
-# after the first mapping; orthogonal final mapping).
+# after the first mapping; orthogonal final mapping). ``multistep/vecmap`` is VecMap's
+# ``--supervised`` recipe (re-weighting by Σ^0.5 on both sides, no refinement),
+# ``multistep/no-refinement`` the default multi-step settings without refinement, and
+# ``multistep/always-refine`` their refinement with both iterations kept (no held-out selection).
 VARIANTS: Dict[str, Tuple[str, Dict[str, Any]]] = {
     **{method: (method, {}) for method in METHODS},
     "procrustes-refine/orthogonal": ("procrustes-refine", {"final_mapping": "orthogonal"}),
@@ -49,6 +52,9 @@ VARIANTS: Dict[str, Tuple[str, Dict[str, Any]]] = {
     "procrustes-refine/muse": ("procrustes-refine", {
         "refinement_induction": "muse", "keep_training_dictionary": False, "final_mapping": "orthogonal",
     }),
+    "multistep/vecmap": ("multistep", {"reweight_source": 0.5, "reweight_target": 0.5, "refinement_iterations": 0}),
+    "multistep/no-refinement": ("multistep", {"refinement_iterations": 0}),
+    "multistep/always-refine": ("multistep", {"heldout_fraction": 0.0}),
 }
 
 def split_dictionaries(root: str, source: str, target: str, heldout: float) -> Tuple[List[WordPair], List[WordPair], str]:

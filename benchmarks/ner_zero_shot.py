@@ -51,8 +51,9 @@ def parse_args() -> argparse.Namespace:
 
 
 def ensure_alignment(language: str, args: argparse.Namespace) -> str:
-    """The <language>-en artifact (Procrustes + refinement on the MUSE training dictionary)."""
+    """The <language>-en artifact (the default supervised method on the MUSE training dictionary)."""
     from xlner_allennlp.alignment import align_files
+    from xlner_allennlp.alignment.methods import DEFAULT_SUPERVISED_METHOD
 
     directory = os.path.join(args.alignments, f"{language}-en")
     try:
@@ -63,7 +64,7 @@ def ensure_alignment(language: str, args: argparse.Namespace) -> str:
         align_files(
             mapped_vectors=data_layout.path(language, "vectors", args.data),
             reference_vectors=data_layout.path("en", "vectors", args.data),
-            method="procrustes-refine",
+            method=DEFAULT_SUPERVISED_METHOD,
             dictionary=data_layout.dictionary(language, "en", "train", args.data),
             evaluation_dictionary=test_dictionary,
             output=directory,

@@ -3,7 +3,8 @@ import pytest
 
 from xlner_allennlp.alignment import align
 from xlner_allennlp.alignment.self_learning import SelfLearning, self_learning_objective
-from xlner_allennlp.alignment.supervised import FinalMapping, reweighted_mapping
+from xlner_allennlp.alignment.multistep import MultiStep, multistep_mapping
+from xlner_allennlp.alignment.supervised import FinalMapping
 
 from tests.alignment.conftest import make_spaces, translation_accuracy
 
@@ -27,7 +28,7 @@ def test_unsupervised_self_learning_recovers_a_rotation_with_shuffled_target():
 
 def test_reweighted_final_mapping_transforms_both_sides():
     spaces = make_spaces(noise=0.02, shuffle=True)
-    alignment = align(spaces.source, spaces.target, "self-learning", final_mapping="reweight", reweight_target=0.5, **SMALL)
+    alignment = align(spaces.source, spaces.target, "self-learning", final_mapping="multistep", reweight_target=0.5, **SMALL)
     assert alignment.reference_mapping is not None
     accuracy = translation_accuracy(
         alignment.apply(spaces.source.matrix, "mapped"), alignment.apply(spaces.target.matrix, "reference"), spaces
@@ -39,7 +40,7 @@ def test_reweighting_with_exact_pairs_is_consistent():
     rng = np.random.default_rng(0)
     x = rng.standard_normal((100, 4)).astype(np.float32)
     q = np.linalg.qr(rng.standard_normal((4, 4)))[0].astype(np.float32)
-    wx, wz = reweighted_mapping(x, x @ q, 0.5, 0.5)
+    wx, wz = multistep_mapping(x, x @ q, MultiStep())
     np.testing.assert_allclose(x @ wx, (x @ q) @ wz, atol=1e-3)
 
 

@@ -6,8 +6,8 @@ from xlner_allennlp.alignment.supervised import (
     finish_mapping,
     least_squares,
     procrustes,
-    reweighted_mapping,
 )
+from xlner_allennlp.alignment.multistep import MultiStep, multistep_mapping
 
 from tests.alignment.conftest import make_spaces, translation_accuracy
 
@@ -46,30 +46,17 @@ def test_pair_shapes_are_checked():
         least_squares(np.ones((0, 2)), np.ones((0, 2)))
 
 
-def test_reweighting_with_a_fixed_target_folds_the_target_rotation_into_the_source_map():
-    rng = np.random.default_rng(1)
-    x = rng.standard_normal((80, 5)).astype(np.float32)
-    z = x @ np.linalg.qr(rng.standard_normal((5, 5)))[0].astype(np.float32) + 0.1 * rng.standard_normal((80, 5)).astype(np.float32)
-    wx, wz = reweighted_mapping(x, z, 0.5, 0.0)
-    assert wz is None
-    both_x, both_z = reweighted_mapping(x, z, 0.5, 1e-12)
-    # Same cosines between mapped source and target rows whether the rotation is folded or not.
-    def cosines(a, b):
-        a = a / np.linalg.norm(a, axis=1, keepdims=True)
-        b = b / np.linalg.norm(b, axis=1, keepdims=True)
-        return a @ b.T
-    np.testing.assert_allclose(cosines(x @ wx, z), cosines(x @ both_x, z @ both_z), atol=1e-4)
-
-
-def test_final_mapping_keeps_or_reweights():
+def test_final_mapping_keeps_or_solves_the_multistep_mapping():
     rng = np.random.default_rng(1)
     x = rng.standard_normal((100, 4)).astype(np.float32)
     z = rng.standard_normal((100, 4)).astype(np.float32)
     w = procrustes(x, z)
-    assert finish_mapping(w, x, z, FinalMapping("orthogonal")) == (w, None)
-    wx, wz = finish_mapping(w, x, z, FinalMapping("reweight", 0.5, 0.5))
-    expected_x, expected_z = reweighted_mapping(x, z, 0.5, 0.5)
+    assert finish_mapping(w, x, z, FinalMapping(final_mapping="orthogonal")) == (w, None)
+    settings = FinalMapping(final_mapping="multistep", reweight_source=0.5, reweight_target=0.5)
+    assert settings.transforms_reference and not FinalMapping().transforms_reference
+    wx, wz = finish_mapping(w, x, z, settings)
+    expected_x, expected_z = multistep_mapping(x, z, MultiStep(reweight_source=0.5, reweight_target=0.5))
     np.testing.assert_allclose(wx, expected_x)
     np.testing.assert_allclose(wz, expected_z)
     with pytest.raises(ValueError, match="unknown final_mapping 'pca'"):
-        FinalMapping("pca")
+        FinalMapping(final_mapping="pca")

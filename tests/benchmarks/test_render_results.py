@@ -212,3 +212,20 @@ def test_alignment_scale_table_shows_the_latest_csls_run_and_each_command(tmp_pa
             in table) and "9.00×" not in table
     assert "| xlner-align --method procrustes | 2000000x200000x300 | 90 | 4.80 | **2.00×** | 3.60 | 1.50× | 2.00 |" in table
     assert "procrustes-refine" not in table and "Records shown: 2" in table
+
+
+def test_vecmap_table_shows_both_coverages_beside_vecmap(tmp_path):
+    append_records(str(tmp_path / "vecmap_comparison.jsonl"), [
+        record("vecmap_comparison", {"pair": "en-nl", "method": "multistep"},
+               {"test": "muse-test", "p1_csls": 13.7, "p1_nn": 10.6, "vecmap_p1_csls": 12.4, "coverage": 60.7,
+                "src_coverage": 67.3, "vecmap_src_coverage": 67.3, "total_s": 61.2, "vecmap_s": 154,
+                "load_before": 1.0, "load_after": 1.5}),
+        record("vecmap_comparison", {"pair": "en-de", "method": "multistep"},
+               {"test": "heldout-train", "p1_csls": 20.0, "p1_nn": 15.0, "vecmap_p1_csls": None, "coverage": 60.2,
+                "src_coverage": 70.0, "vecmap_src_coverage": None, "total_s": 50.0, "vecmap_s": None,
+                "load_before": 1.0, "load_after": 1.0}),
+    ])
+    table = render_results.vecmap_table(render_results.load_records(str(tmp_path)))
+    assert "| en-nl | multistep | 13.7 | 10.6 | 12.4 | 60.7 | 67.3 | 67.3 | 61 | 154 | 1.0–1.5 |" in table
+    assert "| en-de † | multistep | 20.0 | 15.0 | – | 60.2 | 70.0 | – | 50 | – | 1.0–1.0 |" in table
+    assert "Records shown: 2" in table

@@ -4,7 +4,7 @@ Typical use::
 
     from xlner_allennlp.alignment import align_files, load_alignment, load_vectors
 
-    align_files("es.npy", "en.npy", "procrustes-refine", "artifacts/es-en", dictionary="es-en.0-5000.txt",
+    align_files("es.npy", "en.npy", "multistep", "artifacts/es-en", dictionary="es-en.0-5000.txt",
                 refinement_iterations=3)
     alignment = load_alignment("artifacts/es-en")
     spanish = load_vectors("es.npy")
@@ -15,10 +15,11 @@ Typical use::
 
 An artifact's two sides are ``mapped`` (the language the mapping applies to) and ``reference``
 (the space it is mapped into). Methods (:data:`METHODS`, a registry; :func:`describe_methods`
-lists each one's settings and defaults): ``least-squares``, ``procrustes``, ``procrustes-refine``
-(supervised), ``adversarial`` and ``self-learning`` (unsupervised; ``self-learning`` also accepts
-a seed dictionary as its initialization). :func:`align_to_pivot` maps several languages into one
-space. :func:`evaluate_bli` / :func:`evaluate_files` measure bilingual lexicon induction;
+lists each one's settings and defaults): ``least-squares``, ``procrustes``, ``procrustes-refine``,
+``multistep`` (supervised; the multi-step framework of Artetxe et al. 2018, the default supervised
+method, which also maps the reference side), ``adversarial`` and ``self-learning`` (unsupervised;
+``self-learning`` also accepts a seed dictionary as its initialization).
+:func:`align_to_pivot` maps several languages into one space. :func:`evaluate_bli` / :func:`evaluate_files` measure bilingual lexicon induction;
 :func:`translate_words` gives each word's nearest translations (NN or CSLS) in the aligned space.
 """
 from xlner_allennlp.alignment.align import DEFAULT_NORMALIZATION, align

@@ -15,17 +15,21 @@ method's settings with their defaults.
 import dataclasses
 import typing
 from dataclasses import dataclass, field
-from typing import Any, Callable, Dict, Mapping, Optional
+from typing import Any, Callable, Dict, Mapping, Optional, Tuple
 
 import numpy as np
 
 from xlner_allennlp.alignment.adversarial import Adversarial, adversarial
 from xlner_allennlp.alignment.dictionary import IndexedDictionary
-from xlner_allennlp.alignment.refinement import Refinement, RefinementResult, refine
+from xlner_allennlp.alignment.multistep import MultiStep, multistep_mapping
+from xlner_allennlp.alignment.refinement import Refinement, RefinementResult, heldout_accuracy, refine
 from xlner_allennlp.alignment.self_learning import SelfLearning, self_learning
 from xlner_allennlp.alignment.supervised import FinalMapping, finish_mapping, least_squares, procrustes
 
 DICTIONARY_USES = ("required", "optional", "none")
+# The supervised method `make main`, the NER benchmark and the README use (its defaults: its settings
+# dataclass); docs/RESULTS.md compares it with VecMap's supervised recipe on every pair.
+DEFAULT_SUPERVISED_METHOD = "multistep"
 
 
 class AlignmentError(ValueError):
@@ -171,6 +175,47 @@ class ProcrustesRefineSettings(Refinement, FinalMapping):
 
 
 @dataclass(frozen=True)
+class MultiStepSettings(MultiStep, Refinement):
+    """:class:`MultiStep` solved on the training dictionary, then refined as VecMap's
+    ``--semi_supervised`` / ``--identical`` modes do: each :class:`Refinement` iteration induces a
+    dictionary by CSLS under the current multi-step mapping (both sides mapped) and solves the
+    multi-step mapping again, on the induced pairs plus the training pairs. Whether refinement
+    helps depends on the language pair, so by default the number of iterations is chosen on
+    held-out training pairs. ``refinement_iterations=0`` is VecMap's ``--supervised`` recipe.
+
+    # Parameters
+
+    refinement_iterations : `int`, optional (default = `2`)
+        The most refinement iterations (0: the dictionary's mapping only).
+    refinement_vocab : `int`, optional (default = `15000`)
+        The induction's rank limit (VecMap: 20,000), also that of the held-out accuracy.
+    refinement_keep : `str`, optional (default = `"last"`)
+        Which iteration is kept when ``heldout_fraction`` is 0.
+    keep_training_dictionary : `bool`, optional (default = `True`)
+        Add the training pairs to the induced ones in every refinement iteration (VecMap does not).
+    heldout_fraction : `float`, optional (default = `0.2`)
+        Above 0 (and with refinement): the last ``heldout_fraction`` of the dictionary's distinct
+        source words (its least frequent, in file order) are held out of a first fit, whose
+        iterations 0 … ``refinement_iterations`` are scored by P@1 CSLS on them
+        (:func:`~xlner_allennlp.alignment.refinement.heldout_accuracy`); the mapping is then
+        fitted on the whole dictionary with the best number of iterations (fewer on a tie).
+    """
+
+    reweight_source: float = 0.25
+    reweight_target: float = 0.25
+    refinement_iterations: int = 2
+    refinement_vocab: int = 15000
+    refinement_keep: str = "last"
+    keep_training_dictionary: bool = True
+    heldout_fraction: float = 0.2
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        if not 0.0 <= self.heldout_fraction < 1.0:
+            raise ValueError(f"heldout_fraction must be in [0, 1), got {self.heldout_fraction}")
+
+
+@dataclass(frozen=True)
 class AdversarialSettings(Adversarial, Refinement):
     """:class:`Adversarial` training, then :class:`Refinement` (orthogonal mapping kept, as MUSE)."""
 
@@ -215,6 +260,63 @@ def fit_procrustes_refine(
     )
     mapping, reference_mapping = finish_mapping(result.mapping, x[result.source_rows], z[result.target_rows], settings)
     return MethodFit(mapping, reference_mapping, {"refinement": _refinement_log(result)})
+
+
+def _heldout_split(
+    pairs: IndexedDictionary, fraction: float
+) -> Tuple[Tuple[np.ndarray, np.ndarray], Tuple[np.ndarray, np.ndarray]]:
+    """(kept rows, held-out rows), each (source rows, target rows): the pairs of the last
+    ``fraction`` of the distinct source words (in dictionary order) are held out."""
+    words = list(dict.fromkeys(pairs.source.tolist()))
+    held = np.isin(pairs.source, words[len(words) - int(len(words) * fraction):] if fraction > 0 else [])
+    return (pairs.source[~held], pairs.target[~held]), (pairs.source[held], pairs.target[held])
+
+
+@register_method(
+    "multistep", MultiStepSettings, "required",
+    "multi-step framework (Artetxe et al. 2018: whitening, orthogonal map, re-weighting, de-whitening), "
+    "refinement chosen on held-out pairs",
+)
+def fit_multistep(
+    x: np.ndarray, z: np.ndarray, pairs: Optional[IndexedDictionary], settings: MultiStepSettings, random_seed: int
+) -> MethodFit:
+    assert pairs is not None
+
+    def solve(source: np.ndarray, target: np.ndarray) -> Tuple[np.ndarray, Optional[np.ndarray]]:
+        return multistep_mapping(source, target, settings)
+
+    def refined(rows: Tuple[np.ndarray, np.ndarray], chosen: MultiStepSettings, **kwargs: Any) -> RefinementResult:
+        mapping, reference_mapping = solve(x[rows[0]], z[rows[1]])
+        return refine(
+            x, z, mapping, chosen, anchor=rows if settings.keep_training_dictionary else None, initial_rows=rows,
+            solve=solve, reference_mapping=reference_mapping, **kwargs,
+        )
+
+    evaluation: Dict[str, Any] = {}
+    chosen = settings
+    if settings.refinement_iterations and settings.heldout_fraction > 0:
+        kept, held = _heldout_split(pairs, settings.heldout_fraction)
+        if held[0].size == 0 or kept[0].size == 0:
+            raise AlignmentError(
+                f"heldout_fraction={settings.heldout_fraction} of {len(set(pairs.source.tolist()))} source words "
+                "leaves no held-out or no training pair; set heldout_fraction=0 to refine without selection"
+            )
+
+        def accuracy(mapped: np.ndarray, shared: np.ndarray) -> float:
+            return heldout_accuracy(mapped, shared, held[0], held[1], settings.refinement_vocab, settings.csls_k)
+
+        trial = refined(kept, dataclasses.replace(settings, refinement_keep="best"), criterion=accuracy)
+        chosen = dataclasses.replace(settings, refinement_iterations=trial.best_iteration, refinement_keep="last")
+        evaluation["heldout_selection"] = {
+            "iterations": trial.best_iteration, "n_heldout_pairs": int(held[0].size),
+            "history": [{"iteration": h["iteration"], "heldout_p1_csls": h["criterion"]} for h in trial.history],
+        }
+    if chosen.refinement_iterations == 0:
+        mapping, reference_mapping = solve(x[pairs.source], z[pairs.target])
+        return MethodFit(mapping, reference_mapping, evaluation)
+    result = refined((pairs.source, pairs.target), chosen)
+    evaluation["refinement"] = _refinement_log(result)
+    return MethodFit(result.mapping, result.reference_mapping, evaluation)
 
 
 @register_method(

@@ -16,7 +16,7 @@ Two inductions are available to the refinement (``refinement_induction``):
 """
 import logging
 from dataclasses import dataclass, field
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Any, Callable, Dict, List, Optional, Tuple
 
 import numpy as np
 from tqdm import tqdm
@@ -218,8 +218,9 @@ class Refinement(CslsSettings):
 
 @dataclass
 class RefinementResult:
-    """The selected mapping, its criterion value, the dictionary it was solved from (source rows,
-    target rows; empty for an initial mapping given without one) and one log entry per iteration."""
+    """The selected mapping (and reference-side mapping, ``None`` when the reference space is
+    kept), its criterion value, the dictionary it was solved from (source rows, target rows; empty
+    for an initial mapping given without one) and one log entry per iteration."""
 
     mapping: np.ndarray
     criterion: float
@@ -227,6 +228,15 @@ class RefinementResult:
     history: List[Dict[str, Any]] = field(default_factory=list)
     source_rows: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
     target_rows: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    reference_mapping: Optional[np.ndarray] = None
+
+
+# Fits the (mapping, reference mapping or None) of one refinement iteration from paired rows.
+Solver = Callable[[np.ndarray, np.ndarray], Tuple[np.ndarray, Optional[np.ndarray]]]
+
+
+def _procrustes_solver(source: np.ndarray, target: np.ndarray) -> Tuple[np.ndarray, Optional[np.ndarray]]:
+    return procrustes(source, target), None
 
 
 def refine(
@@ -239,35 +249,52 @@ def refine(
     criterion_rank: int = CRITERION_RANK,
     memory_mb: float = DEFAULT_MEMORY_MB,
     desc: str = "refinement",
+    solve: Solver = _procrustes_solver,
+    reference_mapping: Optional[np.ndarray] = None,
+    criterion: Optional[Callable[[np.ndarray, np.ndarray], float]] = None,
 ) -> RefinementResult:
-    """Iterative Procrustes refinement (Conneau et al. 2018) of ``mapping`` (``d × d``).
+    """Iterative refinement (Conneau et al. 2018) of ``mapping`` (``d × d``).
 
     Each iteration induces a dictionary with ``settings`` under the current mapping, adds the
     ``anchor`` pairs (source rows, target rows; e.g. a supervised training dictionary) when given,
-    and solves Procrustes again. ``source`` ``(n, d)`` and ``target`` ``(m, d)`` are normalized
-    rows; iteration 0 is the initial ``mapping`` (solved from ``initial_rows`` when it came from a
-    dictionary). ``settings.refinement_keep`` selects the returned iteration: the best by MUSE's
-    criterion (among the ``criterion_rank`` most frequent words) or the last. The criterion and
-    accuracy can disagree after refinement, which is why ``last`` exists.
+    and solves the mapping again with ``solve`` (Procrustes unless given; the multi-step method
+    passes its own, which may map the reference side too: ``reference_mapping`` is then the initial
+    one). ``source`` ``(n, d)`` and ``target`` ``(m, d)`` are normalized rows; iteration 0 is the
+    initial ``mapping`` (solved from ``initial_rows`` when it came from a dictionary).
+    ``settings.refinement_keep`` selects the returned iteration: the best by MUSE's criterion
+    (among the ``criterion_rank`` most frequent words) or the last. The criterion and accuracy can
+    disagree after refinement, which is why ``last`` exists. ``criterion`` (mapped source rows,
+    target rows in the shared space → a score, higher is better) replaces MUSE's criterion, e.g.
+    accuracy on held-out pairs (:func:`heldout_accuracy`).
     """
+    def shared_target(reference: Optional[np.ndarray]) -> np.ndarray:
+        return target if reference is None else target @ reference
+
+    def score(mapping: np.ndarray, shared: np.ndarray) -> float:
+        # MUSE's criterion reads only the criterion_rank most frequent rows: map just those.
+        if criterion is not None:
+            return criterion(map_rows(source, mapping), shared)
+        return mean_cosine_criterion(source[:criterion_rank] @ mapping, shared, criterion_rank, settings.csls_k,
+                                     memory_mb)
+
     best = RefinementResult(
-        mapping, mean_cosine_criterion(source[:criterion_rank] @ mapping, target, criterion_rank, settings.csls_k,
-                                       memory_mb), 0
+        mapping, score(mapping, shared_target(reference_mapping)), 0, reference_mapping=reference_mapping,
     )
     if initial_rows is not None:
         best.source_rows, best.target_rows = initial_rows
     best.history.append({"iteration": 0, "criterion": best.criterion})
-    current = mapping
+    current, current_reference = mapping, reference_mapping
     for iteration in tqdm(range(1, settings.refinement_iterations + 1), desc=desc, leave=False):
         # MUSE's induction reads every row; the truncated one only the refinement_vocab most frequent.
         if settings.refinement_induction == "muse":
             src_rows, tgt_rows, _ = muse_induce_dictionary(
-                map_rows(source, current), target, settings.refinement_vocab, settings.refinement_direction,
-                settings.csls_k, memory_mb, overwrite_source=True,
+                map_rows(source, current), shared_target(current_reference), settings.refinement_vocab,
+                settings.refinement_direction, settings.csls_k, memory_mb, overwrite_source=True,
             )
         else:
             src_rows, tgt_rows, _ = induce_dictionary(
-                source[: settings.refinement_vocab] @ current, target, settings.refinement_vocab,
+                source[: settings.refinement_vocab] @ current, shared_target(current_reference),
+                settings.refinement_vocab,
                 settings.refinement_direction, "csls", settings.csls_k, memory_mb,
             )
         if anchor is not None:
@@ -276,16 +303,42 @@ def refine(
         if src_rows.size == 0:
             logger.warning("refinement iteration %d induced no pair; stopping", iteration)
             break
-        current = procrustes(source[src_rows], target[tgt_rows])
-        criterion = mean_cosine_criterion(
-            source[:criterion_rank] @ current, target, criterion_rank, settings.csls_k, memory_mb
-        )
-        best.history.append({"iteration": iteration, "criterion": criterion, "n_pairs": int(src_rows.size)})
-        logger.info("refinement %d: %d pairs, criterion %.4f", iteration, src_rows.size, criterion)
-        if criterion > best.criterion or settings.refinement_keep == "last":
-            best.mapping, best.criterion, best.best_iteration = current, criterion, iteration
+        current, current_reference = solve(source[src_rows], target[tgt_rows])
+        value = score(current, shared_target(current_reference))
+        best.history.append({"iteration": iteration, "criterion": value, "n_pairs": int(src_rows.size)})
+        logger.info("refinement %d: %d pairs, criterion %.4f", iteration, src_rows.size, value)
+        if value > best.criterion or settings.refinement_keep == "last":
+            best.mapping, best.criterion, best.best_iteration = current, value, iteration
+            best.reference_mapping = current_reference
             best.source_rows, best.target_rows = src_rows, tgt_rows
     return best
+
+
+def heldout_accuracy(
+    mapped_source: np.ndarray,
+    target: np.ndarray,
+    source_rows: np.ndarray,
+    target_rows: np.ndarray,
+    max_rank: int = 20000,
+    csls_k: int = 10,
+    memory_mb: float = DEFAULT_MEMORY_MB,
+) -> float:
+    """P@1 by CSLS of held-out pairs (source rows, target rows) among the ``max_rank`` most frequent
+    words of both sides (CSLS terms among those words too, as the truncated induction): the share
+    of distinct held-out source words below ``max_rank`` whose best match is one of their
+    translations. A cheap, dictionary-based model-selection score (0 when no source word is kept)."""
+    gold: Dict[int, set] = {}
+    for s, t in zip(source_rows.tolist(), target_rows.tolist()):
+        if s < max_rank:
+            gold.setdefault(s, set()).add(t)
+    if not gold:
+        return 0.0
+    queries = np.asarray(sorted(gold), dtype=np.int64)
+    src = unit_rows(mapped_source[:max_rank])
+    tgt = unit_rows(target[:max_rank])
+    r_src, r_tgt = topk_means(src, tgt, csls_k, block_mb=memory_mb / 4)
+    best, _, _, _ = csls_best_matches(src[queries], tgt, r_src[queries], r_tgt, block_mb=memory_mb / 4)
+    return float(np.mean([b in gold[q] for q, b in zip(queries.tolist(), best.tolist())]))
 
 
 def identical_strings_agreement(

@@ -1,5 +1,6 @@
-"""Supervised mappings from paired rows: least squares (Mikolov et al. 2013), orthogonal Procrustes
-and the re-weighted multi-step mapping (Artetxe et al. 2018).
+"""Supervised mappings from paired rows: least squares (Mikolov et al. 2013) and orthogonal
+Procrustes; and :class:`FinalMapping`, how the iterative methods end (Procrustes kept, or the
+multi-step framework of :mod:`~xlner_allennlp.alignment.multistep`).
 
 They take ``X`` (source rows) and ``Z`` (their translations' target rows), float32 ``(n, d)``, and
 return ``W`` (``d × d``) such that ``X @ W`` approximates ``Z``.
@@ -9,7 +10,9 @@ from typing import Optional, Tuple
 
 import numpy as np
 
-FINAL_MAPPINGS = ("orthogonal", "reweight")
+from xlner_allennlp.alignment.multistep import MultiStep, multistep_mapping
+
+FINAL_MAPPINGS = ("orthogonal", "multistep")
 
 
 def _check_pairs(source: np.ndarray, target: np.ndarray) -> None:
@@ -35,57 +38,27 @@ def procrustes(source: np.ndarray, target: np.ndarray) -> np.ndarray:
     return (u @ vt).astype(np.float32)
 
 
-def whitening(matrix: np.ndarray) -> np.ndarray:
-    """``(MᵀM)^(-1/2)``, the transformation that whitens the rows of ``matrix`` (float64)."""
-    _, s, vt = np.linalg.svd(matrix.astype(np.float64), full_matrices=False)
-    s = np.maximum(s, 1e-6 * s.max())
-    return vt.T @ np.diag(1.0 / s) @ vt
-
-
-def reweighted_mapping(
-    source: np.ndarray, target: np.ndarray, source_power: float = 0.5, target_power: float = 0.5
-) -> Tuple[np.ndarray, Optional[np.ndarray]]:
-    """The multi-step mapping of Artetxe et al. (2018, AAAI) from paired rows: whitening of both
-    sides, orthogonal mapping, re-weighting by the singular values and de-whitening.
-
-    ``source_power`` / ``target_power`` re-weight the source / target side by ``Σ^power``.
-    Returns ``(W_x, W_z)`` with source rows mapping to ``x W_x`` and target rows to ``z W_z``.
-    With ``target_power = 0`` the target transformation is a rotation, which changes no cosine;
-    it is then folded into ``W_x`` and ``W_z`` is ``None`` (the target space stays as it is).
-    """
-    _check_pairs(source, target)
-    wx1, wz1 = whitening(source), whitening(target)
-    wx2, s, wz2t = np.linalg.svd((source.astype(np.float64) @ wx1).T @ (target.astype(np.float64) @ wz1))
-    wz2 = wz2t.T
-    wx = wx1 @ wx2 @ np.diag(s**source_power) @ wx2.T @ np.linalg.inv(wx1) @ wx2
-    wz = wz1 @ wz2 @ np.diag(s**target_power) @ wz2.T @ np.linalg.inv(wz1) @ wz2
-    if target_power == 0:
-        return (wx @ wz.T).astype(np.float32), None
-    return wx.astype(np.float32), wz.astype(np.float32)
-
-
 @dataclass(frozen=True)
-class FinalMapping:
+class FinalMapping(MultiStep):
     """How an iterative method ends (settings shared by the methods that refine a dictionary).
 
     # Parameters
 
-    final_mapping : `str`, optional (default = `"reweight"`)
-        ``orthogonal`` keeps the last orthogonal mapping (MUSE); ``reweight`` solves the final
-        dictionary with the re-weighted multi-step mapping (:func:`reweighted_mapping`, VecMap).
-    reweight_source : `float`, optional (default = `0.5`)
-        Power of the singular values re-weighting the mapped side (``reweight`` only).
+    final_mapping : `str`, optional (default = `"multistep"`)
+        ``orthogonal`` keeps the last orthogonal mapping (MUSE); ``multistep`` solves the final
+        dictionary with the multi-step framework (:func:`~xlner_allennlp.alignment.multistep.multistep_mapping`,
+        VecMap's last step), configured by the :class:`~xlner_allennlp.alignment.multistep.MultiStep`
+        settings.
     reweight_target : `float`, optional (default = `0.0`)
-        The same for the reference side; above 0 the reference space is transformed too, so
-        languages aligned to one reference no longer share its space.
+        As in ``MultiStep``, but 0 by default here: the reference space stays as it is, so
+        languages aligned to one reference share its space.
     """
 
-    final_mapping: str = "reweight"
-    reweight_source: float = 0.5
+    final_mapping: str = "multistep"
     reweight_target: float = 0.0
 
     def __post_init__(self) -> None:
-        getattr(super(), "__post_init__", lambda: None)()
+        super().__post_init__()
         if self.final_mapping not in FINAL_MAPPINGS:
             raise ValueError(
                 f"unknown final_mapping {self.final_mapping!r}; choose from {', '.join(FINAL_MAPPINGS)}"
@@ -94,15 +67,15 @@ class FinalMapping:
     @property
     def transforms_reference(self) -> bool:
         """Whether the final step also maps the reference space (a reference-side mapping)."""
-        return self.final_mapping == "reweight" and self.reweight_target != 0
+        return self.final_mapping == "multistep" and self.transforms_target
 
 
 def finish_mapping(
     mapping: np.ndarray, source: np.ndarray, target: np.ndarray, settings: FinalMapping
 ) -> Tuple[np.ndarray, Optional[np.ndarray]]:
     """The (source, target) mappings an iterative method ends with: ``mapping`` itself for
-    ``orthogonal``, or the :func:`reweighted_mapping` solved on the paired rows ``source`` /
-    ``target`` (each ``(n, d)``) of its final dictionary for ``reweight``."""
+    ``orthogonal``, or the multi-step mapping solved on the paired rows ``source`` / ``target``
+    (each ``(n, d)``) of its final dictionary for ``multistep``."""
     if settings.final_mapping == "orthogonal":
         return mapping, None
-    return reweighted_mapping(source, target, settings.reweight_source, settings.reweight_target)
+    return multistep_mapping(source, target, settings)

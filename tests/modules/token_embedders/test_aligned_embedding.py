@@ -286,3 +286,24 @@ def test_real_vectors_en_es():
     assert out.shape == (2, 3, 300)
     np.testing.assert_allclose(out[:, :2].norm(dim=-1).numpy(), 1.0, rtol=1e-5)
     assert not out[:, 2].any()
+
+
+def test_an_artifact_that_maps_both_sides_maps_the_reference_language_too(setup):
+    """A multi-step artifact with a reference-side mapping W_r: English rows are unit(en) @ W_r,
+    Spanish rows (unit(es) - mean) @ W, each through its own side of the one artifact."""
+    languages, expected, raw, tmp_path = setup
+    reference_mapping = np.random.default_rng(5).normal(size=(DIM, DIM)).astype(np.float32)
+    alignment = Alignment(
+        mapping=raw["mapping"], reference_mapping=reference_mapping,
+        mapped_normalization=Normalization.fit(raw["es"], "unit,center"),
+        reference_normalization=Normalization.fit(raw["en"], "unit"),
+        mapped_language="es", reference_language="en", method="multistep",
+    )
+    artifact = str(tmp_path / "es-en-both")
+    save_alignment(alignment, artifact)
+    embedder = AlignedEmbedding({language: dict(languages[language], alignment=artifact) for language in ("en", "es")})
+    english = embedder(_all_ids("en", expected), language=["en"])[0].numpy()
+    spanish = embedder(_all_ids("es", expected), language=["es"])[0].numpy()
+    np.testing.assert_allclose(english, _unit(raw["en"]) @ reference_mapping, rtol=1e-4, atol=1e-5)
+    np.testing.assert_allclose(spanish, expected["es"], rtol=1e-5, atol=1e-6)
+    assert not np.allclose(english, expected["en"], atol=1e-3)
