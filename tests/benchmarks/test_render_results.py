@@ -193,3 +193,20 @@ def test_new_blocks_render_no_records_yet_without_records(tmp_path):
     assert render_results.bilm_table(empty) == "(no records yet)"
     assert render_results.multitask_table(empty) == "(no records yet)"
     assert render_results.parser_table(empty) == "(no records yet)"
+
+
+def loading(mode, wall, speedup, same=True):
+    return record("vector_loading", {"rows": 2000, "dim": 300, "mode": mode},
+                  {"wall_s": wall, "speedup_vs_lines": speedup, "peak_rss_gb": 3.1, "import_rss_gb": 0.7,
+                   "matrix_gb": 2.4, "peak_over_matrix": 1.29, "loaded_rss_over_matrix": 1.0, "file_gb": 4.5,
+                   "same_as_first_mode": same})
+
+
+def test_vector_loading_table_orders_modes_and_flags_different_numbers():
+    records = {"vector_loading": [loading("lines", 300.0, 1.0), loading("cache_hit", 0.5, 600.0),
+                                  loading("blocks", 150.0, 2.0, same=False)]}
+    table = render_results.vector_loading_table(records)
+    blocks = "| 2,000 × 300 | block parser (numpy's C parser), no cache | 150.0 | 2.0× | 3.10 | 0.70 | 1.00 | **no** | 1.0 |"
+    assert blocks in table and "| 600.0× |" in table
+    assert table.index(blocks) < table.index("served by the cache") < table.index("per-line Python parser")
+    assert "Records shown: 3" in table

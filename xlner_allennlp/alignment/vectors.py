@@ -24,7 +24,7 @@ import shutil
 import stat
 import tempfile
 from dataclasses import dataclass, field
-from typing import BinaryIO, Dict, Iterator, List, Mapping, Optional, TextIO, Tuple
+from typing import BinaryIO, Dict, Iterator, List, Mapping, Optional, Tuple
 
 import numpy as np
 from tqdm import tqdm
@@ -138,10 +138,6 @@ def _open_binary(path: str) -> BinaryIO:
     return gzip.open(path, "rb") if path.endswith(".gz") else open(path, "rb")
 
 
-def _open_text(path: str, encoding: str) -> TextIO:
-    return io.TextIOWrapper(_open_binary(path), encoding=encoding, errors="strict")
-
-
 def _check_exists(path: str) -> None:
     if not os.path.isfile(path):
         raise VectorFileError(f"{path}: no such vector file")
@@ -153,22 +149,20 @@ def _decoding_error(path: str, line_number: int, encoding: str, error: UnicodeDe
     )
 
 
-def _numbered_lines(handle: TextIO, path: str, encoding: str, first_line: int = 1) -> Iterator[Tuple[int, str]]:
-    """Yield ``(line_number, line)`` of ``handle`` with decoding errors reported by file and line."""
-    line_number = first_line - 1
-    while True:
+def _numbered_lines(handle: BinaryIO, path: str, encoding: str, first_line: int = 1) -> Iterator[Tuple[int, str]]:
+    """Yield ``(line_number, line)`` of the binary ``handle``, each line (split at ``\\n``, as the
+    block parser counts them) decoded on its own, so that bytes that are not ``encoding`` are
+    reported at their own line; a UTF-8 byte-order mark opening line 1 is dropped."""
+    for line_number, raw in enumerate(handle, start=first_line):
         try:
-            line = handle.readline()
+            line = raw.decode(encoding)
         except UnicodeDecodeError as error:
-            raise _decoding_error(path, line_number + 1, encoding, error) from None
-        if not line:
-            return
-        line_number += 1
-        yield line_number, line
+            raise _decoding_error(path, line_number, encoding, error) from None
+        yield line_number, line.lstrip("\ufeff") if line_number == 1 else line
 
 
 def _file_lines(path: str, encoding: str) -> Iterator[Tuple[int, str]]:
-    with _open_text(path, encoding) as handle:
+    with _open_binary(path) as handle:
         yield from _numbered_lines(handle, path, encoding)
 
 
@@ -398,8 +392,7 @@ def _parse_block_lines(
     bytes that do not decode). ``dim`` is ``None`` when the block's first line sets it."""
     words: List[str] = []
     rows: List[np.ndarray] = []
-    handle = io.TextIOWrapper(io.BytesIO(block), encoding=encoding, errors="strict")
-    for line_number, line in _numbered_lines(handle, path, encoding, first_line):
+    for line_number, line in _numbered_lines(io.BytesIO(block), path, encoding, first_line):
         stripped = line.rstrip()
         if not stripped:
             raise VectorFileError(f"{path}:{line_number}: empty line")
