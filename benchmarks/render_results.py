@@ -437,7 +437,9 @@ def vector_loading_table(records: Records) -> str:
          "(peak − import) / float32 matrix", "same numbers", "1-min load"], rows)
     table += ("\n\nEach load runs in a fresh interpreter that first imports the package (the RSS after "
               "import is torch, faiss and the rest); the synthetic file has fastText's `cc.*.vec` format. "
-              "A cache hit maps the matrix lazily: its pages are read when used, not in the wall time shown.")
+              "A cache hit maps the matrix lazily: its pages are read when used, not in the wall time shown. "
+              "× per-line divides the per-line load of the record's own run (rows of one shape may come from "
+              "different runs, whose load differed), not the per-line row shown.")
     return with_provenance(table, shown)
 
 
