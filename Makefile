@@ -9,7 +9,7 @@ LAYOUT = $(PY) -m xlner_allennlp.data_layout $(if $(DATA),--data $(DATA))
 layout = $(or $(shell $(LAYOUT) $(1)),$(error data layout: no "$(1)"))
 DATA_ARG = --data $(call layout,root)
 
-.PHONY: install test test-quick main clean benchmark-crf benchmark-bli benchmark-vecmap benchmark-optima benchmark-ner benchmark-parser benchmark-scale results
+.PHONY: install test test-quick main clean benchmark-crf benchmark-bli benchmark-vecmap benchmark-optima benchmark-ner benchmark-parser benchmark-scale benchmark-loading results
 
 install: .venv/.installed
 
@@ -92,6 +92,11 @@ benchmark-ner: install
 # Zero-shot parsing (English EWT -> es, fr, de, nl dev sets); needs the <lang>-en artifacts it evaluates.
 benchmark-parser: install | $(foreach l,es fr de nl,$(ALIGNMENTS)/$(l)-en/meta.json)
 	OMP_NUM_THREADS=1 $(PY) benchmarks/parser_zero_shot.py $(DATA_ARG) --alignments $(ALIGNMENTS)
+
+# Loading a synthetic 2M x 300 fastText-format text file (~4.5 GB in /tmp, deleted afterwards):
+# block parser, cache write, cache hit and the per-line parser, each in a fresh process.
+benchmark-loading: install
+	OMP_NUM_THREADS=1 $(PY) benchmarks/vector_loading.py
 
 results: install
 	$(PY) benchmarks/render_results.py

@@ -24,3 +24,10 @@ def real_data_or_skip(*relative: str) -> str:
         if not os.path.exists(os.path.join(REAL_DATA, name)):
             pytest.skip(f"real data not found at {os.path.join(REAL_DATA, name)} (set XLNER_DATA)")
     return REAL_DATA
+
+
+@pytest.fixture(autouse=True)
+def no_vector_cache(monkeypatch):
+    """No test writes a cache of parsed vector text (next to shared data or in the user's cache
+    directory); the cache's own tests pass their ``TextLoading`` explicitly."""
+    monkeypatch.setenv("XLNER_VECTOR_CACHE", "off")

@@ -1,9 +1,11 @@
 import gzip
+import os
 
 import numpy as np
 import pytest
 
-from xlner_allennlp.alignment.vectors import VectorFileError, load_vectors, load_vocab
+from xlner_allennlp.alignment import vectors as vectors_module
+from xlner_allennlp.alignment.vectors import TextLoading, VectorFileError, load_vectors, load_vocab
 
 
 def _write_text(path, lines, gz=False):
@@ -75,13 +77,14 @@ def test_text_loading_keeps_memory_near_one_float32_copy(tmp_path):
     values = rng.standard_normal((rows, dim)).astype(np.float32)
     lines = [f"{rows} {dim}"] + [f"w{i} " + " ".join(f"{v:.4f}" for v in row) for i, row in enumerate(values)]
     path = _write_text(tmp_path / "big.vec", lines)
+    block_bytes = 1 << 16
     tracemalloc.start()
-    vectors = load_vectors(path)
+    vectors = load_vectors(path, loading=TextLoading(block_bytes=block_bytes, cache="off"))
     _, peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
     matrix_bytes = rows * dim * 4
-    # One float32 copy plus the word strings and per-line parsing buffers, not a copy of the text.
-    assert peak < 1.5 * matrix_bytes + 200 * rows
+    # One float32 copy plus the word strings and one block's parsing buffers, not a copy of the text.
+    assert peak < 1.1 * matrix_bytes + 200 * rows + 8 * block_bytes
     np.testing.assert_allclose(vectors.matrix, values, atol=1e-4)
 
 
@@ -100,7 +103,7 @@ def test_a_gz_that_is_not_gzip_or_is_truncated_names_the_file(tmp_path):
 def test_a_latin1_file_is_read_with_its_encoding_and_the_error_names_the_option(tmp_path):
     path = tmp_path / "v.vec"
     path.write_bytes("niño 1 2\naño 3 4\n".encode("latin-1"))
-    with pytest.raises(VectorFileError, match=r"v\.vec, line 1: .* not valid utf-8; pass the file's encoding .*--encoding"):
+    with pytest.raises(VectorFileError, match=r"v\.vec:1: cannot decode as utf-8 .*; pass the file's encoding .*--encoding"):
         load_vectors(str(path))
     assert load_vectors(str(path), encoding="latin-1").words == ["niño", "año"]
 
@@ -115,3 +118,233 @@ def test_a_byte_order_mark_keeps_the_first_word(tmp_path):
     np.save(tmp_path / "n.npy", np.zeros((2, 2), np.float32))
     (tmp_path / "n.vocab").write_bytes("\ufeffa\nb\n".encode("utf-8"))
     assert load_vectors(str(tmp_path / "n.npy")).words == ["a", "b"]
+
+
+def _vec_lines(rows, dim, seed=0, trailing=" "):
+    rng = np.random.default_rng(seed)
+    values = (rng.standard_normal((rows, dim)) * 0.1).astype(np.float32)
+    return [f"w{i} " + " ".join(f"{v:.4f}" for v in row) + trailing for i, row in enumerate(values)]
+
+
+def _bits(matrix):
+    return np.ascontiguousarray(matrix, dtype=np.float32).view(np.uint32)
+
+
+BLOCKS = TextLoading(parser="blocks", cache="off")
+PER_LINE = TextLoading(parser="lines", cache="off")
+
+
+@pytest.mark.parametrize("block_bytes", [1, 37, 500, 1 << 20])
+@pytest.mark.parametrize("header", [True, False])
+def test_block_boundaries_give_the_rows_of_the_per_line_parser(tmp_path, block_bytes, header):
+    lines = _vec_lines(53, 7)
+    path = _write_text(tmp_path / "v.vec", (["53 7"] if header else []) + lines)
+    blocks = load_vectors(path, loading=TextLoading(block_bytes=block_bytes, cache="off"))
+    reference = load_vectors(path, loading=PER_LINE)
+    assert blocks.words == reference.words == [f"w{i}" for i in range(53)]
+    np.testing.assert_array_equal(_bits(blocks.matrix), _bits(reference.matrix))
+    assert blocks.matrix.flags.c_contiguous and blocks.matrix.shape == (53, 7)
+
+
+def test_number_formats_parse_bit_identically_on_both_paths(tmp_path):
+    rng = np.random.default_rng(1)
+    values = rng.standard_normal((200, 5)) * 10.0 ** rng.integers(-8, 8, (200, 5))
+    formats = ["{:.4f}", "{:.17g}", "{:e}", "{:.9E}", "{!r}"]
+    lines = [f"w{i} " + " ".join(formats[(i + j) % 5].format(v) for j, v in enumerate(row))
+             for i, row in enumerate(values)]
+    lines[3] = "w3 -0.0 0 1.0000000596046447753906250000000001 +2 .5"
+    lines[4] += " "  # one trailing space, as fastText writes
+    data = "\r\n".join(lines[:100]) + "\r\n" + "\n".join(lines[100:]) + "\n"
+    path = tmp_path / "v.vec"
+    path.write_bytes(data.encode())
+    for block_bytes in (64, 4096, 1 << 20):
+        blocks = load_vectors(str(path), loading=TextLoading(block_bytes=block_bytes, cache="off"))
+        reference = load_vectors(str(path), loading=PER_LINE)
+        assert blocks.words == reference.words
+        np.testing.assert_array_equal(_bits(blocks.matrix), _bits(reference.matrix))
+    np.testing.assert_array_equal(blocks.matrix[3], np.float32([-0.0, 0, 1, 2, 0.5]))
+    assert np.signbit(blocks.matrix[3, 0])
+
+
+def test_a_block_the_c_parser_refuses_is_read_line_by_line(tmp_path):
+    # An underscore in a number and two trailing spaces: Python's float accepts both, numpy's C parser does not.
+    lines = _vec_lines(40, 3)
+    lines[20] = "odd 1_0 2 3  "
+    path = _write_text(tmp_path / "v.vec", lines)
+    vectors = load_vectors(path, loading=TextLoading(block_bytes=200, cache="off"))
+    np.testing.assert_array_equal(vectors.matrix[20], [10, 2, 3])
+    np.testing.assert_array_equal(_bits(vectors.matrix), _bits(load_vectors(path, loading=PER_LINE).matrix))
+
+
+@pytest.mark.parametrize("loading", [BLOCKS, TextLoading(block_bytes=300, cache="off"), PER_LINE])
+@pytest.mark.parametrize(
+    "bad, message",
+    [
+        ("w22 0.1 x 0.3", r"v.vec:23: a value is not a number"),
+        ("w22 0.1 0.2", r"v.vec:23: expected 3 values after the word, found 2"),
+        ("w22 0.1 0.2 0.3 0.4", r"v.vec:23: expected 3 values after the word, found 4"),
+        ("w22 0.1  0.3", r"v.vec:23: a value is not a number"),
+        ("", r"v.vec:23: empty line"),
+        ("w2 0.1 0.2 0.3", r"v.vec:23: duplicate word 'w2' \(first at line 3\)"),
+        ("w22 0.1 nan 0.3", r"v.vec: 1 row\(s\) contain NaN or infinite values \(line\(s\) 23\)"),
+    ],
+)
+def test_a_bad_line_in_the_middle_of_a_block_is_named(tmp_path, loading, bad, message):
+    lines = _vec_lines(45, 3)
+    lines[22] = bad
+    with pytest.raises(VectorFileError, match=message):
+        load_vectors(_write_text(tmp_path / "v.vec", lines), loading=loading)
+
+
+def test_undecodable_bytes_in_the_middle_name_the_line(tmp_path):
+    lines = [line.encode() for line in _vec_lines(45, 3)]
+    lines[30] = b"caf\xe9 0.1 0.2 0.3"
+    path = tmp_path / "v.vec"
+    path.write_bytes(b"\n".join(lines) + b"\n")
+    with pytest.raises(VectorFileError, match=r"v.vec:31: cannot decode as utf-8"):
+        load_vectors(str(path), loading=TextLoading(block_bytes=256, cache="off"))
+    assert load_vectors(str(path), encoding="latin-1").words[30] == "café"
+
+
+@pytest.mark.parametrize("gz", [False, True])
+@pytest.mark.parametrize(
+    "header, max_vocab, message",
+    [
+        ("4 3", None, r"the header says 4 rows, the file has 3 \(truncated\?\)"),
+        ("2 3", None, r"the header says 2 rows, the file has 3 \(extra rows after the count\)"),
+        ("2 3", 3, r"the header says 2 rows, the file has 3 \(extra rows after the count\)"),
+        ("1 3", 2, r"the header says 1 rows, the file has more \(max_vocab=2 rows were read\)"),
+    ],
+)
+def test_a_header_the_rows_contradict_is_an_error(tmp_path, gz, header, max_vocab, message):
+    path = _write_text(tmp_path / ("v.vec.gz" if gz else "v.vec"), [header] + LINES, gz)
+    with pytest.raises(VectorFileError, match=r"v\.vec(\.gz)?: " + message):
+        load_vectors(path, max_vocab, loading=BLOCKS)
+
+
+def test_with_max_vocab_only_the_kept_rows_must_exist(tmp_path):
+    # The header promises 4 rows; 2 are kept and the 3 there are enough (the missing one goes unnoticed).
+    path = _write_text(tmp_path / "v.vec", ["4 3"] + LINES)
+    assert load_vectors(path, max_vocab=2, loading=BLOCKS).words == ["the", "cat"]
+
+
+def test_an_absurd_header_is_reported_without_allocating_it(tmp_path):
+    path = _write_text(tmp_path / "v.vec", ["900000000 300"] + _vec_lines(3, 300))
+    with pytest.raises(VectorFileError, match=r"v.vec: the header says 900000000 rows of 300 values, but the "
+                                              r"file has \d+ bytes after it, room for at most \d+ such rows"):
+        load_vectors(path)
+    gz = _write_text(tmp_path / "v.vec.gz", ["900000000 3"] + LINES, gz=True)
+    with pytest.raises(VectorFileError, match=r"the header says 900000000 rows, the file has 3 \(truncated\?\)"):
+        load_vectors(gz)
+
+
+def test_a_file_longer_than_its_first_block_suggests_grows_the_matrix(tmp_path):
+    # No header: the allocation is estimated from the first line's length; the long tail of short
+    # lines outnumbers it, so the matrix grows in place.
+    lines = ["first " + " ".join(["0.123456789012345"] * 4)] + [f"w{i} 1 2 3 4" for i in range(500)]
+    path = _write_text(tmp_path / "v.vec", lines)
+    vectors = load_vectors(path, loading=TextLoading(block_bytes=64, cache="off"))
+    assert len(vectors) == 501 and vectors.words[-1] == "w499"
+    np.testing.assert_array_equal(vectors.matrix[-1], [1, 2, 3, 4])
+
+
+def test_nan_in_npy_names_the_npy_row_and_word(tmp_path):
+    matrix = np.ones((4, 2), np.float32)
+    matrix[2, 1] = np.nan
+    matrix[3, 0] = np.inf
+    np.save(tmp_path / "v.npy", matrix)
+    (tmp_path / "v.vocab").write_text("a\nb\nc\nd\n", encoding="utf-8")
+    with pytest.raises(VectorFileError, match=r"v\.npy: 2 row\(s\) contain NaN or infinite values "
+                                              r"\(row\(s\), counted from 0, .*v\.vocab: 2 \('c'\), 3 \('d'\)\)"):
+        load_vectors(str(tmp_path / "v.npy"))
+
+
+def _cached(cache, **settings):
+    return TextLoading(cache=str(cache), cache_min_bytes=0, **settings)
+
+
+def _units(folder):
+    return sorted(name for name in os.listdir(folder) if not name.startswith("."))
+
+
+def test_cache_is_reused_and_invalidated_when_the_file_changes(tmp_path, monkeypatch):
+    path = _write_text(tmp_path / "v.vec", ["3 3"] + LINES)
+    loading = _cached(tmp_path / "cache")
+    first = load_vectors(path, loading=loading)
+    [folder] = [os.path.join(tmp_path / "cache", name) for name in os.listdir(tmp_path / "cache")]
+    [unit] = _units(folder)
+    assert sorted(os.listdir(os.path.join(folder, unit))) == ["meta.json", "vectors.npy", "vectors.vocab"]
+
+    def no_parsing(*args, **kwargs):
+        raise AssertionError("the text was parsed although a cache matches it")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(vectors_module, "_load_text", no_parsing)
+        hit = load_vectors(path, loading=loading)
+        kept = load_vectors(path, max_vocab=2, loading=loading)
+    assert hit.words == first.words and isinstance(hit.matrix.base, np.memmap)
+    np.testing.assert_array_equal(hit.matrix, first.matrix)
+    assert kept.words == ["the", "cat"] and kept.matrix.shape == (2, 3)
+    hit.matrix[0, 0] = 7.0  # copy-on-write: the cache keeps its numbers
+    np.testing.assert_array_equal(load_vectors(path, loading=loading).matrix, first.matrix)
+
+    # Same size, new numbers and a new modification time: parsed again, the stale unit removed.
+    _write_text(tmp_path / "v.vec", ["3 3", "the 2 0 0", "cat 0 2 0", "dog 0 0 2.5"])
+    os.utime(path, ns=(os.stat(path).st_atime_ns, os.stat(path).st_mtime_ns + 10**9))
+    changed = load_vectors(path, loading=loading)
+    np.testing.assert_array_equal(changed.matrix, [[2, 0, 0], [0, 2, 0], [0, 0, 2.5]])
+    [new_unit] = _units(folder)
+    assert new_unit != unit
+
+
+def test_partial_loads_do_not_write_a_cache_and_small_files_are_not_cached(tmp_path):
+    path = _write_text(tmp_path / "v.vec", LINES)
+    load_vectors(path, max_vocab=2, loading=_cached(tmp_path / "cache"))
+    load_vectors(path, loading=TextLoading(cache=str(tmp_path / "cache")))  # smaller than cache_min_bytes
+    assert not (tmp_path / "cache").exists()
+
+
+def test_auto_cache_goes_next_to_the_file_or_to_the_user_cache_when_read_only(tmp_path, monkeypatch):
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    writable = tmp_path / "writable"
+    writable.mkdir()
+    path = _write_text(writable / "v.vec", LINES)
+    load_vectors(path, loading=_cached("auto"))
+    assert os.path.isdir(path + ".xlner-cache") and not (tmp_path / "xdg").exists()
+
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    path = _write_text(shared / "v.vec", LINES)
+    os.chmod(shared, 0o555)  # read-only, for root too: no write bit at all
+    try:
+        first = load_vectors(path, loading=_cached("auto"))
+        again = load_vectors(path, loading=_cached("auto"))
+    finally:
+        os.chmod(shared, 0o755)
+    assert os.listdir(shared) == ["v.vec"]
+    assert len(os.listdir(tmp_path / "xdg" / "xlner_allennlp" / "vectors")) == 1
+    assert isinstance(again.matrix.base, np.memmap) and again.words == first.words
+
+
+def test_no_writable_cache_place_still_loads(tmp_path, caplog):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a directory")
+    path = _write_text(tmp_path / "v.vec", LINES)
+    with caplog.at_level("WARNING"):
+        vectors = load_vectors(path, loading=_cached(blocker / "cache"))
+    assert vectors.words == ["the", "cat", "dog"]
+    assert "cannot write a vector cache" in caplog.text or "no writable place" in caplog.text
+
+
+def test_loading_settings_come_from_the_environment():
+    assert TextLoading.from_environment({"XLNER_VECTOR_PARSER": "lines", "XLNER_VECTOR_CACHE": "/x"}) == \
+        TextLoading(parser="lines", cache="/x")
+    assert TextLoading.from_environment({}) == TextLoading()
+    with pytest.raises(VectorFileError, match=r"XLNER_VECTOR_PARSER.*parser must be one of blocks, lines"):
+        TextLoading.from_environment({"XLNER_VECTOR_PARSER": "fast"})
+
+
+def test_empty_file_holds_no_vectors(tmp_path):
+    (tmp_path / "v.vec").write_text("")
+    with pytest.raises(VectorFileError, match="the file holds no vectors"):
+        load_vectors(str(tmp_path / "v.vec"))

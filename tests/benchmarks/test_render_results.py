@@ -229,3 +229,20 @@ def test_vecmap_table_shows_both_coverages_beside_vecmap(tmp_path):
     assert "| en-nl | multistep | 13.7 | 10.6 | 12.4 | 60.7 | 67.3 | 67.3 | 61 | 154 | 1.0–1.5 |" in table
     assert "| en-de † | multistep | 20.0 | 15.0 | – | 60.2 | 70.0 | – | 50 | – | 1.0–1.0 |" in table
     assert "Records shown: 2" in table
+
+
+def loading(mode, wall, speedup, same=True):
+    return record("vector_loading", {"rows": 2000, "dim": 300, "mode": mode},
+                  {"wall_s": wall, "speedup_vs_lines": speedup, "peak_rss_gb": 3.1, "import_rss_gb": 0.7,
+                   "matrix_gb": 2.4, "peak_over_matrix": 1.29, "loaded_rss_over_matrix": 1.0, "file_gb": 4.5,
+                   "same_as_first_mode": same})
+
+
+def test_vector_loading_table_orders_modes_and_flags_different_numbers():
+    records = {"vector_loading": [loading("lines", 300.0, 1.0), loading("cache_hit", 0.5, 600.0),
+                                  loading("blocks", 150.0, 2.0, same=False)]}
+    table = render_results.vector_loading_table(records)
+    blocks = "| 2,000 × 300 | block parser (numpy's C parser), no cache | 150.0 | 2.0× | 3.10 | 0.70 | 1.00 | **no** | 1.0 |"
+    assert blocks in table and "| 600.0× |" in table
+    assert table.index(blocks) < table.index("served by the cache") < table.index("per-line Python parser")
+    assert "Records shown: 3" in table

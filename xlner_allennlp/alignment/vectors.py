@@ -1,22 +1,100 @@
 """Loading word vectors: word2vec text (optionally gzipped, header optional) and ``.npy`` + ``.vocab``.
 
-Files are frequency-sorted, so ``max_vocab`` keeps the first N rows. Text files are parsed line by
-line into a preallocated float32 array, so memory stays near one float32 copy of the kept rows.
-Every problem raises :class:`VectorFileError` naming the file and, where there is one, the line.
+Files are frequency-sorted, so ``max_vocab`` keeps the first N rows. Text is read in blocks of
+lines: numpy's C parser (``np.loadtxt``) reads the numbers of a whole block into the float32 matrix
+of kept rows, preallocated from the header (checked against the file size) or grown in place, so
+memory stays near one float32 copy of the kept rows. A block the C parser refuses is read again
+line by line in Python, which names the exact bad line; ``TextLoading(parser="lines")`` reads every
+block that way (the reference path, measured by ``benchmarks/vector_loading.py``). Every problem
+raises :class:`VectorFileError` naming the file and, where there is one, the line.
+
+A whole text file read once is cached as a memory-mappable ``.npy`` + ``.vocab`` pair (see
+:class:`TextLoading`): next to the file in ``NAME.xlner-cache/``, or under the user's cache
+directory when the file's directory is read-only. Later loads map the cached matrix instead of
+parsing the text; a cache is keyed by the file's path, size, modification time and encoding, so
+a changed file is parsed again and its stale cache removed.
 """
+import hashlib
+import io
+import json
+import logging
 import os
+import shutil
+import stat
+import tempfile
 from dataclasses import dataclass, field
-from typing import Dict, Iterator, List, Optional, Tuple
+from typing import BinaryIO, Dict, Iterator, List, Mapping, Optional, Tuple
 
 import numpy as np
 from tqdm import tqdm
 
 from xlner_allennlp.alignment.vector_stamp import check_stamp
-from xlner_allennlp.file_utils import text_lines
+from xlner_allennlp.file_utils import open_input
+
+logger = logging.getLogger(__name__)
+
+PARSERS = ("blocks", "lines")
+# The on-disk layout of a cache unit; a unit of another version is never read.
+CACHE_FORMAT = 1
+CACHE_SUFFIX = ".xlner-cache"
+# Rows checked for NaN/inf at a time in a .npy file (a bounded temporary, not a copy of the matrix).
+_FINITE_CHECK_ROWS = 1 << 16
 
 
 class VectorFileError(ValueError):
     """A word-vector or vocabulary file is malformed; the message names the file and line."""
+
+
+@dataclass(frozen=True)
+class TextLoading:
+    """How word2vec text files are read, and whether a parsed file is cached.
+
+    Commands take these from the environment (:meth:`from_environment`): ``XLNER_VECTOR_CACHE``
+    (``auto``, ``off`` or a directory) and ``XLNER_VECTOR_PARSER`` (``blocks`` or ``lines``).
+
+    # Parameters
+
+    parser : `str`, optional (default = `"blocks"`)
+        ``blocks``: numpy's C parser reads a block of lines at once, Python only a block it
+        refuses (to name the bad line). ``lines``: every line in Python (slow; the reference).
+    block_bytes : `int`, optional (default = `32 MiB`)
+        Text read per block; the parsing temporaries are a few times this.
+    cache : `str`, optional (default = `"auto"`)
+        ``auto``: cache next to the file (``NAME.xlner-cache/``), or under
+        ``$XDG_CACHE_HOME/xlner_allennlp/vectors`` (``~/.cache/...``) when the file's directory
+        is read-only (no write permission, or no write bit at all, which counts for root too);
+        ``off``: neither read nor write caches; any other value: the directory to keep them in.
+        Only whole-file loads (``max_vocab=None``) write a cache; any ``max_vocab`` reads one.
+    cache_min_bytes : `int`, optional (default = `64 MiB`)
+        Smaller text files are parsed every time (parsing them takes about a second).
+    """
+
+    parser: str = "blocks"
+    block_bytes: int = 32 << 20
+    cache: str = "auto"
+    cache_min_bytes: int = 64 << 20
+
+    def __post_init__(self) -> None:
+        if self.parser not in PARSERS:
+            raise ValueError(f"parser must be one of {', '.join(PARSERS)}, got {self.parser!r}")
+        if self.block_bytes < 1:
+            raise ValueError(f"block_bytes must be positive, got {self.block_bytes}")
+        if not self.cache:
+            raise ValueError("cache must be 'auto', 'off' or a directory, got ''")
+
+    @classmethod
+    def from_environment(cls, environ: Optional[Mapping[str, str]] = None) -> "TextLoading":
+        """The defaults, overridden by ``XLNER_VECTOR_PARSER`` and ``XLNER_VECTOR_CACHE`` when set."""
+        environ = os.environ if environ is None else environ
+        overrides = {
+            name: environ[variable]
+            for name, variable in (("parser", "XLNER_VECTOR_PARSER"), ("cache", "XLNER_VECTOR_CACHE"))
+            if environ.get(variable)
+        }
+        try:
+            return cls(**overrides)
+        except ValueError as error:
+            raise VectorFileError(f"XLNER_VECTOR_PARSER / XLNER_VECTOR_CACHE: {error}") from None
 
 
 @dataclass
@@ -58,6 +136,11 @@ def vocab_path(npy_path: str) -> str:
     return npy_path[: -len(".npy")] + ".vocab"
 
 
+def _open_binary(path: str) -> BinaryIO:
+    """The file opened for binary reading, gzip decompressed (a broken gzip stream names the file)."""
+    return open_input(path, VectorFileError)
+
+
 def _check_exists(path: str) -> None:
     if not os.path.isfile(path):
         raise VectorFileError(f"{path}: no such vector file")
@@ -67,12 +150,30 @@ def _check_exists(path: str) -> None:
 ENCODING_HINT = "; pass the file's encoding (encoding= in Python, --encoding on the command line, e.g. latin-1)"
 
 
-def _numbered_lines(path: str, encoding: str) -> Iterator[Tuple[int, str]]:
-    """Yield ``(line_number, line)``; undecodable bytes and broken gzip streams are reported by file and line."""
-    return text_lines(path, encoding, VectorFileError, ENCODING_HINT)
+def _decoding_error(path: str, line_number: int, encoding: str, error: UnicodeDecodeError) -> VectorFileError:
+    return VectorFileError(f"{path}:{line_number}: cannot decode as {encoding} ({error.reason}){ENCODING_HINT}")
+
+
+def _numbered_lines(handle: BinaryIO, path: str, encoding: str, first_line: int = 1) -> Iterator[Tuple[int, str]]:
+    """Yield ``(line_number, line)`` of the binary ``handle``, each line (split at ``\\n``, as the
+    block parser counts them) decoded on its own, so that bytes that are not ``encoding`` are
+    reported at their own line; a UTF-8 byte-order mark opening line 1 is dropped."""
+    for line_number, raw in enumerate(handle, start=first_line):
+        try:
+            line = raw.decode(encoding)
+        except UnicodeDecodeError as error:
+            raise _decoding_error(path, line_number, encoding, error) from None
+        yield line_number, line.lstrip("\ufeff") if line_number == 1 else line
+
+
+def _file_lines(path: str, encoding: str) -> Iterator[Tuple[int, str]]:
+    with _open_binary(path) as handle:
+        yield from _numbered_lines(handle, path, encoding)
 
 
 def _check_duplicates(words: List[str], path: str, first_line: int) -> None:
+    if len(set(words)) == len(words):
+        return
     seen: Dict[str, int] = {}
     for i, word in enumerate(words):
         if word in seen:
@@ -82,15 +183,20 @@ def _check_duplicates(words: List[str], path: str, first_line: int) -> None:
         seen[word] = i
 
 
-def _check_finite(matrix: np.ndarray, path: str, first_line: int) -> None:
-    bad = ~np.isfinite(matrix).all(axis=1)
-    if bad.any():
-        rows = np.flatnonzero(bad)
-        listed = ", ".join(str(first_line + int(r)) for r in rows[:5])
-        raise VectorFileError(
-            f"{path}: {len(rows)} row(s) contain NaN or infinite values (line(s) {listed}"
-            f"{', ...' if len(rows) > 5 else ''})"
-        )
+def _non_finite_rows(matrix: np.ndarray) -> np.ndarray:
+    """Indices of the rows of ``matrix`` holding NaN or inf, checked a bounded block at a time."""
+    bad = [
+        start + np.flatnonzero(~np.isfinite(matrix[start:start + _FINITE_CHECK_ROWS]).all(axis=1))
+        for start in range(0, matrix.shape[0], _FINITE_CHECK_ROWS)
+    ]
+    return np.concatenate(bad) if bad else np.zeros(0, np.int64)
+
+
+def _non_finite_error(path: str, count: int, places: List[str], kind: str) -> VectorFileError:
+    return VectorFileError(
+        f"{path}: {count} row(s) contain NaN or infinite values ({kind} {', '.join(places)}"
+        f"{', ...' if count > len(places) else ''})"
+    )
 
 
 def load_vocab(path: str, max_vocab: Optional[int] = None, encoding: str = "utf-8") -> List[str]:
@@ -101,7 +207,7 @@ def load_vocab(path: str, max_vocab: Optional[int] = None, encoding: str = "utf-
         if not os.path.isfile(vocab_file):
             raise VectorFileError(f"{path}: the word list {vocab_file} is missing")
         words = []
-        for line_number, line in _numbered_lines(vocab_file, encoding):
+        for line_number, line in _file_lines(vocab_file, encoding):
             if max_vocab is not None and len(words) >= max_vocab:
                 break
             word = line.rstrip("\n").rstrip("\r")
@@ -110,7 +216,7 @@ def load_vocab(path: str, max_vocab: Optional[int] = None, encoding: str = "utf-
             words.append(word)
         return words
     words = []
-    for line_number, line in _numbered_lines(path, encoding):
+    for line_number, line in _file_lines(path, encoding):
         parts = line.rstrip().split(" ", 1)
         if line_number == 1 and _is_header(parts):
             continue
@@ -126,14 +232,21 @@ def _is_header(parts: List[str]) -> bool:
 
 
 def load_vectors(
-    path: str, max_vocab: Optional[int] = None, encoding: str = "utf-8"
+    path: str, max_vocab: Optional[int] = None, encoding: str = "utf-8",
+    loading: Optional[TextLoading] = None,
 ) -> WordVectors:
     """Load the first ``max_vocab`` rows (all when ``None``) of a vector file as float32.
 
     Formats: ``.npy`` (any float dtype) with the words one per line in the sibling ``.vocab`` file,
-    or word2vec text (``word v1 ... vd`` per line, ``.gz`` allowed, ``rows dim`` header optional).
-    Raises :class:`VectorFileError` on a missing file, a row of the wrong width, NaN/inf values,
-    duplicate words, undecodable bytes, ``max_vocab`` larger than the file, or an empty file.
+    or word2vec text (``word v1 ... vd`` per line, ``.gz`` allowed, ``rows dim`` header optional),
+    read as ``loading`` says (default: :meth:`TextLoading.from_environment`). A text file served
+    from its cache comes back as a copy-on-write memory map of the cached ``.npy`` (writable; the
+    cache is never changed). Raises :class:`VectorFileError` on a missing file, a row of the wrong
+    width, NaN/inf values, duplicate words, undecodable bytes, ``max_vocab`` larger than the file,
+    an empty file, or a header whose row count the file contradicts. Without ``max_vocab`` the
+    header must give the exact number of rows; with it, only the kept rows are read, so the header
+    must promise at least ``max_vocab`` rows and the rows read must not outnumber it, but a file
+    truncated after the kept rows goes unnoticed.
     """
     if max_vocab is not None and max_vocab <= 0:
         raise VectorFileError(f"{path}: max_vocab must be positive, got {max_vocab}")
@@ -141,7 +254,7 @@ def load_vectors(
     if _is_npy(path):
         vectors = _load_npy(path, max_vocab, encoding)
     else:
-        vectors = _load_text(path, max_vocab, encoding)
+        vectors = _load_text_cached(path, max_vocab, encoding, loading or TextLoading.from_environment())
     if len(vectors) == 0:
         raise VectorFileError(f"{path}: the file holds no vectors")
     if max_vocab is not None and len(vectors) < max_vocab:
@@ -149,6 +262,20 @@ def load_vectors(
             f"{path}: max_vocab={max_vocab} is larger than the file ({len(vectors)} rows)"
         )
     return vectors
+
+
+def _read_rows(path: str, array: np.memmap, n: int) -> np.ndarray:
+    """The first ``n`` rows of the ``.npy`` file ``path`` (``array``: its memory map) as a float32
+    array ``(n, d)``. A C-ordered float32 file is read straight into the result: reading, not
+    copying out of the map, keeps the file's pages out of the process, so the peak is one copy."""
+    if array.dtype != np.float32 or not array.flags.c_contiguous:
+        return np.array(array[:n], dtype=np.float32)
+    matrix = np.empty((n, array.shape[1]), np.float32)
+    with open(path, "rb") as handle:
+        handle.seek(array.offset)
+        if handle.readinto(memoryview(matrix).cast("B")) != matrix.nbytes:
+            raise VectorFileError(f"{path}: the file ends before its {n} rows")
+    return matrix
 
 
 def _load_npy(path: str, max_vocab: Optional[int], encoding: str) -> WordVectors:
@@ -166,32 +293,127 @@ def _load_npy(path: str, max_vocab: Optional[int], encoding: str) -> WordVectors
     if n > array.shape[0]:
         raise VectorFileError(f"{vocab_file}: more words ({n}) than rows in {path} ({array.shape[0]})")
     check_stamp(path, vocab_file, VectorFileError)
-    matrix = np.array(array[:n], dtype=np.float32)
+    matrix = _read_rows(path, array, n)
     _check_duplicates(words, vocab_file, 1)
-    _check_finite(matrix, vocab_file, 1)
+    bad = _non_finite_rows(matrix)
+    if bad.size:
+        places = [f"{int(row)} ({words[int(row)]!r})" for row in bad[:5]]
+        raise _non_finite_error(path, int(bad.size), places, "row(s), counted from 0, with their words from " + vocab_file + ":")
     return WordVectors(words, matrix, path)
 
 
-def _load_text(path: str, max_vocab: Optional[int], encoding: str) -> WordVectors:
+# --- word2vec text, in blocks -------------------------------------------------------------------
+
+
+@dataclass
+class _Header:
+    """The ``rows dim`` first line of a word2vec text file."""
+
+    rows: int
+    dim: int
+
+
+class _KeptRows:
+    """The float32 matrix of kept rows, filled block by block: allocated for the expected rows
+    and grown in place (``ndarray.resize``, which reallocates without a second copy alive) when
+    the file has more, then cut to the rows filled."""
+
+    def __init__(self, capacity: int, dim: int) -> None:
+        self.matrix = np.empty((max(1, capacity), dim), dtype=np.float32)
+        self.filled = 0
+
+    def append(self, values: np.ndarray) -> None:
+        needed = self.filled + values.shape[0]
+        if needed > self.matrix.shape[0]:
+            self.matrix.resize((max(needed, self.matrix.shape[0] * 5 // 4 + 1), self.matrix.shape[1]), refcheck=False)
+        self.matrix[self.filled:needed] = values
+        self.filled = needed
+
+    def result(self) -> np.ndarray:
+        if self.filled != self.matrix.shape[0]:
+            self.matrix.resize((self.filled, self.matrix.shape[1]), refcheck=False)
+        return self.matrix
+
+
+def _read_header(raw: bytes, path: str, encoding: str) -> Tuple[str, Optional[_Header]]:
+    """Line 1 decoded (a UTF-8 byte-order mark dropped) and the header it is, if it is one."""
+    try:
+        line = raw.decode(encoding).lstrip("\ufeff")
+    except UnicodeDecodeError as error:
+        raise _decoding_error(path, 1, encoding, error) from None
+    stripped = line.rstrip()
+    if _is_header(stripped.split(" ", 1)):
+        rows, dim = (int(f) for f in stripped.split())
+        return line, _Header(rows, dim)
+    return line, None
+
+
+def _check_header_fits(header: _Header, path: str, header_bytes: int) -> int:
+    """The most rows of ``header.dim`` values a plain text file's size allows (a row takes at least
+    ``2 * dim + 1`` bytes: one-character values and separators); a header asking for more is an
+    error here, before any memory is allocated for it."""
+    remaining = os.path.getsize(path) - header_bytes
+    most = (remaining + 1) // (2 * max(1, header.dim) + 1)
+    if header.rows > most:
+        raise VectorFileError(
+            f"{path}: the header says {header.rows} rows of {header.dim} values, but the file has "
+            f"{remaining} bytes after it, room for at most {most} such rows"
+        )
+    return most
+
+
+def _cut_lines(block: bytes, lines: int) -> bytes:
+    """The first ``lines`` lines of ``block`` (fewer if it has fewer)."""
+    end = -1
+    for _ in range(lines):
+        end = block.find(b"\n", end + 1)
+        if end < 0:
+            return block
+    return block[: end + 1]
+
+
+def _line_count(block: bytes) -> int:
+    return block.count(b"\n") + (0 if block.endswith(b"\n") else 1)
+
+
+def _parse_block_fast(block: bytes, dim: int, encoding: str) -> Optional[Tuple[List[str], np.ndarray]]:
+    """Words and values of a block of whole lines with numpy's C parser, or ``None`` when any
+    line is not exactly ``word v1 ... v{dim}`` (one space apart, at most one trailing space) or a
+    word does not decode: the caller then reads the block line by line, which names the line."""
+    lines = block.split(b"\n")
+    if not lines[-1]:
+        lines.pop()  # the empty piece after the last newline
+    ends = [line.find(b" ") for line in lines]
+    if -1 in ends:
+        return None
+    # Each line has dim spaces between its word and values, plus one if it ends with a space; the
+    # C parser below needs at least that many, so equal totals mean exactly that many on each line.
+    trailing = sum(1 for line in lines if line.endswith(b" ") or line.endswith(b" \r"))
+    if block.count(b" ") != len(lines) * dim + trailing:
+        return None
+    try:
+        words = [line[:end].decode(encoding) for line, end in zip(lines, ends)]
+        values = np.loadtxt(
+            io.BytesIO(block), dtype=np.float32, delimiter=" ", comments=None,
+            usecols=range(1, dim + 1), ndmin=2,
+        )
+    except (UnicodeDecodeError, ValueError):
+        return None
+    if values.shape != (len(lines), dim):  # the C parser skips blank lines
+        return None
+    return words, values
+
+
+def _parse_block_lines(
+    block: bytes, dim: Optional[int], path: str, encoding: str, first_line: int
+) -> Tuple[List[str], np.ndarray]:
+    """Words and values of a block of lines, one line at a time in Python: the path that names
+    the first bad line (an empty line, a row of the wrong width, a value that is not a number,
+    bytes that do not decode). ``dim`` is ``None`` when the block's first line sets it."""
     words: List[str] = []
-    chunks: List[np.ndarray] = []
-    chunk: Optional[np.ndarray] = None
-    filled = 0
-    dim: Optional[int] = None
-    first_data_line = 1
-    chunk_rows = 65536
-    lines = tqdm(_numbered_lines(path, encoding), desc=f"loading {os.path.basename(path)}", unit=" lines",
-                 total=max_vocab, mininterval=2.0, leave=False)
-    for line_number, line in lines:
+    rows: List[np.ndarray] = []
+    for line_number, line in _numbered_lines(io.BytesIO(block), path, encoding, first_line):
         stripped = line.rstrip()
-        if line_number == 1 and _is_header(stripped.split(" ", 1)):
-            rows, header_dim = (int(f) for f in stripped.split())
-            dim = header_dim
-            chunk_rows = max(1, min(rows, max_vocab or rows))
-            first_data_line = 2
-            continue
-        if max_vocab is not None and len(words) >= max_vocab:
-            break
         if not stripped:
             raise VectorFileError(f"{path}:{line_number}: empty line")
         parts = stripped.split(" ")
@@ -204,22 +426,265 @@ def _load_text(path: str, max_vocab: Optional[int], encoding: str) -> WordVector
             raise VectorFileError(
                 f"{path}:{line_number}: expected {dim} values after the word, found {len(values)}"
             )
-        if chunk is None or filled == chunk.shape[0]:
-            if chunk is not None:
-                chunks.append(chunk)
-            chunk = np.empty((chunk_rows, dim), dtype=np.float32)
-            filled = 0
         try:
-            chunk[filled] = np.asarray(values, dtype=np.float32)
+            rows.append(np.asarray(values, dtype=np.float32))
         except ValueError:
             raise VectorFileError(f"{path}:{line_number}: a value is not a number") from None
-        filled += 1
         words.append(word)
-    if chunk is not None:
-        chunks.append(chunk[:filled])
-    matrix = (
-        np.concatenate(chunks) if len(chunks) > 1 else (chunks[0] if chunks else np.zeros((0, dim or 0), np.float32))
-    )
+    return words, (np.stack(rows) if rows else np.zeros((0, dim or 0), np.float32))
+
+
+def _blocks(handle: BinaryIO, block_bytes: int) -> Iterator[bytes]:
+    """Successive blocks of whole lines of ``handle`` (the last one may lack its newline)."""
+    carry = b""
+    while True:
+        data = handle.read(block_bytes)
+        if not data:
+            if carry:
+                yield carry
+            return
+        data = carry + data
+        cut = data.rfind(b"\n") + 1
+        if cut == 0:
+            carry = data
+            continue
+        carry = data[cut:]
+        yield data[:cut]
+
+
+def _load_text(path: str, max_vocab: Optional[int], encoding: str, loading: TextLoading) -> WordVectors:
+    """Parse a word2vec text file block by block into the preallocated matrix of kept rows."""
+    plain = not path.endswith(".gz")
+    with _open_binary(path) as handle, tqdm(
+        total=os.path.getsize(path) if plain else None, desc=f"loading {os.path.basename(path)}",
+        unit="B", unit_scale=True, mininterval=2.0, leave=False,
+    ) as progress:
+        raw = handle.readline()
+        progress.update(len(raw))
+        if not raw:
+            return WordVectors([], np.zeros((0, 0), np.float32), path)
+        first, header = _read_header(raw, path, encoding)
+        if header is None and not first.strip():
+            raise VectorFileError(f"{path}:1: empty line")
+        dim: Optional[int] = header.dim if header else None
+        expected = header.rows if header else None
+        if max_vocab is not None:
+            expected = min(expected, max_vocab) if expected is not None else max_vocab
+        most = _check_header_fits(header, path, len(raw)) if header and plain else None
+        words: List[str] = []
+        non_finite: List[int] = []  # line numbers
+        kept: Optional[_KeptRows] = None
+        line_number = 2 if header else 1
+        # Without a header, line 1 is data: read on its own, it sets the width of the rest.
+        pending = [] if header else [first.encode(encoding)]
+        complete = True
+        for block in _chain(pending, _blocks(handle, loading.block_bytes)):
+            if max_vocab is not None and len(words) >= max_vocab:
+                complete = False
+                break
+            cut = block if max_vocab is None else _cut_lines(block, max_vocab - len(words))
+            truncated, block = len(cut) < len(block), cut
+            if line_number > 1:
+                progress.update(len(block))
+            parsed = None
+            if dim is not None and loading.parser == "blocks":
+                parsed = _parse_block_fast(block, dim, encoding)
+            if parsed is None:
+                parsed = _parse_block_lines(block, dim, path, encoding, line_number)
+            block_words, values = parsed
+            if dim is None:
+                dim = values.shape[1]
+            if kept is None:
+                kept = _KeptRows(_capacity(expected, most, path, len(raw), len(block), values.shape[0], plain), dim)
+            finite = np.isfinite(values).all(axis=1)
+            if not finite.all():
+                non_finite.extend(line_number + int(i) for i in np.flatnonzero(~finite))
+            kept.append(values)
+            words.extend(block_words)
+            line_number += len(block_words)
+            if truncated:
+                complete = False
+                break
+    first_data_line = 2 if header else 1
+    matrix = kept.result() if kept is not None else np.zeros((0, dim or 0), np.float32)
+    if header is not None:
+        _check_header_rows(header, len(words), complete, max_vocab, path)
     _check_duplicates(words, path, first_data_line)
-    _check_finite(matrix, path, first_data_line)
+    if non_finite:
+        raise _non_finite_error(path, len(non_finite), [str(n) for n in non_finite[:5]], "line(s)")
     return WordVectors(words, matrix, path)
+
+
+def _chain(first: List[bytes], rest: Iterator[bytes]) -> Iterator[bytes]:
+    yield from first
+    yield from rest
+
+
+def _capacity(
+    expected: Optional[int], most: Optional[int], path: str, header_bytes: int,
+    block_bytes: int, block_rows: int, plain: bool,
+) -> int:
+    """Rows to allocate at the first block: the rows expected (header or ``max_vocab``), capped by
+    what a plain file's size allows and, without a header, by the file size over the first block's
+    bytes per row; a gzipped file starts at most at 2^20 rows (its size says little). ``_KeptRows``
+    grows past it if the file has more rows."""
+    if not plain:
+        estimate: Optional[int] = 1 << 20
+    elif block_rows:
+        estimate = int((os.path.getsize(path) - header_bytes) / (block_bytes / block_rows)) + 1
+    else:
+        estimate = None
+    caps = [value for value in (expected, most, estimate) if value is not None]
+    return min(caps) if caps else 1 << 16
+
+
+def _check_header_rows(header: _Header, rows: int, complete: bool, max_vocab: Optional[int], path: str) -> None:
+    """A header's row count must be the rows the file has; with ``max_vocab``, at least the rows
+    kept (the file may end past them unread)."""
+    if complete and rows != header.rows:
+        what = "truncated?" if rows < header.rows else "extra rows after the count"
+        raise VectorFileError(f"{path}: the header says {header.rows} rows, the file has {rows} ({what})")
+    if not complete and rows > header.rows:
+        raise VectorFileError(
+            f"{path}: the header says {header.rows} rows, the file has more "
+            f"(max_vocab={max_vocab} rows were read)"
+        )
+
+
+# --- the cache of parsed text files -------------------------------------------------------------
+
+
+def _user_cache_root() -> str:
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return os.path.join(base, "xlner_allennlp", "vectors")
+
+
+def _writable(directory: str) -> bool:
+    """Whether caches may be written in ``directory``: it grants us write access and has a write
+    bit at all (a read-only directory stays read-only for root, who passes every access check)."""
+    try:
+        mode = os.stat(directory).st_mode
+    except OSError:
+        return False
+    return os.access(directory, os.W_OK) and bool(stat.S_IMODE(mode) & 0o222)
+
+
+def _source_stamp(path: str, encoding: str) -> Dict[str, object]:
+    info = os.stat(path)
+    return {
+        "format": CACHE_FORMAT, "source": os.path.realpath(path), "size": info.st_size,
+        "mtime_ns": info.st_mtime_ns, "encoding": encoding,
+    }
+
+
+def _cache_folders(path: str, loading: TextLoading) -> List[str]:
+    """Where ``path``'s cache units may live, in the order they are looked for and written."""
+    real = os.path.realpath(path)
+    named = hashlib.sha256(real.encode("utf-8")).hexdigest()[:16] + "-" + os.path.basename(real)
+    if loading.cache != "auto":
+        return [os.path.join(loading.cache, named)]
+    return [real + CACHE_SUFFIX, os.path.join(_user_cache_root(), named)]
+
+
+def _unit_name(stamp: Mapping[str, object]) -> str:
+    return hashlib.sha256(json.dumps(stamp, sort_keys=True).encode("utf-8")).hexdigest()[:20]
+
+
+def _load_text_cached(path: str, max_vocab: Optional[int], encoding: str, loading: TextLoading) -> WordVectors:
+    """A text file from its cache when one matches the file as it is now, else parsed (and
+    cached, when the whole file was read and caching applies)."""
+    use_cache = loading.cache != "off" and os.path.getsize(path) >= loading.cache_min_bytes
+    if not use_cache:
+        return _load_text(path, max_vocab, encoding, loading)
+    stamp = _source_stamp(path, encoding)
+    folders = _cache_folders(path, loading)
+    for folder in folders:
+        cached = _read_cache_unit(os.path.join(folder, _unit_name(stamp)), stamp, max_vocab, path)
+        if cached is not None:
+            return cached
+    vectors = _load_text(path, max_vocab, encoding, loading)
+    if max_vocab is None and _source_stamp(path, encoding) == stamp:
+        _write_cache(vectors, stamp, folders)
+    return vectors
+
+
+def _read_cache_unit(
+    unit: str, stamp: Mapping[str, object], max_vocab: Optional[int], path: str
+) -> Optional[WordVectors]:
+    """The vectors of a cache unit written for ``stamp``, or ``None`` if there is none that fits
+    (a unit that cannot be read is parsed over, with a warning)."""
+    if not os.path.isdir(unit):
+        return None
+    try:
+        with open(os.path.join(unit, "meta.json"), encoding="utf-8") as handle:
+            meta = json.load(handle)
+        if meta.get("stamp") != dict(stamp):
+            return None
+        matrix = np.load(os.path.join(unit, "vectors.npy"), mmap_mode="c")
+        with open(os.path.join(unit, "vectors.vocab"), encoding="utf-8") as handle:
+            words = handle.read().split("\n")[:-1]
+        if matrix.ndim != 2 or matrix.dtype != np.float32 or matrix.shape != (meta["rows"], meta["dim"]) \
+                or len(words) != matrix.shape[0]:
+            raise ValueError(f"shape {matrix.shape}, {len(words)} words, meta {meta.get('rows')} x {meta.get('dim')}")
+    except (OSError, ValueError, KeyError) as error:
+        logger.warning("%s: ignoring the unreadable vector cache %s (%s)", path, unit, error)
+        return None
+    n = len(words) if max_vocab is None else min(max_vocab, len(words))
+    logger.info("%s: loaded from the cache %s", path, unit)
+    return WordVectors(words[:n], np.asarray(matrix[:n]), path)
+
+
+def _write_cache(vectors: WordVectors, stamp: Mapping[str, object], folders: List[str]) -> None:
+    """Write ``vectors`` as a cache unit in the first folder that takes it (its parent writable and
+    room on the disk), then remove the folder's units of older versions of the file. A unit is a
+    directory (``vectors.npy``, ``vectors.vocab``, ``meta.json``) written under a temporary name
+    and renamed into place, so a reader sees all of it or none."""
+    needed = vectors.matrix.nbytes + sum(len(w) + 1 for w in vectors.words)
+    for folder in folders:
+        try:
+            if not os.path.isdir(folder):
+                parent = os.path.dirname(folder)
+                if os.path.isdir(parent) and not _writable(parent):
+                    continue
+                os.makedirs(folder, exist_ok=True)
+            if not _writable(folder):
+                continue
+            if shutil.disk_usage(folder).free < 1.1 * needed:
+                logger.warning("%s: not enough disk space for a vector cache (%.1f GB)", folder, needed / 1e9)
+                continue
+            _write_unit(vectors, stamp, folder)
+        except OSError as error:
+            logger.warning("%s: cannot write a vector cache here (%s)", folder, error)
+            continue
+        return
+    logger.warning("%s: no writable place for a vector cache; the text is parsed on every load "
+                   "(XLNER_VECTOR_CACHE=DIR chooses one, =off stops trying)", stamp["source"])
+
+
+def _write_unit(vectors: WordVectors, stamp: Mapping[str, object], folder: str) -> None:
+    name = _unit_name(stamp)
+    tmp = tempfile.mkdtemp(prefix=f".tmp-{name}-", dir=folder)
+    try:
+        np.save(os.path.join(tmp, "vectors.npy"), vectors.matrix)
+        with open(os.path.join(tmp, "vectors.vocab"), "w", encoding="utf-8") as handle:
+            handle.write("".join(word + "\n" for word in vectors.words))
+        meta = {"stamp": dict(stamp), "rows": len(vectors), "dim": vectors.dim}
+        with open(os.path.join(tmp, "meta.json"), "w", encoding="utf-8") as handle:
+            json.dump(meta, handle, sort_keys=True)
+        for file_name in ("vectors.npy", "vectors.vocab", "meta.json"):
+            with open(os.path.join(tmp, file_name), "rb") as handle:
+                os.fsync(handle.fileno())
+        try:
+            os.rename(tmp, os.path.join(folder, name))
+        except OSError:
+            if not os.path.isdir(os.path.join(folder, name)):  # not another process's identical unit
+                raise
+            shutil.rmtree(tmp, ignore_errors=True)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    logger.info("%s: cached as %s (%.1f GB; XLNER_VECTOR_CACHE=off disables caching)",
+                stamp["source"], os.path.join(folder, name), vectors.matrix.nbytes / 1e9)
+    for other in os.listdir(folder):
+        if other != name and not other.startswith(".tmp-"):
+            shutil.rmtree(os.path.join(folder, other), ignore_errors=True)

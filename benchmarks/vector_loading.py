@@ -1,0 +1,146 @@
+"""Loading a large word2vec text file: wall time and peak RSS of ``load_vectors``, each in a fresh
+subprocess, for the block parser, the block parser writing the cache, a load served by that cache,
+and the per-line parser (the reference the speed-up is measured against, in the same run).
+
+The file is synthetic, in the shape and format of the published fastText ``cc.*.300.vec`` files:
+a ``rows dim`` header, ``word v1 ... vd `` lines with 4-decimal values in (-1, 1) and a trailing
+space (default 2,000,000 x 300, about 4.5 GB), written into ``--directory`` and deleted afterwards
+unless ``--keep``. The cache goes to a temporary directory beside it, deleted likewise. Every
+mode's matrix is hashed (after its RSS is read) to check the modes load the same numbers.
+
+    OMP_NUM_THREADS=1 .venv/bin/python benchmarks/vector_loading.py               # 2M x 300
+    OMP_NUM_THREADS=1 .venv/bin/python benchmarks/vector_loading.py --rows 50000  # a quick look
+
+Appends one record per mode to ``benchmarks/results/vector_loading.jsonl``.
+"""
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from typing import Any, Dict
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, ROOT)
+
+from benchmarks.records import Recorder  # noqa: E402  (first: it notes the starting environment)
+
+import numpy as np  # noqa: E402
+
+MODES = ("blocks", "cache_write", "cache_hit", "lines")
+# The child: import the loader, load with one mode's settings, report wall time and RSS as JSON.
+CHILD = r"""
+import hashlib, json, resource, sys, time
+from xlner_allennlp.alignment.vectors import TextLoading, load_vectors
+path, parser, cache = sys.argv[1:4]
+imported_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+loading = TextLoading(parser=parser, cache=cache, cache_min_bytes=0)
+start = time.perf_counter()
+vectors = load_vectors(path, loading=loading)
+wall = time.perf_counter() - start
+peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+digest = hashlib.sha256(memoryview(vectors.matrix)).hexdigest()
+print(json.dumps({"wall_s": wall, "peak_rss_kb": peak_kb, "import_rss_kb": imported_kb,
+                  "rows": len(vectors), "dim": vectors.dim, "sha256": digest}))
+"""
+
+
+def write_synthetic(path: str, rows: int, dim: int, seed: int = 0, block_rows: int = 20000) -> int:
+    """Write a fastText-like text file (see the module docstring) with numpy alone (no per-value
+    Python formatting); returns its size in bytes. Words are ``w0000000``, ``w0000001``, ..."""
+    rng = np.random.default_rng(seed)
+    filler = 0  # a byte that never occurs in the text: marks the sign slot of a positive value
+    with open(path, "wb") as handle:
+        handle.write(f"{rows} {dim}\n".encode())
+        for start in range(0, rows, block_rows):
+            n = min(block_rows, rows - start)
+            values = rng.integers(-9999, 10000, size=(n, dim))
+            digits = np.abs(values)
+            field = np.empty((n, dim, 8), np.uint8)
+            field[:, :, 0] = ord(" ")
+            field[:, :, 1] = np.where(values < 0, ord("-"), filler)
+            field[:, :, 2] = ord("0")
+            field[:, :, 3] = ord(".")
+            for place in range(4):
+                field[:, :, 7 - place] = ord("0") + (digits // 10 ** place) % 10
+            word = np.empty((n, 8), np.uint8)
+            word[:, 0] = ord("w")
+            index = np.arange(start, start + n)
+            for place in range(7):
+                word[:, 7 - place] = ord("0") + (index // 10 ** place) % 10
+            end = np.tile(np.frombuffer(b" \n", np.uint8), (n, 1))
+            line = np.concatenate([word, field.reshape(n, dim * 8), end], axis=1).ravel()
+            handle.write(line[line != filler].tobytes())
+    return os.path.getsize(path)
+
+
+def measure(path: str, parser: str, cache: str) -> Dict[str, Any]:
+    """One load in a fresh interpreter (the package imported first, as a command would)."""
+    environment = dict(os.environ, PYTHONPATH=ROOT + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    done = subprocess.run(
+        [sys.executable, "-c", CHILD, path, parser, cache], capture_output=True, text=True, env=environment,
+    )
+    if done.returncode != 0:
+        raise SystemExit(f"the {parser} load failed:\n{done.stderr[-2000:]}")
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--rows", type=int, default=2_000_000)
+    parser.add_argument("--dim", type=int, default=300)
+    parser.add_argument("--directory", default=tempfile.gettempdir(), help="where the synthetic file is written")
+    parser.add_argument("--modes", nargs="+", choices=MODES, default=list(MODES))
+    parser.add_argument("--keep", action="store_true", help="keep the synthetic file and the cache")
+    args = parser.parse_args()
+    recorder = Recorder("vector_loading", vars(args))
+    work = tempfile.mkdtemp(prefix="xlner-vector-loading-", dir=args.directory)
+    path = os.path.join(work, f"synthetic.{args.rows}x{args.dim}.vec")
+    cache = os.path.join(work, "cache")
+    try:
+        start = time.perf_counter()
+        size = write_synthetic(path, args.rows, args.dim)
+        print(f"wrote {path}: {size / 1e9:.2f} GB in {time.perf_counter() - start:.0f} s", flush=True)
+        settings = {"blocks": ("blocks", "off"), "cache_write": ("blocks", cache),
+                    "cache_hit": ("blocks", cache), "lines": ("lines", "off")}
+        results = {}
+        for mode in args.modes:
+            if mode == "cache_hit" and "cache_write" not in results:
+                measure(path, "blocks", cache)  # the cache must exist before it can be hit
+            results[mode] = measure(path, *settings[mode])
+            print(f"{mode}: {results[mode]['wall_s']:.1f} s, peak RSS {results[mode]['peak_rss_kb'] / 1e6:.2f} GB",
+                  flush=True)
+        matrix_gb = args.rows * args.dim * 4 / 1e9
+        reference = results.get("lines")
+        print(f"\n{'mode':<12} {'wall s':>8} {'x lines':>8} {'peak RSS GB':>12} {'/ matrix':>9} {'- import':>9}  same numbers")
+        for mode, result in results.items():
+            peak = result["peak_rss_kb"] / 1e6
+            numbers = {
+                "wall_s": round(result["wall_s"], 2),
+                "speedup_vs_lines": round(reference["wall_s"] / result["wall_s"], 2) if reference else None,
+                "peak_rss_gb": round(peak, 3),
+                "import_rss_gb": round(result["import_rss_kb"] / 1e6, 3),
+                "matrix_gb": round(matrix_gb, 3),
+                "peak_over_matrix": round(peak / matrix_gb, 2),
+                "loaded_rss_over_matrix": round((peak - result["import_rss_kb"] / 1e6) / matrix_gb, 2),
+                "file_gb": round(size / 1e9, 3),
+                "same_as_first_mode": result["sha256"] == next(iter(results.values()))["sha256"],
+            }
+            recorder.record({"rows": args.rows, "dim": args.dim, "mode": mode}, numbers)
+            speedup = f"{numbers['speedup_vs_lines']:.1f}" if reference else "-"
+            print(f"{mode:<12} {numbers['wall_s']:>8.1f} {speedup:>8} {peak:>12.2f} "
+                  f"{numbers['peak_over_matrix']:>9.2f} {numbers['loaded_rss_over_matrix']:>9.2f}  "
+                  f"{numbers['same_as_first_mode']}")
+        print(f"load average now: {os.getloadavg()}")
+    finally:
+        if args.keep:
+            print(f"kept {work}")
+        else:
+            shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
