@@ -39,8 +39,10 @@ local text(split) = data + '/text/' + language + '.' + split + '.txt.gz';
     batch_sampler: { type: 'bucket', batch_size: 64, sorting_keys: ['tokens'] },
     max_instances_in_memory: 6400,  // bucket within chunks: memory independent of the corpus size
   },
-  // Plain validation batches and the random state in the checkpoints: see common.libsonnet.
-  validation_data_loader: { batch_size: 64, max_instances_in_memory: 6400 },
+  validation_data_loader: {
+    batch_sampler: { type: 'bucket', batch_size: 64, sorting_keys: ['tokens'] },
+    max_instances_in_memory: 6400,
+  },
   trainer: {
     // Sparse softmax rows need a sparse-aware Adam (see the model's `sparse_softmax`). No gradient
     // clipping: torch's clip_grad_norm_ / clip_grad_value_ reject sparse gradients.
@@ -48,7 +50,6 @@ local text(split) = data + '/text/' + language + '.' + split + '.txt.gz';
     num_epochs: 1,
     validation_metric: '-perplexity',
     checkpointer: { keep_most_recent_by_count: 2 },
-    callbacks: [{ type: 'xlner_random_state' }],
     cuda_device: -1,
   },
 }

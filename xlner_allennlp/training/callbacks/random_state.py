@@ -18,7 +18,7 @@ class RandomStateCallback(TrainerCallback):
     not replay their forward passes, so without this callback torch's and numpy's generators would
     restart where model construction left them and every later dropout mask (or sampled softmax
     sample) would differ from those of the uninterrupted run. Python's generator is left to the
-    replay; validation must not draw from it (the replay skips validation): the configs validate in
+    replay; validation must not draw from it (the replay skips validation): the tagger and parser configs validate in
     plain batches, not bucketed ones (a bucket sampler draws padding noise even unshuffled).
 
     Registered as a `TrainerCallback` with name "xlner_random_state".
