@@ -224,14 +224,15 @@ def open_input(path: str, error: Type[Exception] = ValueError) -> BinaryIO:
 
 
 def decoded_lines(
-    handle: BinaryIO, path: str, encoding: str, error: Type[Exception], hint: str = ""
+    handle: BinaryIO, path: str, encoding: str, error: Type[Exception], hint: str = "", first_line: int = 1
 ) -> Iterator[Tuple[int, str]]:
-    """``(line_number, text)`` of every line of the binary ``handle`` (1-based, line ending kept),
-    decoded one line at a time so that bytes that are not ``encoding`` raise ``error`` naming
-    ``path`` and the line (``hint`` is appended to the message); a UTF-8 byte-order mark at the
-    start of the file is dropped, or, when ``encoding`` is not UTF-8, raises ``error`` (the file is
-    UTF-8: read as latin-1, the mark and every non-ASCII letter would be garbled)."""
-    for line_number, raw in enumerate(handle, start=1):
+    """``(line_number, text)`` of every line of the binary ``handle`` (numbered from ``first_line``,
+    1 unless ``handle`` holds a later part of the file; line ending kept), decoded one line at a
+    time so that bytes that are not ``encoding`` raise ``error`` naming ``path`` and the line
+    (``hint`` is appended to the message); a UTF-8 byte-order mark at the start of the file is
+    dropped, or, when ``encoding`` is not UTF-8, raises ``error`` (the file is UTF-8: read as
+    latin-1, the mark and every non-ASCII letter would be garbled)."""
+    for line_number, raw in enumerate(handle, start=first_line):
         if line_number == 1 and raw.startswith(codecs.BOM_UTF8):
             if codecs.lookup(encoding).name not in ("utf-8", "utf-8-sig"):
                 raise error(

@@ -103,7 +103,7 @@ def test_a_gz_that_is_not_gzip_or_is_truncated_names_the_file(tmp_path):
 def test_a_latin1_file_is_read_with_its_encoding_and_the_error_names_the_option(tmp_path):
     path = tmp_path / "v.vec"
     path.write_bytes("niño 1 2\naño 3 4\n".encode("latin-1"))
-    with pytest.raises(VectorFileError, match=r"v\.vec:1: cannot decode as utf-8 .*; pass the file's encoding .*--encoding"):
+    with pytest.raises(VectorFileError, match=r"v\.vec, line 1: .* not valid utf-8; pass the file's encoding .*--encoding"):
         load_vectors(str(path))
     assert load_vectors(str(path), encoding="latin-1").words == ["niño", "año"]
 
@@ -201,7 +201,7 @@ def test_undecodable_bytes_in_the_middle_name_the_line(tmp_path):
     lines[30] = b"caf\xe9 0.1 0.2 0.3"
     path = tmp_path / "v.vec"
     path.write_bytes(b"\n".join(lines) + b"\n")
-    with pytest.raises(VectorFileError, match=r"v.vec:31: cannot decode as utf-8"):
+    with pytest.raises(VectorFileError, match=r"v.vec, line 31: the bytes b'\\xe9' are not valid utf-8"):
         load_vectors(str(path), loading=TextLoading(block_bytes=256, cache="off"))
     assert load_vectors(str(path), encoding="latin-1").words[30] == "café"
 
@@ -348,3 +348,10 @@ def test_empty_file_holds_no_vectors(tmp_path):
     (tmp_path / "v.vec").write_text("")
     with pytest.raises(VectorFileError, match="the file holds no vectors"):
         load_vectors(str(tmp_path / "v.vec"))
+
+
+def test_a_byte_order_mark_in_a_file_read_as_latin1_is_an_error_not_a_garbled_word(tmp_path):
+    path = tmp_path / "v.vec"
+    path.write_bytes(("\ufeff" + "\n".join(LINES) + "\n").encode("utf-8"))
+    with pytest.raises(VectorFileError, match=r"v\.vec, line 1: the file starts with a UTF-8 byte-order mark"):
+        load_vectors(str(path), encoding="latin-1", loading=BLOCKS)

@@ -29,7 +29,7 @@ import numpy as np
 from tqdm import tqdm
 
 from xlner_allennlp.alignment.vector_stamp import check_stamp
-from xlner_allennlp.file_utils import open_input
+from xlner_allennlp.file_utils import decoded_lines, open_input, text_lines
 
 logger = logging.getLogger(__name__)
 
@@ -136,11 +136,6 @@ def vocab_path(npy_path: str) -> str:
     return npy_path[: -len(".npy")] + ".vocab"
 
 
-def _open_binary(path: str) -> BinaryIO:
-    """The file opened for binary reading, gzip decompressed (a broken gzip stream names the file)."""
-    return open_input(path, VectorFileError)
-
-
 def _check_exists(path: str) -> None:
     if not os.path.isfile(path):
         raise VectorFileError(f"{path}: no such vector file")
@@ -150,25 +145,8 @@ def _check_exists(path: str) -> None:
 ENCODING_HINT = "; pass the file's encoding (encoding= in Python, --encoding on the command line, e.g. latin-1)"
 
 
-def _decoding_error(path: str, line_number: int, encoding: str, error: UnicodeDecodeError) -> VectorFileError:
-    return VectorFileError(f"{path}:{line_number}: cannot decode as {encoding} ({error.reason}){ENCODING_HINT}")
-
-
-def _numbered_lines(handle: BinaryIO, path: str, encoding: str, first_line: int = 1) -> Iterator[Tuple[int, str]]:
-    """Yield ``(line_number, line)`` of the binary ``handle``, each line (split at ``\\n``, as the
-    block parser counts them) decoded on its own, so that bytes that are not ``encoding`` are
-    reported at their own line; a UTF-8 byte-order mark opening line 1 is dropped."""
-    for line_number, raw in enumerate(handle, start=first_line):
-        try:
-            line = raw.decode(encoding)
-        except UnicodeDecodeError as error:
-            raise _decoding_error(path, line_number, encoding, error) from None
-        yield line_number, line.lstrip("\ufeff") if line_number == 1 else line
-
-
 def _file_lines(path: str, encoding: str) -> Iterator[Tuple[int, str]]:
-    with _open_binary(path) as handle:
-        yield from _numbered_lines(handle, path, encoding)
+    return text_lines(path, encoding, VectorFileError, ENCODING_HINT)
 
 
 def _check_duplicates(words: List[str], path: str, first_line: int) -> None:
@@ -337,10 +315,7 @@ class _KeptRows:
 
 def _read_header(raw: bytes, path: str, encoding: str) -> Tuple[str, Optional[_Header]]:
     """Line 1 decoded (a UTF-8 byte-order mark dropped) and the header it is, if it is one."""
-    try:
-        line = raw.decode(encoding).lstrip("\ufeff")
-    except UnicodeDecodeError as error:
-        raise _decoding_error(path, 1, encoding, error) from None
+    [(_, line)] = decoded_lines(io.BytesIO(raw), path, encoding, VectorFileError, ENCODING_HINT)
     stripped = line.rstrip()
     if _is_header(stripped.split(" ", 1)):
         rows, dim = (int(f) for f in stripped.split())
@@ -412,7 +387,8 @@ def _parse_block_lines(
     bytes that do not decode). ``dim`` is ``None`` when the block's first line sets it."""
     words: List[str] = []
     rows: List[np.ndarray] = []
-    for line_number, line in _numbered_lines(io.BytesIO(block), path, encoding, first_line):
+    lines = decoded_lines(io.BytesIO(block), path, encoding, VectorFileError, ENCODING_HINT, first_line)
+    for line_number, line in lines:
         stripped = line.rstrip()
         if not stripped:
             raise VectorFileError(f"{path}:{line_number}: empty line")
@@ -455,7 +431,7 @@ def _blocks(handle: BinaryIO, block_bytes: int) -> Iterator[bytes]:
 def _load_text(path: str, max_vocab: Optional[int], encoding: str, loading: TextLoading) -> WordVectors:
     """Parse a word2vec text file block by block into the preallocated matrix of kept rows."""
     plain = not path.endswith(".gz")
-    with _open_binary(path) as handle, tqdm(
+    with open_input(path, VectorFileError) as handle, tqdm(
         total=os.path.getsize(path) if plain else None, desc=f"loading {os.path.basename(path)}",
         unit="B", unit_scale=True, mininterval=2.0, leave=False,
     ) as progress:
