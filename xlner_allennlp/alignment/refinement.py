@@ -314,6 +314,19 @@ def refine(
     return best
 
 
+def _truncated_csls_best(
+    mapped_source: np.ndarray, target: np.ndarray, queries: np.ndarray, max_rank: int, csls_k: int, memory_mb: float
+) -> np.ndarray:
+    """The CSLS best match (a target row) of each of the source rows ``queries`` (all below
+    ``max_rank``), among the ``max_rank`` most frequent words of both sides, the CSLS terms
+    measured among those words too (as the truncated induction does)."""
+    src = unit_rows(mapped_source[:max_rank])
+    tgt = unit_rows(target[:max_rank])
+    r_src, r_tgt = topk_means(src, tgt, csls_k, block_mb=memory_mb / 4)
+    best, _, _, _ = csls_best_matches(src[queries], tgt, r_src[queries], r_tgt, block_mb=memory_mb / 4)
+    return best
+
+
 def heldout_accuracy(
     mapped_source: np.ndarray,
     target: np.ndarray,
@@ -334,10 +347,7 @@ def heldout_accuracy(
     if not gold:
         return 0.0
     queries = np.asarray(sorted(gold), dtype=np.int64)
-    src = unit_rows(mapped_source[:max_rank])
-    tgt = unit_rows(target[:max_rank])
-    r_src, r_tgt = topk_means(src, tgt, csls_k, block_mb=memory_mb / 4)
-    best, _, _, _ = csls_best_matches(src[queries], tgt, r_src[queries], r_tgt, block_mb=memory_mb / 4)
+    best = _truncated_csls_best(mapped_source, target, queries, max_rank, csls_k, memory_mb)
     return float(np.mean([b in gold[q] for q, b in zip(queries.tolist(), best.tolist())]))
 
 
@@ -362,8 +372,5 @@ def identical_strings_agreement(
     if not pairs:
         return 0.0, 0
     rows = np.asarray(pairs, dtype=np.int64)
-    src = unit_rows(mapped_source[:max_rank])
-    tgt = unit_rows(target[:max_rank])
-    r_src, r_tgt = topk_means(src, tgt, csls_k, block_mb=memory_mb / 4)
-    best, _, _, _ = csls_best_matches(src[rows[:, 0]], tgt, r_src[rows[:, 0]], r_tgt, block_mb=memory_mb / 4)
+    best = _truncated_csls_best(mapped_source, target, rows[:, 0], max_rank, csls_k, memory_mb)
     return float((best == rows[:, 1]).mean()), len(pairs)
