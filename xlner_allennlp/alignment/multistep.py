@@ -76,6 +76,15 @@ class MultiStep:
         )
 
 
+def check_pairs(source: np.ndarray, target: np.ndarray) -> None:
+    """Paired rows for a supervised solver (here and in :mod:`~xlner_allennlp.alignment.supervised`,
+    which builds on this module): two non-empty matrices of one shape ``(n, d)``."""
+    if source.ndim != 2 or target.ndim != 2 or source.shape != target.shape:
+        raise ValueError(f"paired matrices must have the same shape, got {source.shape} and {target.shape}")
+    if source.shape[0] == 0:
+        raise ValueError("no pairs to fit a mapping on")
+
+
 def whitening(matrix: np.ndarray) -> Tuple[np.ndarray, np.ndarray]:
     """``(MᵀM)^(-1/2)`` and its inverse ``(MᵀM)^(1/2)`` for the rows of ``matrix`` ``(n, d)``, float64
     ``(d, d)`` each; singular values below ``1e-6`` of the largest are raised to it."""
@@ -93,10 +102,7 @@ def multistep_mapping(
     folded into ``W_x`` (``W_x W_zᵀ``: the same cosines) and ``W_z`` is ``None``, so the target
     space stays as it is.
     """
-    if source.ndim != 2 or target.ndim != 2 or source.shape != target.shape:
-        raise ValueError(f"paired matrices must have the same shape, got {source.shape} and {target.shape}")
-    if source.shape[0] == 0:
-        raise ValueError("no pairs to fit a mapping on")
+    check_pairs(source, target)
     x, z = np.asarray(source, dtype=np.float64), np.asarray(target, dtype=np.float64)
     identity = np.eye(x.shape[1])
     wx1, wx1_inv = whitening(x) if settings.whiten_source else (identity, identity)

@@ -10,30 +10,21 @@ from typing import Optional, Tuple
 
 import numpy as np
 
-from xlner_allennlp.alignment.multistep import MultiStep, multistep_mapping
+from xlner_allennlp.alignment.multistep import MultiStep, check_pairs, multistep_mapping
 
 FINAL_MAPPINGS = ("orthogonal", "multistep")
 
 
-def _check_pairs(source: np.ndarray, target: np.ndarray) -> None:
-    if source.ndim != 2 or target.ndim != 2 or source.shape != target.shape:
-        raise ValueError(
-            f"paired matrices must have the same shape, got {source.shape} and {target.shape}"
-        )
-    if source.shape[0] == 0:
-        raise ValueError("no pairs to fit a mapping on")
-
-
 def least_squares(source: np.ndarray, target: np.ndarray) -> np.ndarray:
     """``argmin_W ||X W - Z||_F`` (unconstrained; minimum-norm solution when under-determined)."""
-    _check_pairs(source, target)
+    check_pairs(source, target)
     mapping, *_ = np.linalg.lstsq(source.astype(np.float64), target.astype(np.float64), rcond=None)
     return mapping.astype(np.float32)
 
 
 def procrustes(source: np.ndarray, target: np.ndarray) -> np.ndarray:
     """The orthogonal ``W = U Vᵀ`` minimising ``||X W - Z||_F``, from the SVD ``Xᵀ Z = U Σ Vᵀ``."""
-    _check_pairs(source, target)
+    check_pairs(source, target)
     u, _, vt = np.linalg.svd(source.astype(np.float64).T @ target.astype(np.float64))
     return (u @ vt).astype(np.float32)
 
