@@ -98,7 +98,8 @@ def make_temporary(directory: str, stem: str = TEMPORARY_STEM, is_directory: boo
     return path
 
 
-def _fsync(path: str) -> None:
+def fsync_path(path: str) -> None:
+    """Flush the file ``path`` to disk (before it is renamed into place)."""
     fd = os.open(path, os.O_RDONLY)
     try:
         os.fsync(fd)
@@ -122,7 +123,7 @@ def atomic_files(*paths: str) -> Iterator[List[str]]:
             temporaries.append(make_temporary(directory))
         yield list(temporaries)
         for tmp in temporaries:
-            _fsync(tmp)
+            fsync_path(tmp)
         for tmp, path in zip(temporaries, paths):
             os.replace(tmp, path)
     except BaseException:

@@ -1,5 +1,9 @@
 import gzip
 import os
+import stat
+import subprocess
+import sys
+import time
 
 import numpy as np
 import pytest
@@ -355,3 +359,25 @@ def test_a_byte_order_mark_in_a_file_read_as_latin1_is_an_error_not_a_garbled_wo
     path.write_bytes(("\ufeff" + "\n".join(LINES) + "\n").encode("utf-8"))
     with pytest.raises(VectorFileError, match=r"v\.vec, line 1: the file starts with a UTF-8 byte-order mark"):
         load_vectors(str(path), encoding="latin-1", loading=BLOCKS)
+
+
+def test_a_cache_write_removes_what_a_killed_one_left_and_respects_the_umask(tmp_path):
+    path = _write_text(tmp_path / "v.vec", LINES)
+    loading = _cached(tmp_path / "cache")
+    load_vectors(path, loading=loading)
+    [folder] = [os.path.join(tmp_path / "cache", name) for name in os.listdir(tmp_path / "cache")]
+    process = subprocess.Popen([sys.executable, "-c", "pass"])
+    process.wait()
+    leftover = os.path.join(folder, f".tmp-{process.pid}-k1ll3d")
+    os.mkdir(leftover)
+    then = time.time() - 3600
+    os.utime(leftover, (then, then))
+    _write_text(tmp_path / "v.vec", ["the 2 0 0", "cat 0 2 0", "dog 0 0 2"])  # a new version: a new unit
+    os.utime(path, ns=(os.stat(path).st_atime_ns, os.stat(path).st_mtime_ns + 10**9))
+    old = os.umask(0o027)
+    try:
+        load_vectors(path, loading=loading)
+    finally:
+        os.umask(old)
+    [unit] = os.listdir(folder)  # the leftover and the stale unit are gone
+    assert stat.S_IMODE(os.stat(os.path.join(folder, unit)).st_mode) == 0o750

@@ -21,7 +21,6 @@ import logging
 import os
 import shutil
 import stat
-import tempfile
 from dataclasses import dataclass, field
 from typing import BinaryIO, Dict, Iterator, List, Mapping, Optional, Tuple
 
@@ -29,7 +28,7 @@ import numpy as np
 from tqdm import tqdm
 
 from xlner_allennlp.alignment.vector_stamp import check_stamp
-from xlner_allennlp.file_utils import decoded_lines, open_input, text_lines
+from xlner_allennlp.file_utils import decoded_lines, fsync_path, make_temporary, open_input, text_lines
 
 logger = logging.getLogger(__name__)
 
@@ -37,6 +36,7 @@ PARSERS = ("blocks", "lines")
 # The on-disk layout of a cache unit; a unit of another version is never read.
 CACHE_FORMAT = 1
 CACHE_SUFFIX = ".xlner-cache"
+CACHE_TEMPORARY_STEM = ".tmp-"
 # Rows checked for NaN/inf at a time in a .npy file (a bounded temporary, not a copy of the matrix).
 _FINITE_CHECK_ROWS = 1 << 16
 
@@ -639,7 +639,8 @@ def _write_cache(vectors: WordVectors, stamp: Mapping[str, object], folders: Lis
 
 def _write_unit(vectors: WordVectors, stamp: Mapping[str, object], folder: str) -> None:
     name = _unit_name(stamp)
-    tmp = tempfile.mkdtemp(prefix=f".tmp-{name}-", dir=folder)
+    # Named .tmp-<pid>-*, with the umask's permissions; one a killed write left is removed here.
+    tmp = make_temporary(folder, CACHE_TEMPORARY_STEM, is_directory=True)
     try:
         np.save(os.path.join(tmp, "vectors.npy"), vectors.matrix)
         with open(os.path.join(tmp, "vectors.vocab"), "w", encoding="utf-8") as handle:
@@ -648,8 +649,7 @@ def _write_unit(vectors: WordVectors, stamp: Mapping[str, object], folder: str) 
         with open(os.path.join(tmp, "meta.json"), "w", encoding="utf-8") as handle:
             json.dump(meta, handle, sort_keys=True)
         for file_name in ("vectors.npy", "vectors.vocab", "meta.json"):
-            with open(os.path.join(tmp, file_name), "rb") as handle:
-                os.fsync(handle.fileno())
+            fsync_path(os.path.join(tmp, file_name))
         try:
             os.rename(tmp, os.path.join(folder, name))
         except OSError:
@@ -662,5 +662,5 @@ def _write_unit(vectors: WordVectors, stamp: Mapping[str, object], folder: str) 
     logger.info("%s: cached as %s (%.1f GB; XLNER_VECTOR_CACHE=off disables caching)",
                 stamp["source"], os.path.join(folder, name), vectors.matrix.nbytes / 1e9)
     for other in os.listdir(folder):
-        if other != name and not other.startswith(".tmp-"):
+        if other != name and not other.startswith(CACHE_TEMPORARY_STEM):
             shutil.rmtree(os.path.join(folder, other), ignore_errors=True)
