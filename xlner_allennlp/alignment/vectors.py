@@ -28,7 +28,14 @@ import numpy as np
 from tqdm import tqdm
 
 from xlner_allennlp.alignment.vector_stamp import check_stamp
-from xlner_allennlp.file_utils import decoded_lines, fsync_path, make_temporary, open_input, text_lines
+from xlner_allennlp.file_utils import (
+    TEMPORARY_STEM,
+    decoded_lines,
+    fsync_path,
+    make_temporary,
+    open_input,
+    text_lines,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -36,7 +43,6 @@ PARSERS = ("blocks", "lines")
 # The on-disk layout of a cache unit; a unit of another version is never read.
 CACHE_FORMAT = 1
 CACHE_SUFFIX = ".xlner-cache"
-CACHE_TEMPORARY_STEM = ".tmp-"
 # Rows checked for NaN/inf at a time in a .npy file (a bounded temporary, not a copy of the matrix).
 _FINITE_CHECK_ROWS = 1 << 16
 
@@ -640,7 +646,7 @@ def _write_cache(vectors: WordVectors, stamp: Mapping[str, object], folders: Lis
 def _write_unit(vectors: WordVectors, stamp: Mapping[str, object], folder: str) -> None:
     name = _unit_name(stamp)
     # Named .tmp-<pid>-*, with the umask's permissions; one a killed write left is removed here.
-    tmp = make_temporary(folder, CACHE_TEMPORARY_STEM, is_directory=True)
+    tmp = make_temporary(folder, TEMPORARY_STEM, is_directory=True)
     try:
         np.save(os.path.join(tmp, "vectors.npy"), vectors.matrix)
         with open(os.path.join(tmp, "vectors.vocab"), "w", encoding="utf-8") as handle:
@@ -662,5 +668,5 @@ def _write_unit(vectors: WordVectors, stamp: Mapping[str, object], folder: str) 
     logger.info("%s: cached as %s (%.1f GB; XLNER_VECTOR_CACHE=off disables caching)",
                 stamp["source"], os.path.join(folder, name), vectors.matrix.nbytes / 1e9)
     for other in os.listdir(folder):
-        if other != name and not other.startswith(CACHE_TEMPORARY_STEM):
+        if other != name and not other.startswith(TEMPORARY_STEM):
             shutil.rmtree(os.path.join(folder, other), ignore_errors=True)
