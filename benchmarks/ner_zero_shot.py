@@ -7,7 +7,12 @@ Cross-Augmented numbers of Bari et al. (2020, test sets, Wikipedia-scale vectors
 
 The English-only configs are trained once per seed and evaluated on every target language by
 plugging that language's vectors and alignment into the trained model through archive overrides
-(the "one model, any aligned language" use); Cross-Augmented trains one model per language.
+(the "one model, any aligned language" use) when the alignments leave English where it is, the same
+for every target (``procrustes-refine``: the reference side is only normalized); a method that also
+maps the reference side (``multistep`` re-weights both) puts English somewhere else for each target,
+so the aligned English-only configs are then trained once per seed and target. Cross-Augmented
+trains one model per language. ``--alignment-method`` picks the supervised method of every
+``<language>-en`` artifact (built under ``--alignments/<method>/``) and is part of each record.
 Each evaluation is appended as one record to ``benchmarks/results/ner_zero_shot.jsonl`` (see
 ``benchmarks/records.py``) as soon as it is measured; a (config, language, seed, dev set) that
 already has a valid record with the same epochs, training cap and selection is skipped on a re-run.
@@ -19,20 +24,24 @@ import json
 import os
 import sys
 import time
-from typing import Any, Dict, Optional, Set, Tuple
+from typing import Any, Dict, Optional, Sequence, Set, Tuple
+
+import numpy as np
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
 
 from benchmarks.records import Recorder, read_records, results_path  # noqa: E402
-from benchmarks.render_results import ner_f1_table  # noqa: E402
+from benchmarks.render_results import ner_alignment_method, ner_f1_table  # noqa: E402
 from xlner_allennlp import data_layout  # noqa: E402
+from xlner_allennlp.alignment.methods import DEFAULT_SUPERVISED_METHOD  # noqa: E402
 from xlner_allennlp.file_utils import atomic_write_text  # noqa: E402
 
 CONFIGS = ["source_mono", "cross_word", "cross_shared", "cross_augmented"]
 ENGLISH_ONLY = {"source_mono", "cross_word", "cross_shared"}
 ALIGNED = {"cross_word", "cross_shared", "cross_augmented"}
 TARGETS = ["es", "nl", "de", "fr"]
+SUPERVISED_METHODS = ["procrustes-refine", "multistep", "procrustes"]
 
 
 def parse_args() -> argparse.Namespace:
@@ -44,18 +53,24 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--max-train", type=int, default=0, help="cap on English training sentences (0: all)")
     parser.add_argument("--selection", choices=["source", "target"], default="source")
     parser.add_argument("--data", default=data_layout.data_root(), help="data root (default: $XLNER_DATA, else the layout's)")
-    parser.add_argument("--alignments", default=os.path.join(ROOT, "artifacts", "alignments"))
+    parser.add_argument("--alignment-method", default=DEFAULT_SUPERVISED_METHOD, choices=SUPERVISED_METHODS,
+                        help="supervised method of the <language>-en artifacts (default: %(default)s)")
+    parser.add_argument("--alignments", default=os.path.join(ROOT, "artifacts", "alignments"),
+                        help="artifacts are built under DIR/<method>/<language>-en")
     parser.add_argument("--runs", default=os.path.join(ROOT, "runs", "ner_zero_shot"))
     parser.add_argument("--output", default=results_path("ner_zero_shot"), help="records file (appended to)")
     return parser.parse_args()
 
 
-def ensure_alignment(language: str, args: argparse.Namespace) -> str:
-    """The <language>-en artifact (the default supervised method on the MUSE training dictionary)."""
-    from xlner_allennlp.alignment import align_files
-    from xlner_allennlp.alignment.methods import DEFAULT_SUPERVISED_METHOD
+def alignment_root(args: argparse.Namespace) -> str:
+    return os.path.join(args.alignments, args.alignment_method)
 
-    directory = os.path.join(args.alignments, f"{language}-en")
+
+def ensure_alignment(language: str, args: argparse.Namespace) -> str:
+    """The <language>-en artifact (``--alignment-method`` on the MUSE training dictionary)."""
+    from xlner_allennlp.alignment import align_files
+
+    directory = os.path.join(alignment_root(args), f"{language}-en")
     try:
         test_dictionary: Optional[str] = data_layout.dictionary(language, "en", "test", args.data)
     except data_layout.DataLayoutError:
@@ -64,7 +79,7 @@ def ensure_alignment(language: str, args: argparse.Namespace) -> str:
         align_files(
             mapped_vectors=data_layout.path(language, "vectors", args.data),
             reference_vectors=data_layout.path("en", "vectors", args.data),
-            method=DEFAULT_SUPERVISED_METHOD,
+            method=args.alignment_method,
             dictionary=data_layout.dictionary(language, "en", "train", args.data),
             evaluation_dictionary=test_dictionary,
             output=directory,
@@ -79,20 +94,38 @@ def evaluate_on(archive_path: str, config: str, language: str, args: argparse.Na
     return evaluate_language(
         archive_path, language, data_layout.path(language, "dev", args.data),
         vectors=data_layout.path(language, "vectors", args.data),
-        alignment=os.path.join(args.alignments, f"{language}-en") if config in ALIGNED else None,
+        alignment=os.path.join(alignment_root(args), f"{language}-en") if config in ALIGNED else None,
         encoding=data_layout.encoding(language),
     )
+
+
+def english_is_shared(languages: Sequence[str], args: argparse.Namespace) -> bool:
+    """Whether every ``<language>-en`` artifact puts English vectors at the same place: the reference
+    side of each, applied to the same probe rows (shape ``(d, d)``), gives the same matrix."""
+    from xlner_allennlp.alignment import load_alignment
+
+    placed = [load_alignment(os.path.join(alignment_root(args), f"{language}-en")) for language in languages]
+    probe = np.random.default_rng(0).standard_normal((placed[0].dim, placed[0].dim)).astype(np.float32)
+    first = placed[0].apply(probe, side="reference")
+    return all(np.array_equal(first, alignment.apply(probe, side="reference")) for alignment in placed[1:])
+
+
+def run_name(config: str, target: str, seed: int, args: argparse.Namespace) -> str:
+    if config == "source_mono":
+        return f"{config}-{seed}"
+    if config in ENGLISH_ONLY and args.english_shared:
+        return f"{config}-{args.alignment_method}-{seed}"
+    return f"{config}-{args.alignment_method}-{target}-{seed}"
 
 
 def train(config: str, target: str, seed: int, args: argparse.Namespace) -> Dict[str, Any]:
     from allennlp.commands.train import train_model_from_file
 
-    name = f"{config}-{seed}" if config in ENGLISH_ONLY else f"{config}-{target}-{seed}"
-    directory = os.path.join(args.runs, name)
+    directory = os.path.join(args.runs, run_name(config, target, seed, args))
     archive = os.path.join(directory, "model.tar.gz")
     timing_file = os.path.join(directory, "wall_time.json")
     if not os.path.isfile(archive):
-        os.environ.update(XLNER_TARGET=target, XLNER_ALIGNMENTS=args.alignments, XLNER_DATA=args.data)
+        os.environ.update(XLNER_TARGET=target, XLNER_ALIGNMENTS=alignment_root(args), XLNER_DATA=args.data)
         overrides: Dict[str, Any] = {"random_seed": seed, "numpy_seed": seed, "pytorch_seed": seed}
         if config == "cross_augmented":
             overrides["trainer.callbacks.0.seed"] = seed
@@ -118,7 +151,13 @@ def write_json(path: str, payload: Any) -> None:
 
 
 # Settings that change what a row measures: a valid record with other values does not count as done.
-RESULT_SETTINGS = ("epochs", "max_train", "selection")
+RESULT_SETTINGS = ("epochs", "max_train", "selection", "alignment_method")
+
+
+def setting(record: Dict[str, Any], name: str) -> Any:
+    if name == "alignment_method":
+        return ner_alignment_method(record) if record["key"]["config"] in ALIGNED else None
+    return record["settings"].get(name)
 
 
 def dev_file(language: str, args: argparse.Namespace) -> str:
@@ -128,11 +167,15 @@ def dev_file(language: str, args: argparse.Namespace) -> str:
 
 def measured(path: str, args: argparse.Namespace) -> Set[Tuple[str, str, int, str]]:
     """(config, language, seed, dev file) of the valid records of ``path`` made with these settings."""
-    wanted = {name: getattr(args, name) for name in RESULT_SETTINGS}
+    def wanted(record: Dict[str, Any]) -> bool:
+        expected = {name: getattr(args, name) for name in RESULT_SETTINGS}
+        if record["key"]["config"] not in ALIGNED:
+            expected["alignment_method"] = None
+        return all(setting(record, name) == value for name, value in expected.items())
+
     return {
         (r["key"]["config"], r["key"]["language"], r["key"]["seed"], r["key"]["dev"])
-        for r in read_records(path)
-        if "invalid" not in r and all(r["settings"].get(name) == value for name, value in wanted.items())
+        for r in read_records(path) if "invalid" not in r and wanted(r)
     }
 
 
@@ -142,14 +185,18 @@ def main() -> None:
     import xlner_allennlp.plugin  # noqa: F401  registers the components
 
     done = measured(args.output, args)
-    for language in args.languages:
-        if any(c in ALIGNED for c in args.configs):
+    if any(c in ALIGNED for c in args.configs):
+        for language in args.languages:
             ensure_alignment(language, args)
+        args.english_shared = english_is_shared(args.languages, args)
+    else:
+        args.english_shared = True
     for seed in args.seeds:
         for config in args.configs:
-            targets = args.languages if config not in ENGLISH_ONLY else [args.languages[0]]
+            shared = config == "source_mono" or (config in ENGLISH_ONLY and args.english_shared)
+            targets = [args.languages[0]] if shared else args.languages
             for target in targets:
-                todo = [l for l in (args.languages if config in ENGLISH_ONLY else [target])
+                todo = [l for l in (args.languages if shared else [target])
                         if (config, l, seed, dev_file(l, args)) not in done]
                 if not todo:
                     continue
@@ -157,8 +204,11 @@ def main() -> None:
                 for language in todo:
                     metrics = evaluate_on(run["archive"], config, language, args)
                     f1 = 100 * metrics["f1-measure-overall"]
+                    key = {"config": config, "language": language, "seed": seed, "dev": dev_file(language, args)}
+                    if config in ALIGNED:
+                        key["alignment"] = args.alignment_method
                     recorder.record(
-                        {"config": config, "language": language, "seed": seed, "dev": dev_file(language, args)},
+                        key,
                         {"f1": f1, "metrics": metrics, "wall_time_s": run["wall_time_s"], "run": run["archive"]},
                     )
                     print(f"{config} seed={seed} {language}: F1 {f1:.2f}", flush=True)

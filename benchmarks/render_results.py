@@ -185,16 +185,36 @@ def column_title(column: Tuple[str, str]) -> str:
     return f"{column[0]} `{os.path.basename(column[1])}`"
 
 
+# ner_zero_shot records made before its --alignment-method setting existed were all aligned with this.
+NER_ALIGNMENT_BEFORE_THE_SETTING = "procrustes-refine"
+
+
+def ner_alignment_method(record: Dict[str, Any]) -> str:
+    """The supervised alignment method behind an ner_zero_shot record (its key names it)."""
+    return record["key"].get("alignment", NER_ALIGNMENT_BEFORE_THE_SETTING)
+
+
+def ner_row_groups(shown: Sequence[Dict[str, Any]]) -> List[Tuple[str, str, List[Dict[str, Any]]]]:
+    """(config, row label, records) per config and alignment method, configs in table order; the
+    label names the method only when the records hold more than one (Source-Mono has no alignment)."""
+    methods = sorted({ner_alignment_method(r) for r in shown if r["key"]["config"] != "source_mono"})
+    groups = []
+    for config, name in NER_CONFIGS.items():
+        mine = [r for r in shown if r["key"]["config"] == config]
+        for method in ([None] if config == "source_mono" or len(methods) < 2 else methods):
+            group = [r for r in mine if method is None or ner_alignment_method(r) == method]
+            if group:
+                groups.append((config, name if method is None else f"{name} ({method})", group))
+    return groups
+
+
 def ner_f1_table(records: Sequence[Dict[str, Any]]) -> str:
     """Config × (language, dev file): span F1 mean ± sample sd over seeds, and the mean training wall time."""
     shown = latest_valid(records)
     columns = ner_columns(shown)
     rows = []
     seeds = sorted({r["key"]["seed"] for r in shown})
-    for config, name in NER_CONFIGS.items():
-        mine = [r for r in shown if r["key"]["config"] == config]
-        if not mine:
-            continue
+    for config, name, mine in ner_row_groups(shown):
         cells = [name]
         for language, dev in columns:
             cells.append(mean_sd([r["numbers"]["f1"] for r in mine
@@ -217,9 +237,9 @@ def ner_runs_table(records: Sequence[Dict[str, Any]]) -> str:
     shown = latest_valid(records)
     columns = ner_columns(shown)
     rows = []
-    for config, name in NER_CONFIGS.items():
-        for seed in dict.fromkeys(r["key"]["seed"] for r in shown if r["key"]["config"] == config):
-            mine = [r for r in shown if r["key"]["config"] == config and r["key"]["seed"] == seed]
+    for config, name, group in ner_row_groups(shown):
+        for seed in dict.fromkeys(r["key"]["seed"] for r in group):
+            mine = [r for r in group if r["key"]["seed"] == seed]
             cells = [name, str(seed)]
             for language, dev in columns:
                 f1 = [r["numbers"]["f1"] for r in mine if (r["key"]["language"], r["key"]["dev"]) == (language, dev)]
