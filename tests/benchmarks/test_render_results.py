@@ -246,3 +246,23 @@ def test_vector_loading_table_orders_modes_and_flags_different_numbers():
     assert blocks in table and "| 600.0× |" in table
     assert table.index(blocks) < table.index("served by the cache") < table.index("per-line Python parser")
     assert "Records shown: 3" in table
+
+
+def test_ner_rows_are_split_by_alignment_method_only_when_records_hold_several(tmp_path):
+    def aligned(config, seed, f1, method=None):
+        made = ner(config, "es", seed, f1)
+        if method is not None:
+            made["key"]["alignment"] = method
+        return made
+
+    append_records(str(tmp_path / "ner_zero_shot.jsonl"), [
+        ner("source_mono", "es", 1, 20.0),
+        aligned("cross_word", 1, 50.0), aligned("cross_word", 2, 54.0, "procrustes-refine"),
+    ])
+    one_method = render_results.ner_block(render_results.load_records(str(tmp_path)))
+    assert "| Cross-Word | 52.00 ± 2.83 | 10.0 |" in one_method  # an older record without the key counts as procrustes-refine
+    append_records(str(tmp_path / "ner_zero_shot.jsonl"), [aligned("cross_word", 1, 40.0, "multistep")])
+    two_methods = render_results.ner_block(render_results.load_records(str(tmp_path)))
+    assert "| Cross-Word (procrustes-refine) | 52.00 ± 2.83 | 10.0 |" in two_methods
+    assert "| Cross-Word (multistep) | 40.00 (n=1) | 10.0 |" in two_methods
+    assert "| Source-Mono | 20.00 (n=1) | 10.0 |" in two_methods
