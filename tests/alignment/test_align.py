@@ -57,6 +57,19 @@ def test_align_files_writes_a_complete_artifact_and_bli_reads_it(tmp_path, space
     assert results["n_pairs"] == 200 and results["coverage"] == 1.0
 
 
+
+def test_evaluate_files_gives_a_low_coverage_warning_once(tmp_path, spaces, caplog):
+    source, target, train, _ = _files(tmp_path, spaces)
+    align_files(source, target, "procrustes", str(tmp_path / "es-en"), dictionary=train)
+    sparse = tmp_path / "sparse.txt"
+    sparse.write_text("".join(f"{s} {t}\n" for s, t in spaces.pairs[200:205])
+                      + "".join(f"missing{i} gone{i}\n" for i in range(40)), encoding="utf-8")
+    warnings = []
+    results = evaluate_files(str(tmp_path / "es-en"), str(sparse), warn=warnings.append)
+    assert len(warnings) == 1 and "only 5 of its 45 pairs" in warnings[0]
+    assert results["warning"] == warnings[0]
+    assert "only 5 of its 45 pairs" not in caplog.text
+
 def test_pivot_alignment_shares_one_space(tmp_path):
     es, nl = make_spaces(seed=0), make_spaces(seed=0, noise=0.03)
     nl_rotation_source = nl.source.matrix @ np.linalg.qr(np.random.default_rng(9).standard_normal((16, 16)))[0]

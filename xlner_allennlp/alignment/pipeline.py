@@ -53,6 +53,7 @@ def evaluate_alignment(
     dictionary: IndexedDictionary,
     in_place: bool = False,
     normalized: bool = False,
+    warn: Callable[[str], None] = logger.warning,
     **kwargs: Any,
 ) -> Dict[str, Any]:
     """BLI of an alignment on an indexed dictionary (see :func:`evaluate_bli`).
@@ -61,7 +62,7 @@ def evaluate_alignment(
     leaves them with ``in_place``). ``in_place``: map them where they are instead of copying (the
     vectors are then in the shared space), so a large vocabulary is held once. When few of the
     dictionary's pairs are in the vocabularies (:func:`coverage_warning`) the results hold the
-    warning under ``"warning"`` and it is logged.
+    warning under ``"warning"`` and ``warn`` receives it (once).
     """
     check_spaces(mapped, reference)
     shared = []
@@ -74,7 +75,7 @@ def evaluate_alignment(
     results: Dict[str, Any] = evaluate_bli(shared[0], shared[1], dictionary, overwrite=True, **kwargs)
     warning = coverage_warning(dictionary)
     if warning:
-        logger.warning(warning)
+        warn(warning)
         results["warning"] = warning
     return results
 
@@ -126,10 +127,7 @@ def evaluate_files(
         artifact, alignment, mapped_vectors, reference_vectors, max_vocab, warn, encoding
     )
     indexed = load_dictionary(dictionary, mapped, reference, dictionary_encoding)
-    results = evaluate_alignment(alignment, mapped, reference, indexed, in_place=True, methods=methods)
-    if "warning" in results:
-        warn(results["warning"])
-    return results
+    return evaluate_alignment(alignment, mapped, reference, indexed, in_place=True, methods=methods, warn=warn)
 
 
 @dataclass
