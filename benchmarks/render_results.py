@@ -474,7 +474,10 @@ def parser_table(records: Records) -> str:
         values = mst[-1]["numbers"]
         parts.append(f"MST decoding of {values['sentences']:,} random score matrices of the English dev sentence "
                      f"lengths: ours {values['xlner_decode_mst_s']:.1f} s, allennlp's `decode_mst` "
-                     f"{values['allennlp_decode_mst_s']:.1f} s (1-minute load {number(one_minute_load(mst[-1]))}).")
+                     f"{values['allennlp_decode_mst_s']:.1f} s (1-minute load {number(one_minute_load(mst[-1]))})"
+                     + (f"; ours are single-rooted, allennlp's had several root arcs in "
+                        f"{values['allennlp_multi_root_trees']:,} of them" if "allennlp_multi_root_trees" in values else "")
+                     + ".")
     return with_provenance("\n\n".join(parts), runs + mst[-1:]) if parts else "(no records yet)"
 
 
