@@ -506,6 +506,7 @@ def headline(records: Records) -> str:
 
 VECTOR_LOADING_MODES = (
     ("blocks", "block parser (numpy's C parser), no cache"),
+    ("blocks_one_process", "block parser in the loading process alone, no cache"),
     ("cache_write", "block parser, writing the cache (first load)"),
     ("cache_hit", "served by the cache (memory map)"),
     ("lines", "per-line Python parser (the reference)"),
@@ -523,15 +524,19 @@ def vector_loading_table(records: Records) -> str:
         key, values = record["key"], record["numbers"]
         speedup = values.get("speedup_vs_lines")
         rows.append([f"{key['rows']:,} × {key['dim']}", labels.get(key["mode"], key["mode"]),
+                     str(values.get("processes", 1)),
                      number(values["wall_s"]), "–" if speedup is None else f"{speedup:.1f}×",
                      number(values["peak_rss_gb"], 2), number(values["import_rss_gb"], 2),
                      f"{values['loaded_rss_over_matrix']:.2f}", "yes" if values["same_as_first_mode"] else "**no**",
                      number(one_minute_load(record))])
     table = markdown_table(
-        ["file (rows × dim)", "mode", "wall (s)", "× per-line", "peak RSS (GB)", "RSS after import (GB)",
+        ["file (rows × dim)", "mode", "parsing processes", "wall (s)", "× per-line", "peak memory (GB)",
+         "RSS after import (GB)",
          "(peak − import) / float32 matrix", "same numbers", "1-min load"], rows)
     table += ("\n\nEach load runs in a fresh interpreter that first imports the package (the RSS after "
               "import is torch, faiss and the rest); the synthetic file has fastText's `cc.*.vec` format. "
+              "Peak memory is the loading process's peak RSS, or, when larger, the sampled peak of the "
+              "proportional set size of it and its parsing workers together (records before the workers: RSS). "
               "A cache hit maps the matrix lazily: its pages are read when used, not in the wall time shown. "
               "× per-line divides the per-line load of the record's own run (rows of one shape may come from "
               "different runs, whose load differed), not the per-line row shown.")

@@ -7,6 +7,10 @@ a ``rows dim`` header, ``word v1 ... vd `` lines with 4-decimal values in (-1, 1
 space (default 2,000,000 x 300, about 4.5 GB), written into ``--directory`` and deleted afterwards
 unless ``--keep``. The cache goes to a temporary directory beside it, deleted likewise. Every
 mode's matrix is hashed (after its RSS is read) to check the modes load the same numbers.
+``blocks`` parses with one process per usable core (the default), ``blocks_one_process`` in the
+loading process alone. Memory is the larger of the loading process's peak RSS and the peak, sampled
+every 0.2 s, of the proportional set size summed over it and its parsing workers (shared pages
+counted once).
 
     OMP_NUM_THREADS=1 .venv/bin/python benchmarks/vector_loading.py               # 2M x 300
     OMP_NUM_THREADS=1 .venv/bin/python benchmarks/vector_loading.py --rows 50000  # a quick look
@@ -20,32 +24,57 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from typing import Any, Dict
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
 
-from benchmarks.records import Recorder  # noqa: E402  (first: it notes the starting environment)
+from benchmarks.records import Recorder, results_path  # noqa: E402  (first: it notes the starting environment)
 
 import numpy as np  # noqa: E402
 
-MODES = ("blocks", "cache_write", "cache_hit", "lines")
+MODES = ("blocks", "blocks_one_process", "cache_write", "cache_hit", "lines")
+# Each mode's (parser, cache, workers): workers 0 is one parsing process per usable core (the default).
+SETTINGS = {"blocks": ("blocks", "off", 0), "blocks_one_process": ("blocks", "off", 1),
+            "cache_write": ("blocks", "CACHE", 0), "cache_hit": ("blocks", "CACHE", 0), "lines": ("lines", "off", 1)}
 # The child: import the loader, load with one mode's settings, report wall time and RSS as JSON.
 CHILD = r"""
 import hashlib, json, resource, sys, time
 from xlner_allennlp.alignment.vectors import TextLoading, load_vectors
-path, parser, cache = sys.argv[1:4]
+path, parser, cache, workers = sys.argv[1:5]
 imported_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-loading = TextLoading(parser=parser, cache=cache, cache_min_bytes=0)
+loading = TextLoading(parser=parser, cache=cache, cache_min_bytes=0, workers=int(workers))
 start = time.perf_counter()
 vectors = load_vectors(path, loading=loading)
 wall = time.perf_counter() - start
 peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+workers_kb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
 digest = hashlib.sha256(memoryview(vectors.matrix)).hexdigest()
-print(json.dumps({"wall_s": wall, "peak_rss_kb": peak_kb, "import_rss_kb": imported_kb,
+print(json.dumps({"wall_s": wall, "peak_rss_kb": peak_kb, "import_rss_kb": imported_kb, "workers_rss_kb": workers_kb,
+                  "processes": loading.processes if parser == "blocks" else 1,
                   "rows": len(vectors), "dim": vectors.dim, "sha256": digest}))
 """
+# How often the parent samples the memory of the loading process and its workers.
+SAMPLE_SECONDS = 0.2
+
+
+def _tree_pss_kb(pid: int) -> int:
+    """Proportional set size of ``pid`` and its descendants (kB): shared pages (the matrix the
+    workers fill) are split among the processes that map them, so the sum is the memory used."""
+    total, stack = 0, [pid]
+    while stack:
+        current = stack.pop()
+        try:
+            with open(f"/proc/{current}/smaps_rollup") as handle:
+                total += next(int(line.split()[1]) for line in handle if line.startswith("Pss:"))
+            for task in os.listdir(f"/proc/{current}/task"):
+                with open(f"/proc/{current}/task/{task}/children") as handle:
+                    stack.extend(int(child) for child in handle.read().split())
+        except (OSError, StopIteration):
+            continue
+    return total
 
 
 def write_synthetic(path: str, rows: int, dim: int, seed: int = 0, block_rows: int = 20000) -> int:
@@ -77,15 +106,26 @@ def write_synthetic(path: str, rows: int, dim: int, seed: int = 0, block_rows: i
     return os.path.getsize(path)
 
 
-def measure(path: str, parser: str, cache: str) -> Dict[str, Any]:
-    """One load in a fresh interpreter (the package imported first, as a command would)."""
+def measure(path: str, parser: str, cache: str, workers: int) -> Dict[str, Any]:
+    """One load in a fresh interpreter (the package imported first, as a command would), its
+    process tree's memory sampled every SAMPLE_SECONDS (``peak_pss_kb``)."""
     environment = dict(os.environ, PYTHONPATH=ROOT + os.pathsep + os.environ.get("PYTHONPATH", ""))
-    done = subprocess.run(
-        [sys.executable, "-c", CHILD, path, parser, cache], capture_output=True, text=True, env=environment,
-    )
-    if done.returncode != 0:
-        raise SystemExit(f"the {parser} load failed:\n{done.stderr[-2000:]}")
-    return json.loads(done.stdout.strip().splitlines()[-1])
+    child = subprocess.Popen([sys.executable, "-c", CHILD, path, parser, cache, str(workers)],
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=environment)
+    peak_pss = [0]
+
+    def sample() -> None:
+        while child.poll() is None:
+            peak_pss[0] = max(peak_pss[0], _tree_pss_kb(child.pid))
+            time.sleep(SAMPLE_SECONDS)
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    stdout, stderr = child.communicate()
+    sampler.join()
+    if child.returncode != 0:
+        raise SystemExit(f"the {parser} load failed:\n{stderr[-2000:]}")
+    return dict(json.loads(stdout.strip().splitlines()[-1]), peak_pss_kb=peak_pss[0])
 
 
 def main() -> None:
@@ -95,8 +135,9 @@ def main() -> None:
     parser.add_argument("--directory", default=tempfile.gettempdir(), help="where the synthetic file is written")
     parser.add_argument("--modes", nargs="+", choices=MODES, default=list(MODES))
     parser.add_argument("--keep", action="store_true", help="keep the synthetic file and the cache")
+    parser.add_argument("--output", default=results_path("vector_loading"), help="records file (appended to)")
     args = parser.parse_args()
-    recorder = Recorder("vector_loading", vars(args))
+    recorder = Recorder("vector_loading", vars(args), args.output)
     work = tempfile.mkdtemp(prefix="xlner-vector-loading-", dir=args.directory)
     path = os.path.join(work, f"synthetic.{args.rows}x{args.dim}.vec")
     cache = os.path.join(work, "cache")
@@ -104,22 +145,28 @@ def main() -> None:
         start = time.perf_counter()
         size = write_synthetic(path, args.rows, args.dim)
         print(f"wrote {path}: {size / 1e9:.2f} GB in {time.perf_counter() - start:.0f} s", flush=True)
-        settings = {"blocks": ("blocks", "off"), "cache_write": ("blocks", cache),
-                    "cache_hit": ("blocks", cache), "lines": ("lines", "off")}
+        settings = {mode: (parser, cache if where == "CACHE" else where, workers)
+                    for mode, (parser, where, workers) in SETTINGS.items()}
         results = {}
         for mode in args.modes:
             if mode == "cache_hit" and "cache_write" not in results:
-                measure(path, "blocks", cache)  # the cache must exist before it can be hit
+                measure(path, *settings["cache_write"])  # the cache must exist before it can be hit
             results[mode] = measure(path, *settings[mode])
-            print(f"{mode}: {results[mode]['wall_s']:.1f} s, peak RSS {results[mode]['peak_rss_kb'] / 1e6:.2f} GB",
-                  flush=True)
+            print(f"{mode}: {results[mode]['wall_s']:.1f} s, peak RSS {results[mode]['peak_rss_kb'] / 1e6:.2f} GB, "
+                  f"peak PSS of its processes {results[mode]['peak_pss_kb'] / 1e6:.2f} GB", flush=True)
         matrix_gb = args.rows * args.dim * 4 / 1e9
         reference = results.get("lines")
         print(f"\n{'mode':<12} {'wall s':>8} {'x lines':>8} {'peak RSS GB':>12} {'/ matrix':>9} {'- import':>9}  same numbers")
         for mode, result in results.items():
-            peak = result["peak_rss_kb"] / 1e6
+            # The larger of the loading process's own peak RSS and its process tree's sampled PSS.
+            peak = max(result["peak_rss_kb"], result["peak_pss_kb"]) / 1e6
             numbers = {
                 "wall_s": round(result["wall_s"], 2),
+                "processes": result["processes"],
+                "ns_per_value": round(result["wall_s"] * 1e9 / (args.rows * args.dim) * result["processes"], 1),
+                "own_peak_rss_gb": round(result["peak_rss_kb"] / 1e6, 3),
+                "workers_peak_rss_gb": round(result["workers_rss_kb"] / 1e6, 3),
+                "peak_pss_gb": round(result["peak_pss_kb"] / 1e6, 3),
                 "speedup_vs_lines": round(reference["wall_s"] / result["wall_s"], 2) if reference else None,
                 "peak_rss_gb": round(peak, 3),
                 "import_rss_gb": round(result["import_rss_kb"] / 1e6, 3),

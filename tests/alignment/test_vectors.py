@@ -340,12 +340,74 @@ def test_no_writable_cache_place_still_loads(tmp_path, caplog):
     assert "cannot write a vector cache" in caplog.text or "no writable place" in caplog.text
 
 
+PARALLEL = TextLoading(cache="off", workers=3, parallel_min_bytes=0, block_bytes=500)
+
+
+def test_parallel_parsing_gives_the_rows_of_the_in_process_parse(tmp_path, monkeypatch):
+    lines = _vec_lines(101, 7)
+    lines[50] = lines[50].rstrip()  # with and without the trailing space
+    path = tmp_path / "v.vec"
+    path.write_bytes(("101 7\n" + "\n".join(lines)).encode())  # the last line without its newline
+    ranges = []
+    monkeypatch.setattr(vectors_module, "_ranges", _recording(vectors_module._ranges, ranges))
+    parallel = load_vectors(str(path), loading=PARALLEL)
+    reference = load_vectors(str(path), loading=PER_LINE)
+    assert len(ranges[0]) == 3 and ranges[0][-1][1] == path.stat().st_size  # three ranges to the end, one per worker
+    assert parallel.words == reference.words == [f"w{i}" for i in range(101)]
+    np.testing.assert_array_equal(_bits(parallel.matrix), _bits(reference.matrix))
+    assert parallel.matrix.flags.writeable and parallel.matrix.shape == (101, 7)
+
+
+def _recording(function, results):
+    def wrapper(*args):
+        results.append(function(*args))
+        return results[-1]
+    return wrapper
+
+
+@pytest.mark.parametrize(
+    "bad, message",
+    [
+        ("w90 0.1 x 0.3", r"v.vec:92: a value is not a number"),
+        ("", r"v.vec:92: empty line"),
+        ("w2 0.1 0.2 0.3", r"v.vec:92: duplicate word 'w2' \(first at line 4\)"),
+        ("w90 0.1 inf 0.3", r"v.vec: 1 row\(s\) contain NaN or infinite values \(line\(s\) 92\)"),
+    ],
+)
+def test_a_bad_line_in_a_later_workers_range_is_named(tmp_path, bad, message):
+    lines = _vec_lines(100, 3)
+    lines[90] = bad
+    with pytest.raises(VectorFileError, match=message):
+        load_vectors(_write_text(tmp_path / "v.vec", ["100 3"] + lines), loading=PARALLEL)
+
+
+def test_parallel_parsing_checks_the_header_before_allocating(tmp_path, monkeypatch):
+    path = _write_text(tmp_path / "v.vec", ["120 3"] + _vec_lines(100, 3))
+    monkeypatch.setattr(vectors_module.mmap, "mmap", None)  # allocating would fail with a TypeError
+    with pytest.raises(VectorFileError, match=r"the header says 120 rows, the file has 100 \(truncated\?\)"):
+        load_vectors(path, loading=PARALLEL)
+
+
+def test_small_files_gz_and_max_vocab_loads_are_parsed_in_process(tmp_path, monkeypatch):
+    monkeypatch.setattr(vectors_module, "_load_text_parallel", None)  # calling it would fail
+    lines = ["100 3"] + _vec_lines(100, 3)
+    plain, gz = _write_text(tmp_path / "v.vec", lines), _write_text(tmp_path / "v.vec.gz", lines, gz=True)
+    assert len(load_vectors(plain, loading=TextLoading(cache="off", workers=2))) == 100  # under 256 MiB
+    assert len(load_vectors(gz, loading=PARALLEL)) == 100
+    assert len(load_vectors(plain, 10, loading=PARALLEL)) == 10
+    assert len(load_vectors(plain, loading=TextLoading(cache="off", workers=1, parallel_min_bytes=0))) == 100
+
+
 def test_loading_settings_come_from_the_environment():
     assert TextLoading.from_environment({"XLNER_VECTOR_PARSER": "lines", "XLNER_VECTOR_CACHE": "/x"}) == \
         TextLoading(parser="lines", cache="/x")
     assert TextLoading.from_environment({}) == TextLoading()
     with pytest.raises(VectorFileError, match=r"XLNER_VECTOR_PARSER.*parser must be one of blocks, lines"):
         TextLoading.from_environment({"XLNER_VECTOR_PARSER": "fast"})
+    assert TextLoading.from_environment({"XLNER_VECTOR_WORKERS": "3"}).processes == 3
+    assert TextLoading().processes == len(os.sched_getaffinity(0))
+    with pytest.raises(VectorFileError, match=r"XLNER_VECTOR_WORKERS.*workers must be 0"):
+        TextLoading.from_environment({"XLNER_VECTOR_WORKERS": "-1"})
 
 
 def test_empty_file_holds_no_vectors(tmp_path):

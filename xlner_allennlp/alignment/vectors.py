@@ -18,6 +18,8 @@ import hashlib
 import io
 import json
 import logging
+import mmap
+import multiprocessing
 import os
 import shutil
 import stat
@@ -56,7 +58,8 @@ class TextLoading:
     """How word2vec text files are read, and whether a parsed file is cached.
 
     Commands take these from the environment (:meth:`from_environment`): ``XLNER_VECTOR_CACHE``
-    (``auto``, ``off`` or a directory) and ``XLNER_VECTOR_PARSER`` (``blocks`` or ``lines``).
+    (``auto``, ``off`` or a directory), ``XLNER_VECTOR_PARSER`` (``blocks`` or ``lines``) and
+    ``XLNER_VECTOR_WORKERS`` (a number).
 
     # Parameters
 
@@ -73,18 +76,30 @@ class TextLoading:
         Only whole-file loads (``max_vocab=None``) write a cache; any ``max_vocab`` reads one.
     cache_min_bytes : `int`, optional (default = `64 MiB`)
         Smaller text files are parsed every time (parsing them takes about a second).
+    workers : `int`, optional (default = `0`)
+        Processes that parse a whole plain text file with a header, each a byte range of it,
+        into one shared matrix (the ``blocks`` parser only; not for ``.gz`` or ``max_vocab``
+        loads). 0: one per core this process may run on (``os.sched_getaffinity``); 1: in this
+        process. Thread settings such as ``OMP_NUM_THREADS`` do not change it: the parser is
+        single-threaded C code, so cores are what it can use.
+    parallel_min_bytes : `int`, optional (default = `256 MiB`)
+        Smaller files are parsed in this process (starting workers costs more than it saves).
     """
 
     parser: str = "blocks"
     block_bytes: int = 32 << 20
     cache: str = "auto"
     cache_min_bytes: int = 64 << 20
+    workers: int = 0
+    parallel_min_bytes: int = 256 << 20
 
     def __post_init__(self) -> None:
         if self.parser not in PARSERS:
             raise ValueError(f"parser must be one of {', '.join(PARSERS)}, got {self.parser!r}")
         if self.block_bytes < 1:
             raise ValueError(f"block_bytes must be positive, got {self.block_bytes}")
+        if self.workers < 0:
+            raise ValueError(f"workers must be 0 (one per usable core) or a number of processes, got {self.workers}")
         if not self.cache:
             raise ValueError("cache must be 'auto', 'off' or a directory, got ''")
 
@@ -98,9 +113,16 @@ class TextLoading:
             if environ.get(variable)
         }
         try:
+            if environ.get("XLNER_VECTOR_WORKERS"):
+                overrides["workers"] = int(environ["XLNER_VECTOR_WORKERS"])
             return cls(**overrides)
         except ValueError as error:
-            raise VectorFileError(f"XLNER_VECTOR_PARSER / XLNER_VECTOR_CACHE: {error}") from None
+            raise VectorFileError(f"XLNER_VECTOR_PARSER / XLNER_VECTOR_CACHE / XLNER_VECTOR_WORKERS: {error}") from None
+
+    @property
+    def processes(self) -> int:
+        """The number of parsing processes ``workers`` asks for on this machine."""
+        return self.workers or len(os.sched_getaffinity(0))
 
 
 @dataclass
@@ -416,11 +438,15 @@ def _parse_block_lines(
     return words, (np.stack(rows) if rows else np.zeros((0, dim or 0), np.float32))
 
 
-def _blocks(handle: BinaryIO, block_bytes: int) -> Iterator[bytes]:
-    """Successive blocks of whole lines of ``handle`` (the last one may lack its newline)."""
+def _blocks(handle: BinaryIO, block_bytes: int, limit: Optional[int] = None) -> Iterator[bytes]:
+    """Successive blocks of whole lines of ``handle`` (the last one may lack its newline), from
+    its position to its end or through the next ``limit`` bytes."""
     carry = b""
     while True:
-        data = handle.read(block_bytes)
+        size = block_bytes if limit is None else min(block_bytes, limit)
+        data = handle.read(size) if size > 0 else b""
+        if limit is not None:
+            limit -= len(data)
         if not data:
             if carry:
                 yield carry
@@ -453,6 +479,11 @@ def _load_text(path: str, max_vocab: Optional[int], encoding: str, loading: Text
         if max_vocab is not None:
             expected = min(expected, max_vocab) if expected is not None else max_vocab
         most = _check_header_fits(header, path, len(raw)) if header and plain else None
+        if (header is not None and plain and max_vocab is None and loading.parser == "blocks"
+                and loading.processes > 1 and os.path.getsize(path) >= loading.parallel_min_bytes):
+            vectors = _load_text_parallel(path, header, len(raw), encoding, loading)
+            progress.update(os.path.getsize(path) - len(raw))
+            return vectors
         words: List[str] = []
         non_finite: List[int] = []  # line numbers
         kept: Optional[_KeptRows] = None
@@ -494,6 +525,102 @@ def _load_text(path: str, max_vocab: Optional[int], encoding: str, loading: Text
     _check_duplicates(words, path, first_data_line)
     if non_finite:
         raise _non_finite_error(path, len(non_finite), [str(n) for n in non_finite[:5]], "line(s)")
+    return WordVectors(words, matrix, path)
+
+
+# --- parsing a large file in several processes ---------------------------------------------------
+
+# The shared output of a parallel parse, set before the worker processes fork from this one:
+# (anonymous shared memory of rows x dim float32, dim). Workers write their rows into it.
+_SHARED_OUTPUT: Optional[Tuple[mmap.mmap, int]] = None
+
+
+def _ranges(path: str, start: int, pieces: int) -> List[Tuple[int, int]]:
+    """``pieces`` consecutive byte ranges covering ``path`` from ``start`` to its end, each
+    beginning at a line start (fewer when lines are longer than a piece)."""
+    size = os.path.getsize(path)
+    bounds = [start]
+    with open(path, "rb") as handle:
+        for i in range(1, pieces):
+            handle.seek(max(bounds[-1], start + (size - start) * i // pieces))
+            handle.readline()  # to the end of the line the cut fell in
+            bounds.append(max(bounds[-1], handle.tell()))
+    bounds.append(size)
+    return [(a, b) for a, b in zip(bounds, bounds[1:]) if b > a]
+
+
+def _range_blocks(path: str, start: int, end: int, block_bytes: int) -> Iterator[bytes]:
+    """Blocks of whole lines of bytes ``start:end`` of ``path`` (a range of whole lines)."""
+    with open(path, "rb") as handle:
+        handle.seek(start)
+        yield from _blocks(handle, block_bytes, end - start)
+
+
+def _count_range_lines(task: Tuple[str, int, int, int]) -> int:
+    path, start, end, block_bytes = task
+    return sum(_line_count(block) for block in _range_blocks(path, start, end, block_bytes))
+
+
+def _parse_range(task: Tuple[str, int, int, int, int, str, int]) -> Tuple[List[str], List[int]]:
+    """Parse bytes ``start:end`` (whole lines, the first being line ``first_line`` of the file) into
+    rows ``first_row:`` of the shared output; returns the words and the line numbers of rows with
+    non-finite values. Errors name the file and the line, as in-process parsing does."""
+    path, start, end, first_line, first_row, encoding, block_bytes = task
+    assert _SHARED_OUTPUT is not None
+    memory, dim = _SHARED_OUTPUT
+    output = np.frombuffer(memory, dtype=np.float32).reshape(-1, dim)
+    words: List[str] = []
+    non_finite: List[int] = []
+    line_number, row = first_line, first_row
+    for block in _range_blocks(path, start, end, block_bytes):
+        parsed = _parse_block_fast(block, dim, encoding)
+        if parsed is None:
+            parsed = _parse_block_lines(block, dim, path, encoding, line_number)
+        block_words, values = parsed
+        output[row : row + len(block_words)] = values
+        finite = np.isfinite(values).all(axis=1)
+        if not finite.all():
+            non_finite.extend(line_number + int(i) for i in np.flatnonzero(~finite))
+        words.extend(block_words)
+        line_number += len(block_words)
+        row += len(block_words)
+    return words, non_finite
+
+
+def _load_text_parallel(
+    path: str, header: _Header, header_bytes: int, encoding: str, loading: TextLoading
+) -> WordVectors:
+    """A whole plain text file with a header, parsed by ``loading.processes`` forked processes.
+
+    The file is cut into one byte range of whole lines per process. A first pass counts each
+    range's lines, which fixes where its rows go and checks the header's row count before the
+    ``(rows, dim)`` float32 output is allocated, in anonymous shared memory; a second pass parses
+    each range into its rows. Results are those of the in-process parse (same block parser, the
+    same per-line fallback naming the first bad line of the earliest range that has one)."""
+    global _SHARED_OUTPUT
+    ranges = _ranges(path, header_bytes, loading.processes)
+    context = multiprocessing.get_context("fork")
+    with context.Pool(len(ranges)) as pool:
+        counts = pool.map(_count_range_lines, [(path, a, b, loading.block_bytes) for a, b in ranges], chunksize=1)
+    rows = sum(counts)
+    _check_header_rows(header, rows, True, None, path)
+    memory = mmap.mmap(-1, max(1, rows * header.dim * 4))
+    first_lines = np.cumsum([2] + counts[:-1]).tolist()
+    first_rows = np.cumsum([0] + counts[:-1]).tolist()
+    tasks = [(path, a, b, line, row, encoding, loading.block_bytes)
+             for (a, b), line, row in zip(ranges, first_lines, first_rows)]
+    _SHARED_OUTPUT = (memory, header.dim)
+    try:
+        with context.Pool(len(ranges)) as pool:
+            parsed = list(pool.imap(_parse_range, tasks))  # in order: the earliest range's error is raised
+    finally:
+        _SHARED_OUTPUT = None
+    words = [word for range_words, _ in parsed for word in range_words]
+    non_finite = [line for _, lines in parsed for line in lines]
+    _check_duplicates(words, path, 2)
+    if non_finite:
+        raise _non_finite_error(path, len(non_finite), [str(n) for n in non_finite[:5]], "line(s)")
+    matrix = np.frombuffer(memory, dtype=np.float32)[: rows * header.dim].reshape(rows, header.dim)
     return WordVectors(words, matrix, path)
 
 
