@@ -1,4 +1,5 @@
 import gzip
+import hashlib
 import os
 import stat
 import subprocess
@@ -299,6 +300,39 @@ def test_cache_is_reused_and_invalidated_when_the_file_changes(tmp_path, monkeyp
     np.testing.assert_array_equal(changed.matrix, [[2, 0, 0], [0, 2, 0], [0, 0, 2.5]])
     [new_unit] = _units(folder)
     assert new_unit != unit
+
+
+def test_a_text_files_checksum_is_remembered_beside_its_cache_until_the_file_changes(tmp_path, monkeypatch):
+    path = _write_text(tmp_path / "v.vec", ["3 3"] + LINES)
+    loading = _cached(tmp_path / "cache")
+    load_vectors(path, loading=loading)
+    first = vectors_module.text_file_sha256(path, loading)
+    assert first == hashlib.sha256(open(path, "rb").read()).hexdigest()
+    [folder] = [os.path.join(tmp_path / "cache", name) for name in os.listdir(tmp_path / "cache")]
+    assert vectors_module.CHECKSUM_FILE in os.listdir(folder)
+
+    def no_reading(*paths):
+        raise AssertionError("the file was hashed again although its checksum is remembered")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(vectors_module, "file_sha256", no_reading)
+        assert vectors_module.text_file_sha256(path, loading) == first
+
+    # A new cache unit (the file changed) keeps the checksum file, and the changed file is hashed again.
+    _write_text(tmp_path / "v.vec", ["3 3", "the 2 0 0", "cat 0 2 0", "dog 0 0 2.5"])
+    os.utime(path, ns=(os.stat(path).st_atime_ns, os.stat(path).st_mtime_ns + 10**9))
+    load_vectors(path, loading=loading)
+    assert vectors_module.CHECKSUM_FILE in os.listdir(folder)
+    changed = vectors_module.text_file_sha256(path, loading)
+    assert changed == hashlib.sha256(open(path, "rb").read()).hexdigest() != first
+
+
+def test_checksums_are_not_remembered_with_the_cache_off_or_for_small_files(tmp_path):
+    path = _write_text(tmp_path / "v.vec", LINES)
+    expected = hashlib.sha256(open(path, "rb").read()).hexdigest()
+    assert vectors_module.text_file_sha256(path, TextLoading(cache="off", cache_min_bytes=0)) == expected
+    assert vectors_module.text_file_sha256(path, TextLoading(cache=str(tmp_path / "cache"))) == expected
+    assert sorted(os.listdir(tmp_path)) == ["v.vec"]
 
 
 def test_partial_loads_do_not_write_a_cache_and_small_files_are_not_cached(tmp_path):

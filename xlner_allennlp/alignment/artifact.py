@@ -31,7 +31,7 @@ import numpy as np
 from xlner_allennlp.alignment.normalization import Normalization
 from xlner_allennlp.alignment.similarity import map_rows
 from xlner_allennlp.alignment.vector_stamp import stamp_path, write_stamp
-from xlner_allennlp.alignment.vectors import WordVectors, load_vectors, vocab_path
+from xlner_allennlp.alignment.vectors import WordVectors, load_vectors, text_file_sha256, vocab_path
 from xlner_allennlp.file_utils import atomic_files, atomic_write, file_sha256, make_temporary, remove_stale_temporaries
 
 FORMAT_VERSION = 2
@@ -49,8 +49,11 @@ class FailedFitError(ArtifactError):
 
 
 def vector_file_checksum(path: str) -> str:
-    """sha256 of a vector file, plus its ``.vocab`` word list for ``.npy`` files."""
-    return file_sha256(path, *([vocab_path(path)] if path.endswith(".npy") else []))
+    """sha256 of a vector file, plus its ``.vocab`` word list for ``.npy`` files; a large text
+    file's is remembered beside its vector cache (:func:`~vectors.text_file_sha256`)."""
+    if path.endswith(".npy"):
+        return file_sha256(path, vocab_path(path))
+    return text_file_sha256(path)
 
 
 @dataclass

@@ -32,7 +32,9 @@ from tqdm import tqdm
 from xlner_allennlp.alignment.vector_stamp import check_stamp
 from xlner_allennlp.file_utils import (
     TEMPORARY_STEM,
+    atomic_write_text,
     decoded_lines,
+    file_sha256,
     fsync_path,
     make_temporary,
     open_input,
@@ -45,6 +47,8 @@ PARSERS = ("blocks", "lines")
 # The on-disk layout of a cache unit; a unit of another version is never read.
 CACHE_FORMAT = 1
 CACHE_SUFFIX = ".xlner-cache"
+# The file in a cache folder that remembers the sha256 of the text file it caches.
+CHECKSUM_FILE = "source.sha256.json"
 # Rows checked for NaN/inf at a time in a .npy file (a bounded temporary, not a copy of the matrix).
 _FINITE_CHECK_ROWS = 1 << 16
 
@@ -678,6 +682,15 @@ def _writable(directory: str) -> bool:
     return os.access(directory, os.W_OK) and bool(stat.S_IMODE(mode) & 0o222)
 
 
+def _may_write(folder: str) -> bool:
+    """Whether a cache folder may be written: it is writable, or it does not exist yet and its
+    parent is writable or does not exist either (then it is created)."""
+    if os.path.isdir(folder):
+        return _writable(folder)
+    parent = os.path.dirname(folder)
+    return not os.path.isdir(parent) or _writable(parent)
+
+
 def _source_stamp(path: str, encoding: str) -> Dict[str, object]:
     info = os.stat(path)
     return {
@@ -717,6 +730,40 @@ def _load_text_cached(path: str, max_vocab: Optional[int], encoding: str, loadin
     return vectors
 
 
+def text_file_sha256(path: str, loading: Optional[TextLoading] = None) -> str:
+    """The sha256 of the text vector file ``path``, remembered in its cache folder (see
+    :class:`TextLoading`) for the file as it is now (real path, size, modification time: the cache
+    units' own rule), so that commands after the first do not read gigabytes again to name their
+    inputs. Files below ``cache_min_bytes``, or with the cache ``off``, are hashed every time."""
+    loading = loading or TextLoading.from_environment()
+    if loading.cache == "off" or os.path.getsize(path) < loading.cache_min_bytes:
+        return file_sha256(path)
+    stamp = _source_stamp(path, encoding="")
+    folders = _cache_folders(path, loading)
+    for folder in folders:
+        try:
+            with open(os.path.join(folder, CHECKSUM_FILE), encoding="utf-8") as handle:
+                remembered = json.load(handle)
+        except (OSError, ValueError):
+            continue
+        if isinstance(remembered, dict) and remembered.get("stamp") == stamp and isinstance(remembered.get("sha256"), str):
+            return remembered["sha256"]
+    digest = file_sha256(path)
+    if _source_stamp(path, encoding="") != stamp:  # changed while it was read: remember nothing
+        return digest
+    record = json.dumps({"stamp": stamp, "sha256": digest}, sort_keys=True)
+    for folder in folders:
+        if not _may_write(folder):
+            continue
+        try:
+            atomic_write_text(os.path.join(folder, CHECKSUM_FILE), record)
+        except OSError as error:
+            logger.warning("%s: cannot remember the checksum of %s here (%s)", folder, path, error)
+            continue
+        break
+    return digest
+
+
 def _read_cache_unit(
     unit: str, stamp: Mapping[str, object], max_vocab: Optional[int], path: str
 ) -> Optional[WordVectors]:
@@ -750,14 +797,10 @@ def _write_cache(vectors: WordVectors, stamp: Mapping[str, object], folders: Lis
     and renamed into place, so a reader sees all of it or none."""
     needed = vectors.matrix.nbytes + sum(len(w) + 1 for w in vectors.words)
     for folder in folders:
+        if not _may_write(folder):
+            continue
         try:
-            if not os.path.isdir(folder):
-                parent = os.path.dirname(folder)
-                if os.path.isdir(parent) and not _writable(parent):
-                    continue
-                os.makedirs(folder, exist_ok=True)
-            if not _writable(folder):
-                continue
+            os.makedirs(folder, exist_ok=True)
             if shutil.disk_usage(folder).free < 1.1 * needed:
                 logger.warning("%s: not enough disk space for a vector cache (%.1f GB)", folder, needed / 1e9)
                 continue
@@ -795,5 +838,5 @@ def _write_unit(vectors: WordVectors, stamp: Mapping[str, object], folder: str) 
     logger.info("%s: cached as %s (%.1f GB; XLNER_VECTOR_CACHE=off disables caching)",
                 stamp["source"], os.path.join(folder, name), vectors.matrix.nbytes / 1e9)
     for other in os.listdir(folder):
-        if other != name and not other.startswith(TEMPORARY_STEM):
+        if other not in (name, CHECKSUM_FILE) and not other.startswith(TEMPORARY_STEM):
             shutil.rmtree(os.path.join(folder, other), ignore_errors=True)
