@@ -29,14 +29,27 @@ test-quick: install
 
 ALLENNLP := .venv/bin/allennlp
 ALIGNMENTS ?= artifacts/alignments
-RUN ?= runs/cross_augmented-$(TARGET)
+# How each language is aligned to English (the NER benchmark's --alignment-method names):
+# multistep (default) and procrustes-refine fit on the MUSE training dictionary; self-learning uses
+# no bilingual dictionary at all (Bari et al.'s zero-resource setting); self-learning+identical
+# starts it from the identical-strings seed (no dictionary, only the spellings both share).
+ALIGNMENT ?= multistep
+ALIGN_ARGS_multistep = --method multistep --dictionary $(call layout,dictionary $* en train)
+ALIGN_ARGS_procrustes-refine = --method procrustes-refine --dictionary $(call layout,dictionary $* en train)
+ALIGN_ARGS_self-learning = --method self-learning
+ALIGN_ARGS_self-learning+identical = --method self-learning --seed identical
+ifeq ($(origin ALIGN_ARGS_$(ALIGNMENT)),undefined)
+$(error ALIGNMENT=$(ALIGNMENT) is not one of multistep, procrustes-refine, self-learning, self-learning+identical)
+endif
+ALIGNED := $(ALIGNMENTS)/$(ALIGNMENT)
+RUN ?= runs/cross_augmented-$(TARGET)-$(ALIGNMENT)
 CONFIG ?= training_config/cross_augmented.jsonnet
 EXAMPLE_es := Mariano Rajoy visitó ayer la sede de Telefónica en Barcelona .
 EXAMPLE_nl := Mark Rutte sprak gisteren in Amsterdam met de directie van Philips .
 EXAMPLE_de := Angela Merkel besuchte gestern das Werk von Siemens in München .
 EXAMPLE_fr := Emmanuel Macron a rencontré les dirigeants de Renault à Lyon .
 export XLNER_TARGET := $(TARGET)
-export XLNER_ALIGNMENTS := $(ALIGNMENTS)
+export XLNER_ALIGNMENTS := $(ALIGNED)
 
 # The main job: align TARGET's vectors to English, train Cross-Augmented on English labels only,
 # evaluate on the TARGET dev set, tag a raw TARGET sentence. `make main TARGET=nl RUN=runs/x`;
@@ -56,17 +69,18 @@ main: $(RUN)/metrics.json
 # A run is finished when allennlp has written its final metrics.json (an interrupted run has
 # checkpoints, and may have an archive of its best epoch so far, but no metrics.json). Order-only
 # prerequisites: an existing installation or alignment is reused, never redone for a timestamp.
-$(RUN)/metrics.json: | .venv/.installed $(ALIGNMENTS)/$(TARGET)-en/meta.json
+$(RUN)/metrics.json: | .venv/.installed $(ALIGNED)/$(TARGET)-en/meta.json
 	@if [ -d $(RUN) ]; then echo "$(RUN) is an unfinished run: resuming it (--recover)"; fi
 	XLNER_DATA=$(call layout,root) $(ALLENNLP) train $(CONFIG) -s $(RUN) $$([ -d $(RUN) ] && echo --recover) \
 	  $(if $(OVERRIDES),-o '$(OVERRIDES)') --include-package xlner_allennlp
 
-# Alignment of a language's vectors into English space with the default supervised method
-# (methods.DEFAULT_SUPERVISED_METHOD: the multi-step framework, refinement chosen on held-out pairs;
-# MUSE train dictionary).
-$(ALIGNMENTS)/%-en/meta.json: | .venv/.installed
+# Alignment of a language's vectors into English space with the ALIGNMENT setting (the default,
+# methods.DEFAULT_SUPERVISED_METHOD: the multi-step framework, refinement chosen on held-out pairs,
+# MUSE train dictionary). A fit that fails its own checks is written with status "failed", and the
+# training then stops before it starts, saying so.
+$(ALIGNED)/%-en/meta.json: | .venv/.installed
 	$(ALLENNLP) xlner-align --mapped-vectors $(call layout,vectors $*) --reference-vectors $(call layout,vectors en) \
-	  --method multistep --dictionary $(call layout,dictionary $* en train) --output $(ALIGNMENTS)/$*-en
+	  $(ALIGN_ARGS_$(ALIGNMENT)) --output $(ALIGNED)/$*-en
 
 clean:
 	rm -rf .venv runs artifacts
@@ -90,8 +104,8 @@ benchmark-ner: install
 	OMP_NUM_THREADS=1 $(PY) benchmarks/ner_zero_shot.py $(DATA_ARG) --configs cross_augmented --languages es nl de fr --seeds 13 42 7
 
 # Zero-shot parsing (English EWT -> es, fr, de, nl dev sets); needs the <lang>-en artifacts it evaluates.
-benchmark-parser: install | $(foreach l,es fr de nl,$(ALIGNMENTS)/$(l)-en/meta.json)
-	OMP_NUM_THREADS=1 $(PY) benchmarks/parser_zero_shot.py $(DATA_ARG) --alignments $(ALIGNMENTS)
+benchmark-parser: install | $(foreach l,es fr de nl,$(ALIGNED)/$(l)-en/meta.json)
+	OMP_NUM_THREADS=1 $(PY) benchmarks/parser_zero_shot.py $(DATA_ARG) --alignments $(ALIGNED)
 
 # Loading a synthetic 2M x 300 fastText-format text file (~4.5 GB in /tmp, deleted afterwards):
 # block parser, cache write, cache hit and the per-line parser, each in a fresh process.

@@ -34,14 +34,19 @@ sys.path.insert(0, ROOT)
 from benchmarks.records import Recorder, read_records, results_path  # noqa: E402
 from benchmarks.render_results import ner_alignment_method, ner_f1_table  # noqa: E402
 from xlner_allennlp import data_layout  # noqa: E402
-from xlner_allennlp.alignment.methods import DEFAULT_SUPERVISED_METHOD  # noqa: E402
+from benchmarks.alignment_bli import VARIANTS  # noqa: E402
+from xlner_allennlp.alignment.methods import DEFAULT_SUPERVISED_METHOD, METHODS  # noqa: E402
 from xlner_allennlp.file_utils import atomic_write_text  # noqa: E402
 
 CONFIGS = ["source_mono", "cross_word", "cross_shared", "cross_augmented"]
 ENGLISH_ONLY = {"source_mono", "cross_word", "cross_shared"}
 ALIGNED = {"cross_word", "cross_shared", "cross_augmented"}
 TARGETS = ["es", "nl", "de", "fr"]
-SUPERVISED_METHODS = ["procrustes-refine", "multistep", "procrustes"]
+# The alignment settings of the <language>-en artifacts (names of benchmarks/alignment_bli.py's
+# VARIANTS): three fitted on the MUSE training dictionary, and two without any bilingual dictionary
+# (Bari et al.'s zero-resource setting: self-learning from its unsupervised start, or from the
+# identical-strings seed, which uses the spellings the two vocabularies share).
+ALIGNMENT_SETTINGS = ["procrustes-refine", "multistep", "procrustes", "self-learning", "self-learning+identical"]
 
 
 def parse_args() -> argparse.Namespace:
@@ -53,8 +58,9 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--max-train", type=int, default=0, help="cap on English training sentences (0: all)")
     parser.add_argument("--selection", choices=["source", "target"], default="source")
     parser.add_argument("--data", default=data_layout.data_root(), help="data root (default: $XLNER_DATA, else the layout's)")
-    parser.add_argument("--alignment-method", default=DEFAULT_SUPERVISED_METHOD, choices=SUPERVISED_METHODS,
-                        help="supervised method of the <language>-en artifacts (default: %(default)s)")
+    parser.add_argument("--alignment-method", default=DEFAULT_SUPERVISED_METHOD, choices=ALIGNMENT_SETTINGS,
+                        help="alignment setting of the <language>-en artifacts (default: %(default)s); "
+                             "self-learning and self-learning+identical use no bilingual dictionary")
     parser.add_argument("--alignments", default=os.path.join(ROOT, "artifacts", "alignments"),
                         help="artifacts are built under DIR/<method>/<language>-en")
     parser.add_argument("--runs", default=os.path.join(ROOT, "runs", "ner_zero_shot"))
@@ -67,8 +73,10 @@ def alignment_root(args: argparse.Namespace) -> str:
 
 
 def ensure_alignment(language: str, args: argparse.Namespace) -> str:
-    """The <language>-en artifact (``--alignment-method`` on the MUSE training dictionary)."""
-    from xlner_allennlp.alignment import align_files
+    """The <language>-en artifact of the ``--alignment-method`` setting (on the MUSE training
+    dictionary when its method requires one, else without any); an artifact that failed its own
+    checks stays in place (inspect it, or delete it to refit) and raises ``ArtifactError``."""
+    from xlner_allennlp.alignment import align_files, load_alignment
 
     directory = os.path.join(alignment_root(args), f"{language}-en")
     try:
@@ -76,14 +84,18 @@ def ensure_alignment(language: str, args: argparse.Namespace) -> str:
     except data_layout.DataLayoutError:
         test_dictionary = None
     if not os.path.isfile(os.path.join(directory, "meta.json")):
+        method, options = VARIANTS[args.alignment_method]
+        supervised = METHODS[method].dictionary == "required"
         align_files(
             mapped_vectors=data_layout.path(language, "vectors", args.data),
             reference_vectors=data_layout.path("en", "vectors", args.data),
-            method=args.alignment_method,
-            dictionary=data_layout.dictionary(language, "en", "train", args.data),
+            method=method,
+            dictionary=data_layout.dictionary(language, "en", "train", args.data) if supervised else None,
             evaluation_dictionary=test_dictionary,
             output=directory,
+            **options,
         )
+    load_alignment(directory).require_passed(directory)
     return directory
 
 
@@ -186,8 +198,18 @@ def main() -> None:
 
     done = measured(args.output, args)
     if any(c in ALIGNED for c in args.configs):
+        from xlner_allennlp.alignment import ArtifactError
+
+        usable = []
         for language in args.languages:
-            ensure_alignment(language, args)
+            try:
+                ensure_alignment(language, args)
+                usable.append(language)
+            except ArtifactError as error:  # stop before training over a useless map
+                print(f"{language}: not trained or evaluated: {error}", file=sys.stderr, flush=True)
+        if not usable:
+            sys.exit("no language has a usable alignment")
+        args.languages = usable
         args.english_shared = english_is_shared(args.languages, args)
     else:
         args.english_shared = True

@@ -1,9 +1,11 @@
 import argparse
 
 import numpy as np
+import pytest
 
+import xlner_allennlp.alignment as alignment_package
 from benchmarks import ner_zero_shot
-from xlner_allennlp.alignment import Alignment, save_alignment
+from xlner_allennlp.alignment import Alignment, ArtifactError, save_alignment
 
 
 def write(root, language, reference_mapping=None):
@@ -27,3 +29,30 @@ def test_aligned_english_only_runs_are_named_per_target_when_english_moves(tmp_p
     assert ner_zero_shot.run_name("source_mono", "es", 7, args) == "source_mono-7"
     args.english_shared = True
     assert ner_zero_shot.run_name("cross_shared", "es", 7, args) == "cross_shared-multistep-7"
+
+
+def test_dictionary_free_settings_fit_without_the_dictionary_and_a_failed_fit_stops_the_language(tmp_path, monkeypatch):
+    calls = []
+
+    def fake_align_files(**kwargs):
+        calls.append(kwargs)
+        failed = kwargs["method"] == "self-learning" and not kwargs.get("seed")
+        save_alignment(Alignment(mapping=np.eye(4), mapped_language="nl", reference_language="en",
+                                 evaluation={"status": "failed" if failed else "ok", "status_reason": "no match"}),
+                       kwargs["output"])
+
+    monkeypatch.setattr(alignment_package, "align_files", fake_align_files)
+    monkeypatch.setattr(ner_zero_shot.data_layout, "path", lambda language, kind, root: f"{root}/{language}.{kind}")
+    monkeypatch.setattr(ner_zero_shot.data_layout, "dictionary", lambda a, b, split, root: f"{root}/{a}-{b}.{split}")
+    for setting, method, dictionary, seed in (
+        ("multistep", "multistep", f"{tmp_path}/nl-en.train", None),
+        ("self-learning+identical", "self-learning", None, "identical"),
+    ):
+        args = argparse.Namespace(alignments=str(tmp_path), alignment_method=setting, data=str(tmp_path))
+        directory = ner_zero_shot.ensure_alignment("nl", args)
+        assert directory == str(tmp_path / setting / "nl-en")
+        assert (calls[-1]["method"], calls[-1]["dictionary"], calls[-1].get("seed")) == (method, dictionary, seed)
+    args = argparse.Namespace(alignments=str(tmp_path), alignment_method="self-learning", data=str(tmp_path))
+    with pytest.raises(ArtifactError, match="nl->en alignment .*failed its own checks \\(no match\\)"):
+        ner_zero_shot.ensure_alignment("nl", args)
+    assert calls[-1]["dictionary"] is None

@@ -118,6 +118,20 @@ class Alignment:
         _check_side(side)
         return self.mapped_language if side == "mapped" else self.reference_language
 
+    def require_passed(self, directory: str = "the artifact") -> None:
+        """Raise :class:`ArtifactError` when this fit failed its own checks (``evaluation["status"]
+        == "failed"``, e.g. an unsupervised run whose map matches no words across the languages): a
+        model built over it would learn from vectors that are not aligned at all."""
+        if self.evaluation.get("status") != "failed":
+            return
+        raise ArtifactError(
+            f"{directory}: the {self.mapped_language}->{self.reference_language} alignment ({self.method}) failed "
+            f"its own checks ({self.evaluation.get('status_reason', 'status failed')}), so the two languages are "
+            "not in one space; refit it before training or tagging over it: with a bilingual dictionary "
+            "(xlner-align --method multistep --dictionary FILE), or, without one, from the identical-strings "
+            "seed (xlner-align --method self-learning --seed identical)"
+        )
+
     def side_of(self, language: str, directory: str = "the artifact") -> str:
         """The side (``"mapped"`` or ``"reference"``) whose language code is ``language``; raises
         :class:`ArtifactError` when it is neither, since the caller must then say which side it means."""

@@ -123,6 +123,11 @@ def test_configuration_errors_name_the_missing_file(setup, tmp_path):
     shutil.rmtree(partial / "layer1")
     with pytest.raises(ConfigurationError, match=r"layer 1 has no alignment artifact: .*partial/layer1 is missing"):
         _embedder({"es": {**languages["es"], "alignment": str(partial)}}, layers=[0, 1])
+    failed = load_alignment(str(partial / "layer0"))
+    failed.evaluation = {"status": "failed", "status_reason": "no identical strings match"}
+    save_alignment(failed, str(partial / "layer1"))
+    with pytest.raises(ConfigurationError, match=r"partial/layer1: the es->en alignment .*failed its own checks"):
+        _embedder({"es": {**languages["es"], "alignment": str(partial)}}, layers=[0, 1])
     with pytest.raises(ConfigurationError, match="needs an \"elmo\" directory"):
         _embedder({"en": languages["en"], "fr": {"anchors": languages["en"]["anchors"]}})
     with pytest.raises(ConfigurationError, match=r"nowhere: no such ELMo directory"):

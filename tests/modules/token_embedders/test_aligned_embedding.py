@@ -10,7 +10,9 @@ from allennlp.modules.text_field_embedders import BasicTextFieldEmbedder
 from allennlp.modules.token_embedders import TokenEmbedder
 
 from tests.conftest import real_data_or_skip
-from xlner_allennlp.alignment import Alignment, Normalization, WordVectors, save_alignment, write_vectors
+from xlner_allennlp.alignment import (
+    Alignment, Normalization, WordVectors, load_alignment, save_alignment, write_vectors,
+)
 from xlner_allennlp.data.token_indexers import AlignedWordIndexer
 from xlner_allennlp.modules.token_embedders import AlignedEmbedding
 
@@ -197,6 +199,19 @@ def test_configuration_errors_name_the_file_and_language(setup):
     embedder = AlignedEmbedding(languages)
     with pytest.raises(ConfigurationError, match="no language given and no default_language"):
         embedder(torch.tensor([[2]]))
+
+
+def test_an_alignment_that_failed_its_checks_is_refused_before_any_training(setup):
+    languages, _, _, tmp_path = setup
+    failed = load_alignment(languages["es"]["alignment"])
+    failed.evaluation = {"status": "failed", "status_reason": "mean cosine 0.01 at chance level 0.01"}
+    save_alignment(failed, str(tmp_path / "failed-es-en"))
+    with pytest.raises(
+        ConfigurationError,
+        match=r"language 'es': .*failed-es-en: the es->en alignment \(procrustes\) failed its own checks "
+              r"\(mean cosine 0.01 at chance level 0.01\).*--dictionary.*--seed identical",
+    ):
+        AlignedEmbedding({"es": dict(languages["es"], alignment=str(tmp_path / "failed-es-en"))})
 
 
 def test_max_vocab_matches_the_indexer(setup):

@@ -200,6 +200,7 @@ class AlignedElmo(TokenEmbedder):
             )
         try:
             alignment = load_alignment(directory)
+            alignment.require_passed(directory)
         except ArtifactError as error:
             raise ConfigurationError(f"{where}: {error}") from None
         side = spec.get("side")

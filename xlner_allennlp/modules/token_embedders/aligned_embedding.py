@@ -180,6 +180,7 @@ class AlignedEmbedding(TokenEmbedder):
         else:
             try:
                 alignment = load_alignment(directory)
+                alignment.require_passed(directory)
             except ArtifactError as error:
                 raise ConfigurationError(f"{where}: {error}") from None
             if side is None:
