@@ -219,11 +219,11 @@ class Refinement(CslsSettings):
 @dataclass
 class RefinementResult:
     """The selected mapping (and reference-side mapping, ``None`` when the reference space is
-    kept), its criterion value, the dictionary it was solved from (source rows, target rows; empty
+    kept), its criterion value (``None`` when no iteration was scored), the dictionary it was solved from (source rows, target rows; empty
     for an initial mapping given without one) and one log entry per iteration."""
 
     mapping: np.ndarray
-    criterion: float
+    criterion: Optional[float]
     best_iteration: int
     history: List[Dict[str, Any]] = field(default_factory=list)
     source_rows: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
@@ -265,13 +265,17 @@ def refine(
     (among the ``criterion_rank`` most frequent words) or the last. The criterion and accuracy can
     disagree after refinement, which is why ``last`` exists. ``criterion`` (mapped source rows,
     target rows in the shared space → a score, higher is better) replaces MUSE's criterion, e.g.
-    accuracy on held-out pairs (:func:`heldout_accuracy`).
+    accuracy on held-out pairs (:func:`heldout_accuracy`). With ``last`` and no ``criterion`` nothing
+    reads a score, so no iteration is scored (the history has no ``criterion`` entries).
     """
+    scored = criterion is not None or settings.refinement_keep == "best"
     def shared_target(reference: Optional[np.ndarray]) -> np.ndarray:
         return target if reference is None else target @ reference
 
-    def score(mapping: np.ndarray, shared: np.ndarray) -> float:
+    def score(mapping: np.ndarray, shared: np.ndarray) -> Optional[float]:
         # MUSE's criterion reads only the criterion_rank most frequent rows: map just those.
+        if not scored:
+            return None
         if criterion is not None:
             return criterion(map_rows(source, mapping), shared)
         return mean_cosine_criterion(source[:criterion_rank] @ mapping, shared, criterion_rank, settings.csls_k,
@@ -282,7 +286,7 @@ def refine(
     )
     if initial_rows is not None:
         best.source_rows, best.target_rows = initial_rows
-    best.history.append({"iteration": 0, "criterion": best.criterion})
+    best.history.append({"iteration": 0, **({"criterion": best.criterion} if scored else {})})
     current, current_reference = mapping, reference_mapping
     for iteration in tqdm(range(1, settings.refinement_iterations + 1), desc=desc, leave=False):
         # MUSE's induction reads every row; the truncated one only the refinement_vocab most frequent.
@@ -305,9 +309,11 @@ def refine(
             break
         current, current_reference = solve(source[src_rows], target[tgt_rows])
         value = score(current, shared_target(current_reference))
-        best.history.append({"iteration": iteration, "criterion": value, "n_pairs": int(src_rows.size)})
-        logger.info("refinement %d: %d pairs, criterion %.4f", iteration, src_rows.size, value)
-        if value > best.criterion or settings.refinement_keep == "last":
+        best.history.append(
+            {"iteration": iteration, **({"criterion": value} if scored else {}), "n_pairs": int(src_rows.size)}
+        )
+        logger.info("refinement %d: %d pairs, criterion %s", iteration, src_rows.size, value)
+        if settings.refinement_keep == "last" or value > best.criterion:
             best.mapping, best.criterion, best.best_iteration = current, value, iteration
             best.reference_mapping = current_reference
             best.source_rows, best.target_rows = src_rows, tgt_rows
