@@ -21,8 +21,9 @@ import numpy as np
 
 from xlner_allennlp.alignment.adversarial import Adversarial, adversarial
 from xlner_allennlp.alignment.dictionary import IndexedDictionary
+from xlner_allennlp.alignment.evaluation import evaluate_bli
 from xlner_allennlp.alignment.multistep import MultiStep, multistep_mapping
-from xlner_allennlp.alignment.refinement import Refinement, RefinementResult, heldout_accuracy, refine
+from xlner_allennlp.alignment.refinement import Refinement, RefinementResult, refine
 from xlner_allennlp.alignment.self_learning import SelfLearning, self_learning
 from xlner_allennlp.alignment.supervised import FinalMapping, finish_mapping, least_squares, procrustes
 
@@ -188,7 +189,7 @@ class MultiStepSettings(MultiStep, Refinement):
     refinement_iterations : `int`, optional (default = `2`)
         The most refinement iterations (0: the dictionary's mapping only).
     refinement_vocab : `int`, optional (default = `15000`)
-        The induction's rank limit (VecMap: 20,000), also that of the held-out accuracy.
+        The induction's rank limit (VecMap: 20,000).
     refinement_keep : `str`, optional (default = `"last"`)
         Which iteration is kept when ``heldout_fraction`` is 0.
     keep_training_dictionary : `bool`, optional (default = `True`)
@@ -196,9 +197,11 @@ class MultiStepSettings(MultiStep, Refinement):
     heldout_fraction : `float`, optional (default = `0.2`)
         Above 0 (and with refinement): the last ``heldout_fraction`` of the dictionary's distinct
         source words (its least frequent, in file order) are held out of a first fit, whose
-        iterations 0 … ``refinement_iterations`` are scored by P@1 CSLS on them
-        (:func:`~xlner_allennlp.alignment.refinement.heldout_accuracy`); the mapping is then
-        fitted on the whole dictionary with the best number of iterations (fewer on a tie).
+        iterations 0 … ``refinement_iterations`` are scored on them as a test split is: BLI P@1
+        with CSLS over the whole vocabularies (:func:`~xlner_allennlp.alignment.evaluation.evaluate_bli`;
+        scored among the ``refinement_vocab`` most frequent words only, it favoured refinement
+        on en-nl where the test split does not); the mapping is then fitted on the whole
+        dictionary with the best number of iterations (fewer on a tie).
     """
 
     reweight_source: float = 0.25
@@ -302,8 +305,11 @@ def fit_multistep(
                 "leaves no held-out or no training pair; set heldout_fraction=0 to refine without selection"
             )
 
+        heldout = IndexedDictionary(held[0], held[1], n_read=int(held[0].size))
+
         def accuracy(mapped: np.ndarray, shared: np.ndarray) -> float:
-            return heldout_accuracy(mapped, shared, held[0], held[1], settings.refinement_vocab, settings.csls_k)
+            bli = evaluate_bli(mapped, shared, heldout, ks=(1,), methods=("csls",), csls_k=settings.csls_k)
+            return bli["precision_at_1_csls"]
 
         trial = refined(kept, dataclasses.replace(settings, refinement_keep="best"), criterion=accuracy)
         chosen = dataclasses.replace(settings, refinement_iterations=trial.best_iteration, refinement_keep="last")

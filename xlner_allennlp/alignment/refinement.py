@@ -265,7 +265,7 @@ def refine(
     (among the ``criterion_rank`` most frequent words) or the last. The criterion and accuracy can
     disagree after refinement, which is why ``last`` exists. ``criterion`` (mapped source rows,
     target rows in the shared space → a score, higher is better) replaces MUSE's criterion, e.g.
-    accuracy on held-out pairs (:func:`heldout_accuracy`). With ``last`` and no ``criterion`` nothing
+    BLI accuracy on held-out pairs (as the multi-step method selects its iterations). With ``last`` and no ``criterion`` nothing
     reads a score, so no iteration is scored (the history has no ``criterion`` entries).
     """
     scored = criterion is not None or settings.refinement_keep == "best"
@@ -320,43 +320,6 @@ def refine(
     return best
 
 
-def _truncated_csls_best(
-    mapped_source: np.ndarray, target: np.ndarray, queries: np.ndarray, max_rank: int, csls_k: int, memory_mb: float
-) -> np.ndarray:
-    """The CSLS best match (a target row) of each of the source rows ``queries`` (all below
-    ``max_rank``), among the ``max_rank`` most frequent words of both sides, the CSLS terms
-    measured among those words too (as the truncated induction does)."""
-    src = unit_rows(mapped_source[:max_rank])
-    tgt = unit_rows(target[:max_rank])
-    r_src, r_tgt = topk_means(src, tgt, csls_k, block_mb=memory_mb / 4)
-    best, _, _, _ = csls_best_matches(src[queries], tgt, r_src[queries], r_tgt, block_mb=memory_mb / 4)
-    return best
-
-
-def heldout_accuracy(
-    mapped_source: np.ndarray,
-    target: np.ndarray,
-    source_rows: np.ndarray,
-    target_rows: np.ndarray,
-    max_rank: int = 20000,
-    csls_k: int = 10,
-    memory_mb: float = DEFAULT_MEMORY_MB,
-) -> float:
-    """P@1 by CSLS of held-out pairs (source rows, target rows) among the ``max_rank`` most frequent
-    words of both sides (CSLS terms among those words too, as the truncated induction): the share
-    of distinct held-out source words below ``max_rank`` whose best match is one of their
-    translations. A cheap, dictionary-based model-selection score (0 when no source word is kept)."""
-    gold: Dict[int, set] = {}
-    for s, t in zip(source_rows.tolist(), target_rows.tolist()):
-        if s < max_rank:
-            gold.setdefault(s, set()).add(t)
-    if not gold:
-        return 0.0
-    queries = np.asarray(sorted(gold), dtype=np.int64)
-    best = _truncated_csls_best(mapped_source, target, queries, max_rank, csls_k, memory_mb)
-    return float(np.mean([b in gold[q] for q, b in zip(queries.tolist(), best.tolist())]))
-
-
 def identical_strings_agreement(
     source_words: List[str],
     target_words: List[str],
@@ -378,5 +341,9 @@ def identical_strings_agreement(
     if not pairs:
         return 0.0, 0
     rows = np.asarray(pairs, dtype=np.int64)
-    best = _truncated_csls_best(mapped_source, target, rows[:, 0], max_rank, csls_k, memory_mb)
+    # CSLS among the max_rank most frequent words of both sides, as the truncated induction.
+    src = unit_rows(mapped_source[:max_rank])
+    tgt = unit_rows(target[:max_rank])
+    r_src, r_tgt = topk_means(src, tgt, csls_k, block_mb=memory_mb / 4)
+    best, _, _, _ = csls_best_matches(src[rows[:, 0]], tgt, r_src[rows[:, 0]], r_tgt, block_mb=memory_mb / 4)
     return float((best == rows[:, 1]).mean()), len(pairs)
