@@ -196,11 +196,12 @@ class MultiStepSettings(MultiStep, Refinement):
         Add the training pairs to the induced ones in every refinement iteration (VecMap does not).
     heldout_fraction : `float`, optional (default = `0.2`)
         Above 0 (and with refinement): the last ``heldout_fraction`` of the dictionary's distinct
-        source words (its least frequent, in file order) are held out of a first fit, whose
-        iterations 0 … ``refinement_iterations`` are scored on them as a test split is: BLI P@1
-        with CSLS over the whole vocabularies (:func:`~xlner_allennlp.alignment.evaluation.evaluate_bli`;
-        scored among the ``refinement_vocab`` most frequent words only, it favoured refinement
-        on en-nl where the test split does not); the mapping is then fitted on the whole
+        source words (its least frequent, in file order, the closest to a test split of rarer
+        words) are held out of a first fit, whose iterations 0 … ``refinement_iterations`` are
+        scored on them as a test split is scored: BLI P@1 with CSLS over the whole vocabularies
+        (:func:`~xlner_allennlp.alignment.evaluation.evaluate_bli`), not only among the
+        ``refinement_vocab`` words the induction sees. The trial stops at the first iteration
+        that does not raise the held-out score; the mapping is then fitted on the whole
         dictionary with the best number of iterations (fewer on a tie).
     """
 
@@ -311,7 +312,9 @@ def fit_multistep(
             bli = evaluate_bli(mapped, shared, heldout, ks=(1,), methods=("csls",), csls_k=settings.csls_k)
             return bli["precision_at_1_csls"]
 
-        trial = refined(kept, dataclasses.replace(settings, refinement_keep="best"), criterion=accuracy)
+        trial = refined(
+            kept, dataclasses.replace(settings, refinement_keep="best"), criterion=accuracy, stop_early=True
+        )
         chosen = dataclasses.replace(settings, refinement_iterations=trial.best_iteration, refinement_keep="last")
         evaluation["heldout_selection"] = {
             "iterations": trial.best_iteration, "n_heldout_pairs": int(held[0].size),
