@@ -108,16 +108,3 @@ def test_induced_dictionary_directions_and_criterion():
     with pytest.raises(ValueError, match="unknown direction"):
         induce_dictionary(mapped, z, direction="both")
 
-
-def test_stop_early_ends_at_the_first_iteration_that_does_not_improve():
-    spaces = make_spaces(noise=0.02)
-    x, z = _normalized(spaces)
-    scores = iter([0.5, 0.7, 0.6, 0.9])  # iteration 3 would be the best, but 2 is worse than 1
-
-    def criterion(mapped, shared):
-        return next(scores)
-
-    settings = Refinement(refinement_iterations=3, refinement_vocab=400)
-    result = refine(x, z, _perturbed(spaces), settings, criterion=criterion, stop_early=True)
-    assert [h["iteration"] for h in result.history] == [0, 1, 2]
-    assert result.best_iteration == 1 and result.criterion == 0.7

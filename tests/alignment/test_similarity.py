@@ -33,7 +33,7 @@ def test_rows_per_block():
     assert rows_per_block(10**9, 1.0) == 1
 
 
-@pytest.mark.parametrize("shape", [(300, 1000), (50, 64 * 11 + 5), (7, 3), (64 * 30 + 13, 77)])
+@pytest.mark.parametrize("shape", [(300, 1000), (50, 64 * 11 + 5), (7, 3), (64 * 30 + 13, 77), (3001, 20)])
 @pytest.mark.parametrize("rounded", [False, True])
 def test_grouped_topk_and_column_max_equal_torch(shape, rounded):
     """The grouped passes give torch's own results exactly, ties included (rounded scores tie often)."""

@@ -252,7 +252,6 @@ def refine(
     solve: Solver = _procrustes_solver,
     reference_mapping: Optional[np.ndarray] = None,
     criterion: Optional[Callable[[np.ndarray, np.ndarray], float]] = None,
-    stop_early: bool = False,
 ) -> RefinementResult:
     """Iterative refinement (Conneau et al. 2018) of ``mapping`` (``d × d``).
 
@@ -266,10 +265,8 @@ def refine(
     (among the ``criterion_rank`` most frequent words) or the last. The criterion and accuracy can
     disagree after refinement, which is why ``last`` exists. ``criterion`` (mapped source rows,
     target rows in the shared space → a score, higher is better) replaces MUSE's criterion, e.g.
-    BLI accuracy on held-out pairs (as the multi-step method selects its iterations). With ``last`` and no ``criterion`` nothing
+    BLI accuracy on held-out pairs. With ``last`` and no ``criterion`` nothing
     reads a score, so no iteration is scored (the history has no ``criterion`` entries).
-    ``stop_early`` (with ``best``): stop after the first iteration that scores no higher than
-    the best before it, instead of running every iteration.
     """
     scored = criterion is not None or settings.refinement_keep == "best"
     def shared_target(reference: Optional[np.ndarray]) -> np.ndarray:
@@ -320,8 +317,6 @@ def refine(
             best.mapping, best.criterion, best.best_iteration = current, value, iteration
             best.reference_mapping = current_reference
             best.source_rows, best.target_rows = src_rows, tgt_rows
-        elif stop_early:
-            break
     return best
 
 

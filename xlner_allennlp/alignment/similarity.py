@@ -16,6 +16,10 @@ DEFAULT_BLOCK_MB = 256.0
 # topk_values cuts each line into groups of this many entries and looks only inside the k groups
 # of largest maximum: one pass of maxima, then a top-k among k · TOPK_GROUP candidates.
 TOPK_GROUP = 64
+# Along columns (a strided direction for torch) groups are of ROW_GROUP rows, found recursively,
+# and at most DIRECT_ROWS rows are ranked by torch's own top-k.
+ROW_GROUP = 8
+DIRECT_ROWS = 256
 
 
 @dataclass(frozen=True)
@@ -70,15 +74,35 @@ def _grouped(scores: torch.Tensor, dim: int) -> Tuple[torch.Tensor, torch.Tensor
     return head, scores.narrow(dim, whole, scores.shape[dim] - whole)
 
 
+def _top_rows(values: torch.Tensor, k: int) -> torch.Tensor:
+    """Row indices ``(k, columns)`` of ``k`` largest entries of each column of ``values`` ``(rows,
+    columns)`` (which of equal entries is not defined). Torch ranks along rows slowly (a strided
+    pass), so the rows are cut into groups of :data:`ROW_GROUP`: the ``k`` groups of largest
+    maximum are found the same way among the groups' maxima, recursively, and only their
+    entries (and the rows after the last whole group) are ranked; see :func:`topk_values` for
+    why that is exact."""
+    rows, columns = values.shape
+    whole = rows // ROW_GROUP * ROW_GROUP
+    if rows <= DIRECT_ROWS or whole // ROW_GROUP <= k:
+        return values.topk(k, dim=0).indices
+    maxima = values.narrow(0, 0, whole).unflatten(0, (whole // ROW_GROUP, ROW_GROUP)).amax(dim=1)
+    groups = _top_rows(maxima, k)
+    candidates = (groups.unsqueeze(1) * ROW_GROUP + torch.arange(ROW_GROUP).view(1, -1, 1)).flatten(0, 1)
+    if rows > whole:
+        candidates = torch.cat([candidates, torch.arange(whole, rows).view(-1, 1).expand(-1, columns)], 0)
+    return candidates.gather(0, values.gather(0, candidates).topk(k, dim=0).indices)
+
+
 def topk_values(scores: torch.Tensor, k: int, dim: int = 1) -> torch.Tensor:
     """The ``k`` largest values along ``dim`` (0 or 1) of a 2-D tensor, sorted decreasing and
     contiguous: the values of ``scores.topk(k, dim)`` exactly, in about one read of ``scores``.
 
-    Along ``dim`` the entries are cut into groups of :data:`TOPK_GROUP`; only the ``k`` groups of
+    Along a row the entries are cut into groups of :data:`TOPK_GROUP`; only the ``k`` groups of
     largest maximum (plus the last, shorter group) can hold the ``k`` largest values, so ``topk``
     runs on those ``k · TOPK_GROUP`` candidates instead of every entry (a group holding a value
     above the ``k``-th largest has one of the ``k`` largest maxima, else ``k`` other groups
-    exceed that value; the same argument gives enough ties of the ``k``-th largest). Values only:
+    exceed that value; the same argument gives enough ties of the ``k``-th largest). Along a
+    column the same is done with groups of rows (:func:`_top_rows`). Values only:
     which of several equal entries is taken is not defined. Shape: ``(rows, k)`` for ``dim=1``,
     ``(k, columns)`` for ``dim=0``.
     """
@@ -93,13 +117,7 @@ def topk_values(scores: torch.Tensor, k: int, dim: int = 1) -> torch.Tensor:
             candidates = torch.cat([candidates, tail], 1)
         best = candidates.topk(k, dim=1).values
     else:
-        # Maxima over the middle dimension and the gather keep columns contiguous; the
-        # candidates are then ranked along rows of their (columns, candidates) transpose.
-        chosen = head.amax(dim=1).topk(k, dim=0).indices
-        candidates = head.gather(0, chosen.unsqueeze(1).expand(-1, TOPK_GROUP, -1)).flatten(0, 1)
-        if tail.shape[0]:
-            candidates = torch.cat([candidates, tail], 0)
-        best = candidates.T.contiguous().topk(k, dim=1).values.T
+        best = scores.gather(0, _top_rows(scores, k)).sort(dim=0, descending=True).values
     # Contiguous as topk's own result, so a reduction over it sums in the same order.
     return best.contiguous()
 
