@@ -134,3 +134,17 @@ def test_more_neighbours_than_keys(spaces):
     scores, indices = knn(queries, keys[:3], 10)
     assert indices.shape == (70, 3) and sorted(indices[0].tolist()) == [0, 1, 2]
     assert csls_knn(queries, keys[:3], 10, csls_k=10)[1].shape == (70, 3)
+
+
+@pytest.mark.parametrize("tiles", ["one", "small"])
+def test_mean_topk_similarity_is_knn_mean_to_the_bit(tiles, monkeypatch, request):
+    """The values-only pass keeps knn's tiles, so its means are knn's exactly (not just close)."""
+    if tiles == "small":
+        request.getfixturevalue("small_tiles")
+    rng = np.random.default_rng(8)
+    queries, keys = rng.standard_normal((130, 6)).astype(np.float32), rng.standard_normal((700, 6)).astype(np.float32)
+    tied = np.round(queries), np.round(keys)  # many equal scores
+    for q, y in ((queries, keys), tied):
+        for k in (1, 10, 200):
+            expected = knn(q, y, k, normalize=False)[0].mean(axis=1)
+            np.testing.assert_array_equal(mean_topk_similarity(q, y, k, normalize=False), expected)

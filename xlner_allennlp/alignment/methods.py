@@ -21,9 +21,11 @@ import numpy as np
 
 from xlner_allennlp.alignment.adversarial import Adversarial, adversarial
 from xlner_allennlp.alignment.dictionary import IndexedDictionary
+from xlner_allennlp.alignment.evaluation import evaluate_bli
 from xlner_allennlp.alignment.multistep import MultiStep, multistep_mapping
-from xlner_allennlp.alignment.refinement import Refinement, RefinementResult, heldout_accuracy, refine
+from xlner_allennlp.alignment.refinement import Refinement, RefinementResult, refine
 from xlner_allennlp.alignment.self_learning import SelfLearning, self_learning
+from xlner_allennlp.alignment.similarity import map_rows
 from xlner_allennlp.alignment.supervised import FinalMapping, finish_mapping, least_squares, procrustes
 
 DICTIONARY_USES = ("required", "optional", "none")
@@ -188,17 +190,19 @@ class MultiStepSettings(MultiStep, Refinement):
     refinement_iterations : `int`, optional (default = `2`)
         The most refinement iterations (0: the dictionary's mapping only).
     refinement_vocab : `int`, optional (default = `15000`)
-        The induction's rank limit (VecMap: 20,000), also that of the held-out accuracy.
+        The induction's rank limit (VecMap: 20,000).
     refinement_keep : `str`, optional (default = `"last"`)
         Which iteration is kept when ``heldout_fraction`` is 0.
     keep_training_dictionary : `bool`, optional (default = `True`)
         Add the training pairs to the induced ones in every refinement iteration (VecMap does not).
     heldout_fraction : `float`, optional (default = `0.2`)
         Above 0 (and with refinement): the last ``heldout_fraction`` of the dictionary's distinct
-        source words (its least frequent, in file order) are held out of a first fit, whose
-        iterations 0 … ``refinement_iterations`` are scored by P@1 CSLS on them
-        (:func:`~xlner_allennlp.alignment.refinement.heldout_accuracy`); the mapping is then
-        fitted on the whole dictionary with the best number of iterations (fewer on a tie).
+        source words (its least frequent, in file order, the closest to a test split of rarer
+        words) are held out of a first fit, refined for ``refinement_iterations``; the fit
+        without and with the refinement are scored on them as a test split is scored: BLI P@1
+        with CSLS over the whole vocabularies (:func:`~xlner_allennlp.alignment.evaluation.evaluate_bli`),
+        not only among the ``refinement_vocab`` words the induction sees. The mapping is then
+        fitted on the whole dictionary, refined only when the refinement scored higher.
     """
 
     reweight_source: float = 0.25
@@ -285,11 +289,14 @@ def fit_multistep(
     def solve(source: np.ndarray, target: np.ndarray) -> Tuple[np.ndarray, Optional[np.ndarray]]:
         return multistep_mapping(source, target, settings)
 
-    def refined(rows: Tuple[np.ndarray, np.ndarray], chosen: MultiStepSettings, **kwargs: Any) -> RefinementResult:
-        mapping, reference_mapping = solve(x[rows[0]], z[rows[1]])
+    def refined(
+        rows: Tuple[np.ndarray, np.ndarray], chosen: MultiStepSettings,
+        start: Optional[Tuple[np.ndarray, Optional[np.ndarray]]] = None,
+    ) -> RefinementResult:
+        mapping, reference_mapping = start or solve(x[rows[0]], z[rows[1]])
         return refine(
             x, z, mapping, chosen, anchor=rows if settings.keep_training_dictionary else None, initial_rows=rows,
-            solve=solve, reference_mapping=reference_mapping, **kwargs,
+            solve=solve, reference_mapping=reference_mapping,
         )
 
     evaluation: Dict[str, Any] = {}
@@ -302,14 +309,25 @@ def fit_multistep(
                 "leaves no held-out or no training pair; set heldout_fraction=0 to refine without selection"
             )
 
-        def accuracy(mapped: np.ndarray, shared: np.ndarray) -> float:
-            return heldout_accuracy(mapped, shared, held[0], held[1], settings.refinement_vocab, settings.csls_k)
+        heldout = IndexedDictionary(held[0], held[1], n_read=int(held[0].size))
 
-        trial = refined(kept, dataclasses.replace(settings, refinement_keep="best"), criterion=accuracy)
-        chosen = dataclasses.replace(settings, refinement_iterations=trial.best_iteration, refinement_keep="last")
+        def accuracy(mapping: np.ndarray, reference_mapping: Optional[np.ndarray]) -> float:
+            shared = z if reference_mapping is None else map_rows(z, reference_mapping)
+            bli = evaluate_bli(
+                map_rows(x, mapping), shared, heldout, ks=(1,), methods=("csls",), csls_k=settings.csls_k
+            )
+            return bli["precision_at_1_csls"]
+
+        start = solve(x[kept[0]], z[kept[1]])
+        trial = refined(kept, dataclasses.replace(settings, refinement_keep="last"), start)
+        scores = [accuracy(*start), accuracy(trial.mapping, trial.reference_mapping)]
+        iterations = trial.best_iteration if scores[1] > scores[0] else 0
+        chosen = dataclasses.replace(settings, refinement_iterations=iterations, refinement_keep="last")
         evaluation["heldout_selection"] = {
-            "iterations": trial.best_iteration, "n_heldout_pairs": int(held[0].size),
-            "history": [{"iteration": h["iteration"], "heldout_p1_csls": h["criterion"]} for h in trial.history],
+            "iterations": iterations, "n_heldout_pairs": int(held[0].size),
+            "history": [
+                {"iteration": i, "heldout_p1_csls": score} for i, score in zip((0, trial.best_iteration), scores)
+            ],
         }
     if chosen.refinement_iterations == 0:
         mapping, reference_mapping = solve(x[pairs.source], z[pairs.target])

@@ -219,11 +219,11 @@ class Refinement(CslsSettings):
 @dataclass
 class RefinementResult:
     """The selected mapping (and reference-side mapping, ``None`` when the reference space is
-    kept), its criterion value, the dictionary it was solved from (source rows, target rows; empty
+    kept), its criterion value (``None`` when no iteration was scored), the dictionary it was solved from (source rows, target rows; empty
     for an initial mapping given without one) and one log entry per iteration."""
 
     mapping: np.ndarray
-    criterion: float
+    criterion: Optional[float]
     best_iteration: int
     history: List[Dict[str, Any]] = field(default_factory=list)
     source_rows: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
@@ -265,13 +265,17 @@ def refine(
     (among the ``criterion_rank`` most frequent words) or the last. The criterion and accuracy can
     disagree after refinement, which is why ``last`` exists. ``criterion`` (mapped source rows,
     target rows in the shared space → a score, higher is better) replaces MUSE's criterion, e.g.
-    accuracy on held-out pairs (:func:`heldout_accuracy`).
+    BLI accuracy on held-out pairs. With ``last`` and no ``criterion`` nothing
+    reads a score, so no iteration is scored (the history has no ``criterion`` entries).
     """
+    scored = criterion is not None or settings.refinement_keep == "best"
     def shared_target(reference: Optional[np.ndarray]) -> np.ndarray:
         return target if reference is None else target @ reference
 
-    def score(mapping: np.ndarray, shared: np.ndarray) -> float:
+    def score(mapping: np.ndarray, shared: np.ndarray) -> Optional[float]:
         # MUSE's criterion reads only the criterion_rank most frequent rows: map just those.
+        if not scored:
+            return None
         if criterion is not None:
             return criterion(map_rows(source, mapping), shared)
         return mean_cosine_criterion(source[:criterion_rank] @ mapping, shared, criterion_rank, settings.csls_k,
@@ -282,7 +286,7 @@ def refine(
     )
     if initial_rows is not None:
         best.source_rows, best.target_rows = initial_rows
-    best.history.append({"iteration": 0, "criterion": best.criterion})
+    best.history.append({"iteration": 0, **({"criterion": best.criterion} if scored else {})})
     current, current_reference = mapping, reference_mapping
     for iteration in tqdm(range(1, settings.refinement_iterations + 1), desc=desc, leave=False):
         # MUSE's induction reads every row; the truncated one only the refinement_vocab most frequent.
@@ -305,50 +309,15 @@ def refine(
             break
         current, current_reference = solve(source[src_rows], target[tgt_rows])
         value = score(current, shared_target(current_reference))
-        best.history.append({"iteration": iteration, "criterion": value, "n_pairs": int(src_rows.size)})
-        logger.info("refinement %d: %d pairs, criterion %.4f", iteration, src_rows.size, value)
-        if value > best.criterion or settings.refinement_keep == "last":
+        best.history.append(
+            {"iteration": iteration, **({"criterion": value} if scored else {}), "n_pairs": int(src_rows.size)}
+        )
+        logger.info("refinement %d: %d pairs, criterion %s", iteration, src_rows.size, value)
+        if settings.refinement_keep == "last" or value > best.criterion:
             best.mapping, best.criterion, best.best_iteration = current, value, iteration
             best.reference_mapping = current_reference
             best.source_rows, best.target_rows = src_rows, tgt_rows
     return best
-
-
-def _truncated_csls_best(
-    mapped_source: np.ndarray, target: np.ndarray, queries: np.ndarray, max_rank: int, csls_k: int, memory_mb: float
-) -> np.ndarray:
-    """The CSLS best match (a target row) of each of the source rows ``queries`` (all below
-    ``max_rank``), among the ``max_rank`` most frequent words of both sides, the CSLS terms
-    measured among those words too (as the truncated induction does)."""
-    src = unit_rows(mapped_source[:max_rank])
-    tgt = unit_rows(target[:max_rank])
-    r_src, r_tgt = topk_means(src, tgt, csls_k, block_mb=memory_mb / 4)
-    best, _, _, _ = csls_best_matches(src[queries], tgt, r_src[queries], r_tgt, block_mb=memory_mb / 4)
-    return best
-
-
-def heldout_accuracy(
-    mapped_source: np.ndarray,
-    target: np.ndarray,
-    source_rows: np.ndarray,
-    target_rows: np.ndarray,
-    max_rank: int = 20000,
-    csls_k: int = 10,
-    memory_mb: float = DEFAULT_MEMORY_MB,
-) -> float:
-    """P@1 by CSLS of held-out pairs (source rows, target rows) among the ``max_rank`` most frequent
-    words of both sides (CSLS terms among those words too, as the truncated induction): the share
-    of distinct held-out source words below ``max_rank`` whose best match is one of their
-    translations. A cheap, dictionary-based model-selection score (0 when no source word is kept)."""
-    gold: Dict[int, set] = {}
-    for s, t in zip(source_rows.tolist(), target_rows.tolist()):
-        if s < max_rank:
-            gold.setdefault(s, set()).add(t)
-    if not gold:
-        return 0.0
-    queries = np.asarray(sorted(gold), dtype=np.int64)
-    best = _truncated_csls_best(mapped_source, target, queries, max_rank, csls_k, memory_mb)
-    return float(np.mean([b in gold[q] for q, b in zip(queries.tolist(), best.tolist())]))
 
 
 def identical_strings_agreement(
@@ -372,5 +341,9 @@ def identical_strings_agreement(
     if not pairs:
         return 0.0, 0
     rows = np.asarray(pairs, dtype=np.int64)
-    best = _truncated_csls_best(mapped_source, target, rows[:, 0], max_rank, csls_k, memory_mb)
+    # CSLS among the max_rank most frequent words of both sides, as the truncated induction.
+    src = unit_rows(mapped_source[:max_rank])
+    tgt = unit_rows(target[:max_rank])
+    r_src, r_tgt = topk_means(src, tgt, csls_k, block_mb=memory_mb / 4)
+    best, _, _, _ = csls_best_matches(src[rows[:, 0]], tgt, r_src[rows[:, 0]], r_tgt, block_mb=memory_mb / 4)
     return float((best == rows[:, 1]).mean()), len(pairs)
