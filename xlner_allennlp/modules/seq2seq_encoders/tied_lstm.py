@@ -14,8 +14,8 @@ class TiedLstmSeq2SeqEncoder(Seq2SeqEncoder):
     forward half first, as for a bidirectional LSTM, so the output dimension is `2 * hidden_size`
     with the parameters of a single direction ("learning less to transfer more", Bari et al.).
 
-    The LSTM runs on the padded batch (`padded_lstm`: padded positions never influence real ones,
-    as with packed sequences, but one fused kernel per layer); padded positions output zeros.
+    The LSTM runs on the padded batch (`fast_lstm`: padded positions never influence real ones,
+    as with packed sequences, in fewer and larger operations); padded positions output zeros.
     Registered as a `Seq2SeqEncoder` with name "xlner_tied_lstm".
 
     # Parameters

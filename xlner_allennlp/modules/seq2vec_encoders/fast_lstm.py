@@ -13,7 +13,7 @@ class FastLstmSeq2VecEncoder(Seq2VecEncoder):
     after reading back to the first; empty sequences encode to zeros. Same constructor (less
     `stateful`), the same `torch.nn.LSTM` parameters under the same state-dict keys (`_module.*`,
     archives of either load into the other), the same outputs and gradients up to floating-point
-    rounding, computed on the padded batch (`fast_lstm`) instead of packed sequences.
+    rounding, computed by `fast_lstm` on the padded batch (see `xlner_lstm` the Seq2SeqEncoder).
 
     Registered as a `Seq2VecEncoder` with name "xlner_lstm".
 
