@@ -42,8 +42,8 @@ class LstmLayerFunction(torch.autograd.Function):
     Inputs: `inputs` `(D, N, input_size)`, the inputs at the `N` real positions `(t, b)` of each
     direction; `weight_ih` `(D, 4H, input_size)`, `weight_hh` `(D, 4H, H)`, `bias` `(D, 4H)`
     (`bias_ih + bias_hh`); `rows` `(D, N)`, those positions as rows `(t * D + d) * batch + b` of a
-    flattened `(steps, D, batch, ·)` tensor; `steps` and `batch`. Returns the hidden states `(steps, D,
-    batch, H)`; those at padded positions are meaningless and must not reach the loss.
+    flattened `(steps, D, batch, ·)` tensor; `steps` and `batch`. Returns the hidden states
+    `(steps, D, batch, H)`; those at padded positions are meaningless and must not reach the loss.
     """
 
     @staticmethod
@@ -65,7 +65,9 @@ class LstmLayerFunction(torch.autograd.Function):
         weight_hh_t = weight_hh.transpose(1, 2).contiguous()
         # Per-step views, made once (indexing in the loop would cost more than the arithmetic).
         step_inputs = input_gates.view(steps, directions, batch, 4 * hidden).unbind(0)
-        step_gates, step_cells, step_tanh_cells, step_states = (t.unbind(0) for t in (gates, cells, tanh_cells, states))
+        step_gates, step_cells, step_tanh_cells, step_states = (
+            tensor.unbind(0) for tensor in (gates, cells, tanh_cells, states)
+        )
         step_input_gate, step_forget_gate, step_candidate, step_output_gate = (
             part.unbind(0) for part in gates.chunk(4, -1)
         )
@@ -115,13 +117,15 @@ class LstmLayerFunction(torch.autograd.Function):
             else:
                 grad_state = torch.baddbmm(step_grad_states[step], step_grad_gates[step + 1], weight_hh)
             grad_cell = torch.addcmul(grad_cell, grad_state, cell_from_state[step])
-            torch.mul(torch.cat([grad_cell, grad_cell, grad_cell, grad_state], -1), factors[step], out=step_grad_gates[step])
+            unit_gradients = torch.cat([grad_cell, grad_cell, grad_cell, grad_state], -1)
+            torch.mul(unit_gradients, factors[step], out=step_grad_gates[step])
             if step > 0:
                 grad_cell = grad_cell * step_forget_gate[step]
         # Gradients at padded positions are zero (nothing there reaches the loss): only the real
         # positions enter the weight and input gradients.
         flat_rows = rows.view(-1)
-        real_grad_gates = grad_gates.view(-1, 4 * hidden).index_select(0, flat_rows).view(directions, -1, 4 * hidden)
+        real_grad_gates = grad_gates.view(-1, 4 * hidden).index_select(0, flat_rows)
+        real_grad_gates = real_grad_gates.view(directions, -1, 4 * hidden)
         previous_states = torch.cat([zeros, states[:-1]]).view(-1, hidden).index_select(0, flat_rows)
         previous_states = previous_states.view(directions, -1, hidden)
         grad_gates_t = real_grad_gates.transpose(1, 2)
@@ -139,7 +143,9 @@ def direction_parameters(lstm: torch.nn.LSTM, layer: int) -> Tuple[torch.Tensor,
     weight_ih = torch.stack([getattr(lstm, "weight_ih" + suffix) for suffix in suffixes])
     weight_hh = torch.stack([getattr(lstm, "weight_hh" + suffix) for suffix in suffixes])
     if lstm.bias:
-        bias = torch.stack([getattr(lstm, "bias_ih" + suffix) + getattr(lstm, "bias_hh" + suffix) for suffix in suffixes])
+        bias = torch.stack(
+            [getattr(lstm, "bias_ih" + suffix) + getattr(lstm, "bias_hh" + suffix) for suffix in suffixes]
+        )
     else:
         bias = weight_hh.new_zeros(weight_hh.shape[:2])
     return weight_ih, weight_hh, bias
