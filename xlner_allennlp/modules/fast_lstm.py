@@ -21,18 +21,7 @@ from typing import List, Tuple
 import torch
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
-
-def reverse_padded(inputs: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
-    """Reverses each sequence of `inputs` `(batch, seq_len, dim)` within its own length.
-
-    Position `t < length` receives position `length - 1 - t`; padded positions stay where they
-    are, so applying it twice gives back `inputs`.
-    """
-    seq_len = inputs.size(1)
-    positions = torch.arange(seq_len, device=inputs.device).unsqueeze(0)
-    lengths = lengths.unsqueeze(1)
-    index = torch.where(positions < lengths, lengths - 1 - positions, positions)
-    return inputs.gather(1, index.unsqueeze(2).expand_as(inputs))
+from xlner_allennlp.contextual.bilm import reverse_padded
 
 
 class LstmLayerFunction(torch.autograd.Function):
