@@ -1,7 +1,9 @@
 """Training and decoding speed of the `xlner_crf_tagger` as configured here ("fast": our batched
-CRF and the `xlner_character_encoding` embedder, which encodes each distinct word of a batch once)
-against the same model with allennlp's stock parts ("allennlp": `ConditionalRandomField` and the
-per-token `character_encoding`).
+CRF, the `xlner_character_encoding` embedder, which encodes each distinct word of a batch once,
+the `xlner_lstm` encoders, which run on the padded batch with a hand-written backward, and
+`FastDropout`) against the same model with allennlp's stock parts ("allennlp":
+`ConditionalRandomField`, the per-token `character_encoding`, allennlp's packed `lstm` encoders
+and torch's dropout). With `--tied` both use the `xlner_tied_lstm` encoders.
 
 Both taggers (Lample et al.: 300-d word vectors, character BiLSTM 25/25, word BiLSTM 100, CRF)
 start from the same weights and run on the same batches of real English CoNLL-2003 training
@@ -36,6 +38,7 @@ from benchmarks.records import Recorder, results_path  # noqa: E402
 from xlner_allennlp.data_layout import data_root, path as data_path  # noqa: E402
 
 IMPLEMENTATIONS = ("allennlp", "fast")
+DROPOUT = 0.5  # the configs' (training_config/common.libsonnet)
 
 
 def parse_args() -> argparse.Namespace:
@@ -98,19 +101,23 @@ def word_vectors(vocab, args: argparse.Namespace):
 
 
 def build_taggers(vocab, args: argparse.Namespace):
-    """Two taggers with the same weights that differ only in the CRF implementation and the
-    character embedder (per token, or per distinct word)."""
+    """Two taggers with the same weights that differ only in their implementations: the CRF, the
+    character embedder (per token, or per distinct word), the LSTM encoders (allennlp's `lstm`
+    or `xlner_lstm`) and the dropout (torch's or `FastDropout`)."""
+    import torch
     from allennlp.modules.seq2seq_encoders import LstmSeq2SeqEncoder
     from allennlp.modules.seq2vec_encoders import LstmSeq2VecEncoder
     from allennlp.modules.text_field_embedders import BasicTextFieldEmbedder
     from allennlp.modules.token_embedders import Embedding, TokenCharactersEncoder
 
     from xlner_allennlp.models.crf_tagger import CrfTagger
-    from xlner_allennlp.modules.seq2seq_encoders import TiedLstmSeq2SeqEncoder
-    from xlner_allennlp.modules.seq2vec_encoders import TiedLstmSeq2VecEncoder
+    from xlner_allennlp.modules.seq2seq_encoders import FastLstmSeq2SeqEncoder, TiedLstmSeq2SeqEncoder
+    from xlner_allennlp.modules.seq2vec_encoders import FastLstmSeq2VecEncoder, TiedLstmSeq2VecEncoder
     from xlner_allennlp.modules.token_embedders import DistinctWordCharactersEncoder
 
     character_embedders = {"allennlp": TokenCharactersEncoder, "fast": DistinctWordCharactersEncoder}
+    word_encoders = {"allennlp": LstmSeq2SeqEncoder, "fast": FastLstmSeq2SeqEncoder}
+    character_encoders = {"allennlp": LstmSeq2VecEncoder, "fast": FastLstmSeq2VecEncoder}
 
     weight, found = word_vectors(vocab, args)
     taggers = {}
@@ -120,12 +127,16 @@ def build_taggers(vocab, args: argparse.Namespace):
         if args.tied:
             char_encoder, encoder = TiedLstmSeq2VecEncoder(25, 25), TiedLstmSeq2SeqEncoder(weight.size(1) + 50, 100)
         else:
-            char_encoder = LstmSeq2VecEncoder(25, 25, bidirectional=True)
-            encoder = LstmSeq2SeqEncoder(weight.size(1) + 50, 100, bidirectional=True)
+            char_encoder = character_encoders[crf](25, 25, bidirectional=True)
+            encoder = word_encoders[crf](weight.size(1) + 50, 100, bidirectional=True)
         embedder = BasicTextFieldEmbedder(
             {"tokens": words, "token_characters": character_embedders[crf](characters, char_encoder)}
         )
-        taggers[crf] = CrfTagger(vocab, embedder, encoder, label_encoding=args.label_encoding, dropout=0.5, crf=crf)
+        taggers[crf] = CrfTagger(
+            vocab, embedder, encoder, label_encoding=args.label_encoding, dropout=DROPOUT, crf=crf
+        )
+    # allennlp's CrfTagger draws its dropout masks with torch's own dropout.
+    taggers["allennlp"].dropout = torch.nn.Dropout(DROPOUT)
     taggers["fast"].load_state_dict(taggers["allennlp"].state_dict())
     return taggers, found
 

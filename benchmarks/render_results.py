@@ -280,7 +280,8 @@ def latest_single(records: Sequence[Dict[str, Any]]) -> Optional[Dict[str, Any]]
 
 
 def crf_table(records: Records) -> str:
-    """Tokens per second of allennlp's CRF and ours (latest valid run), speed-up, and the equality check."""
+    """Tokens per second of the tagger with allennlp's parts and with ours (latest valid run), speed-up, and the
+    equality check."""
     record = latest_single(records["crf_speed"])
     if record is None:
         return "(no records yet)"
@@ -290,7 +291,7 @@ def crf_table(records: Records) -> str:
         speed = values[key]["tokens_per_second"]
         rows.append([label, number(speed["allennlp"], 0), number(speed["fast"], 0),
                      f"{values[key]['speedup']:.2f}×", f"{values[key]['median_batch_speedup']:.2f}×"])
-    table = markdown_table(["measurement", "allennlp CRF tok/s", "ours tok/s", "speed-up", "median per batch"], rows)
+    table = markdown_table(["measurement", "allennlp parts tok/s", "ours tok/s", "speed-up", "median per batch"], rows)
     setup, check, machine = values["setup"], values["check"], record["machine"]
     same = setup["sentences"] - check["sentences_with_different_paths"]
     load = values["load_before"], machine["load"]

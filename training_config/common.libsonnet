@@ -69,9 +69,10 @@ local reader(language, aligned) = {
 local train_reader(aligned) = reader('en', aligned) + { max_instances: null };
 
 // Both kinds of BiLSTM (tied or not) output both directions: 2 * hidden features per step.
+// 'xlner_lstm' is allennlp's 'lstm' (same parameters and results), trained about twice as fast.
 local bilstm(tied, input_size, hidden_size) =
   if tied then { type: 'xlner_tied_lstm', input_size: input_size, hidden_size: hidden_size }
-  else { type: 'lstm', input_size: input_size, hidden_size: hidden_size, bidirectional: true };
+  else { type: 'xlner_lstm', input_size: input_size, hidden_size: hidden_size, bidirectional: true };
 
 local char_encoder(tied) = bilstm(tied, char_embedding_dim, char_hidden);
 

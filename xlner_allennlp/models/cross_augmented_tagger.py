@@ -30,6 +30,7 @@ from xlner_allennlp.modules.conditional_random_field import (
     decoding_confidence,
 )
 from xlner_allennlp.modules.distinct_words import encode_distinct_words
+from xlner_allennlp.modules.fast_dropout import FastDropout
 
 PATHS = ("source", "target")
 
@@ -115,7 +116,7 @@ class CrossAugmentedTagger(Model, PseudoLabeller):
     include_start_end_transitions : `bool`, optional (default=`True`)
         Whether the CRFs learn start and end scores.
     dropout : `float`, optional (default=`0.5`)
-        Dropout on the input and the output of both word encoders.
+        Dropout on the input and the output of both word encoders (`FastDropout`).
     verbose_metrics : `bool`, optional (default=`False`)
         Also report per-type span precision and recall (per-type F1 is always reported).
     loss_reduction : `str`, optional (default=`"sum"`)
@@ -171,7 +172,7 @@ class CrossAugmentedTagger(Model, PseudoLabeller):
         self.target_character_encoder = TimeDistributed(target_character_encoder)
         self.source_encoder = source_encoder
         self.target_encoder = target_encoder
-        self.dropout = torch.nn.Dropout(dropout)
+        self.dropout = FastDropout(dropout)
 
         word_dim = text_field_embedder.get_output_dim()
         check_dimensions_match(

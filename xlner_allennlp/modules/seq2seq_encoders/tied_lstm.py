@@ -1,20 +1,8 @@
 """A bidirectional LSTM whose two directions share one set of weights (Bari et al.'s Cross-Shared)."""
 import torch
 from allennlp.modules.seq2seq_encoders.seq2seq_encoder import Seq2SeqEncoder
-from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
-
-def reverse_padded(inputs: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
-    """Reverses each sequence of `inputs` `(batch, seq_len, dim)` within its own length.
-
-    Position `t < length` receives position `length - 1 - t`; padded positions stay where they
-    are, so applying it twice gives back `inputs`.
-    """
-    seq_len = inputs.size(1)
-    positions = torch.arange(seq_len, device=inputs.device).unsqueeze(0)
-    lengths = lengths.unsqueeze(1)
-    index = torch.where(positions < lengths, lengths - 1 - positions, positions)
-    return inputs.gather(1, index.unsqueeze(2).expand_as(inputs))
+from xlner_allennlp.modules.fast_lstm import fast_lstm, reverse_padded
 
 
 @Seq2SeqEncoder.register("xlner_tied_lstm")
@@ -26,8 +14,9 @@ class TiedLstmSeq2SeqEncoder(Seq2SeqEncoder):
     forward half first, as for a bidirectional LSTM, so the output dimension is `2 * hidden_size`
     with the parameters of a single direction ("learning less to transfer more", Bari et al.).
 
-    Sequences are packed, so padded positions never influence real ones; padded positions output
-    zeros. Registered as a `Seq2SeqEncoder` with name "xlner_tied_lstm".
+    The LSTM runs on the padded batch (`fast_lstm`: padded positions never influence real ones,
+    as with packed sequences, in fewer and larger operations); padded positions output zeros.
+    Registered as a `Seq2SeqEncoder` with name "xlner_tied_lstm".
 
     # Parameters
 
@@ -80,35 +69,14 @@ class TiedLstmSeq2SeqEncoder(Seq2SeqEncoder):
     def forward(self, inputs: torch.Tensor, mask: torch.BoolTensor) -> torch.Tensor:
         """Encodes `inputs` `(batch, seq_len, input_size)` under the prefix `mask` `(batch,
         seq_len)`; returns `(batch, seq_len, 2 * hidden_size)`."""
-        batch_size, seq_len, _ = inputs.shape
+        mask = mask.bool()  # allennlp's character_encoding passes a long mask
         lengths = mask.sum(1)
-        nonempty = lengths > 0
-        all_nonempty = bool(nonempty.all())
-        if not all_nonempty:
-            # Packing needs at least one step per sequence; empty ones (e.g. the padding words
-            # of a character encoder) just output zeros.
-            rows = nonempty.nonzero().squeeze(1)
-            inputs, lengths = inputs.index_select(0, rows), lengths.index_select(0, rows)
-        if inputs.size(0) > 0:
-            encoded = self._encode(inputs, lengths)
-        else:
-            encoded = inputs.new_zeros(0, seq_len, self.get_output_dim())
-        if all_nonempty:
-            return encoded
-        output = encoded.new_zeros(batch_size, seq_len, self.get_output_dim())
-        return output.index_copy(0, rows, encoded)
-
-    def _encode(self, inputs: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
-        seq_len = inputs.size(1)
-        both_lengths = lengths.repeat(2).cpu()
+        both_lengths = lengths.repeat(2)
         layer_input = inputs
         for index, lstm in enumerate(self._layers):
             if index > 0:
                 layer_input = self._dropout(layer_input)
             both = torch.cat([layer_input, reverse_padded(layer_input, lengths)], 0)
-            packed = pack_padded_sequence(both, both_lengths, batch_first=True, enforce_sorted=False)
-            output, _ = lstm(packed)
-            output, _ = pad_packed_sequence(output, batch_first=True, total_length=seq_len)
-            forward, backward_reversed = output.chunk(2, 0)
+            forward, backward_reversed = fast_lstm(lstm, both, both_lengths).chunk(2, 0)
             layer_input = torch.cat([forward, reverse_padded(backward_reversed, lengths)], 2)
-        return layer_input
+        return layer_input.masked_fill(~mask.unsqueeze(2), 0.0)
