@@ -66,8 +66,8 @@ class CrossAugmentedTagger(Model, PseudoLabeller):
     plugged in by configuration after training; in `"shared"` mode a language outside
     `target_languages` when that list is given (override `model.target_languages` to send a
     plugged-in language through the shared target model: it has no per-language parameters).
-    The source path is the one every language trained (Eq. 7 below), and it is what a
-    per-language model for a language it never saw would otherwise have to guess.
+    The source path is trained on the sentences of every language (the source term of Eq. 7
+    below), while another language's target model would be a guess for a language it never saw.
 
     Loss (Eq. 7 of the paper), summed (or, see `loss_reduction`, averaged) over the sentences of
     the batch: a labelled source sentence contributes `-log p_s(y | x)`; a pseudo-labelled
@@ -302,10 +302,11 @@ class CrossAugmentedTagger(Model, PseudoLabeller):
         return self.target_languages is None or language in self.target_languages
 
     def target_path(
-        self, language: str
+        self, language: Optional[str]
     ) -> Tuple[TimeDistributed, Seq2SeqEncoder, torch.nn.Linear, FastConditionalRandomField]:
         """The character encoder, word encoder, projection and CRF (the source CRF when
-        transitions are shared) of `language`'s target path; the shared one in `"shared"` mode."""
+        transitions are shared) of `language`'s target path; in `"shared"` mode the shared one,
+        whatever `language` (`None` included)."""
         if self.target_paths is None:
             crf = self.source_crf if self.target_crf is None else self.target_crf
             return self.target_character_encoder, self.target_encoder, self.target_projection, crf
