@@ -11,7 +11,10 @@ plugging that language's vectors and alignment into the trained model through ar
 for every target (``procrustes-refine``: the reference side is only normalized); a method that also
 maps the reference side (``multistep`` re-weights both) puts English somewhere else for each target,
 so the aligned English-only configs are then trained once per seed and target. Cross-Augmented
-trains one model per language. ``--alignment-method`` picks the supervised method of every
+trains one model per language; ``cross_augmented_multi`` (per-language target encoders) and
+``cross_augmented_multi_shared`` (one shared) train one Cross-Augmented model per seed on all
+``--languages`` together (``training_config/cross_augmented.libsonnet``'s ``multi``), which needs
+alignments that leave English alike, and record each language's F1 with that one run's wall time. ``--alignment-method`` picks the supervised method of every
 ``<language>-en`` artifact (built under ``--alignments/<method>/``) and is part of each record.
 Each evaluation is appended as one record to ``benchmarks/results/ner_zero_shot.jsonl`` (see
 ``benchmarks/records.py``) as soon as it is measured; a (config, language, seed, dev set) that
@@ -38,9 +41,11 @@ from benchmarks.alignment_bli import VARIANTS  # noqa: E402
 from xlner_allennlp.alignment.methods import DEFAULT_SUPERVISED_METHOD, METHODS  # noqa: E402
 from xlner_allennlp.file_utils import atomic_write_text  # noqa: E402
 
-CONFIGS = ["source_mono", "cross_word", "cross_shared", "cross_augmented"]
+# One Cross-Augmented model for every target language, by its target encoders' setting.
+ONE_MODEL = {"cross_augmented_multi": "per_language", "cross_augmented_multi_shared": "shared"}
+CONFIGS = ["source_mono", "cross_word", "cross_shared", "cross_augmented", *ONE_MODEL]
 ENGLISH_ONLY = {"source_mono", "cross_word", "cross_shared"}
-ALIGNED = {"cross_word", "cross_shared", "cross_augmented"}
+ALIGNED = {"cross_word", "cross_shared", "cross_augmented", *ONE_MODEL}
 TARGETS = ["es", "nl", "de", "fr"]
 # The alignment settings of the <language>-en artifacts (names of benchmarks/alignment_bli.py's
 # VARIANTS): three fitted on the MUSE training dictionary, and two without any bilingual dictionary
@@ -123,11 +128,25 @@ def english_is_shared(languages: Sequence[str], args: argparse.Namespace) -> boo
 
 
 def run_name(config: str, target: str, seed: int, args: argparse.Namespace) -> str:
+    if config in ONE_MODEL:
+        return f"{config}-{args.alignment_method}-{'+'.join(args.languages)}-{seed}"
     if config == "source_mono":
         return f"{config}-{seed}"
     if config in ENGLISH_ONLY and args.english_shared:
         return f"{config}-{args.alignment_method}-{seed}"
     return f"{config}-{args.alignment_method}-{target}-{seed}"
+
+
+def config_file(config: str, directory: str, args: argparse.Namespace) -> str:
+    """The jsonnet file of ``config``; for one model over ``--languages``, a file beside the run
+    directory that calls ``cross_augmented.libsonnet``'s ``multi`` with them."""
+    if config not in ONE_MODEL:
+        return os.path.join(ROOT, "training_config", f"{config}.jsonnet")
+    library = os.path.join(ROOT, "training_config", "cross_augmented.libsonnet")
+    path = directory + ".jsonnet"
+    text = f"(import {json.dumps(library)}).multi({json.dumps(args.languages)}, {json.dumps(ONE_MODEL[config])})\n"
+    atomic_write_text(path, text)
+    return path
 
 
 def train(config: str, target: str, seed: int, args: argparse.Namespace) -> Dict[str, Any]:
@@ -136,13 +155,14 @@ def train(config: str, target: str, seed: int, args: argparse.Namespace) -> Dict
     directory = os.path.join(args.runs, run_name(config, target, seed, args))
     archive = os.path.join(directory, "model.tar.gz")
     timing_file = os.path.join(directory, "wall_time.json")
+    augmented = config == "cross_augmented" or config in ONE_MODEL
     if not os.path.isfile(archive):
         os.environ.update(XLNER_TARGET=target, XLNER_ALIGNMENTS=alignment_root(args), XLNER_DATA=args.data)
         overrides: Dict[str, Any] = {"random_seed": seed, "numpy_seed": seed, "pytorch_seed": seed}
-        if config == "cross_augmented":
+        if augmented:
             overrides["trainer.callbacks.0.seed"] = seed
         if args.max_train > 0:
-            reader = "dataset_reader.base_reader" if config == "cross_augmented" else "dataset_reader"
+            reader = "dataset_reader.base_reader" if augmented else "dataset_reader"
             overrides[f"{reader}.max_instances"] = args.max_train
         if args.epochs is not None:
             overrides["trainer.num_epochs"] = args.epochs
@@ -150,8 +170,7 @@ def train(config: str, target: str, seed: int, args: argparse.Namespace) -> Dict
             overrides.update(data_layout.selection_overrides(target, args.data))
         start = time.perf_counter()
         train_model_from_file(
-            os.path.join(ROOT, "training_config", f"{config}.jsonnet"), directory,
-            overrides=json.dumps(overrides), force=True,
+            config_file(config, directory, args), directory, overrides=json.dumps(overrides), force=True,
         )
         write_json(timing_file, {"wall_time_s": time.perf_counter() - start})
     with open(timing_file, encoding="utf-8") as handle:
@@ -193,6 +212,8 @@ def measured(path: str, args: argparse.Namespace) -> Set[Tuple[str, str, int, st
 
 def main() -> None:
     args = parse_args()
+    if args.selection == "target" and any(config in ONE_MODEL for config in args.configs):
+        sys.exit("one model for several targets selects on the English dev set only (--selection source)")
     recorder = Recorder("ner_zero_shot", vars(args), args.output)
     import xlner_allennlp.plugin  # noqa: F401  registers the components
 
@@ -213,9 +234,13 @@ def main() -> None:
         args.english_shared = english_is_shared(args.languages, args)
     else:
         args.english_shared = True
+    if not args.english_shared and any(config in ONE_MODEL for config in args.configs):
+        print("one model for several targets: skipped, the alignments place English differently "
+              "for each target", file=sys.stderr, flush=True)
+        args.configs = [config for config in args.configs if config not in ONE_MODEL]
     for seed in args.seeds:
         for config in args.configs:
-            shared = config == "source_mono" or (config in ENGLISH_ONLY and args.english_shared)
+            shared = config == "source_mono" or config in ONE_MODEL or (config in ENGLISH_ONLY and args.english_shared)
             targets = [args.languages[0]] if shared else args.languages
             for target in targets:
                 todo = [l for l in (args.languages if shared else [target])

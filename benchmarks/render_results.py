@@ -34,6 +34,8 @@ BENCHMARKS = ("alignment_bli", "ner_zero_shot", "crf_speed", "self_learning_opti
 NER_CONFIGS = {
     "source_mono": "Source-Mono", "cross_word": "Cross-Word",
     "cross_shared": "Cross-Shared", "cross_augmented": "Cross-Augmented",
+    "cross_augmented_multi": "Cross-Augmented, one model (per-language target encoders)",
+    "cross_augmented_multi_shared": "Cross-Augmented, one model (shared target encoder)",
 }
 NER_LANGUAGES = ("es", "nl", "de", "fr")
 # Bari et al. (2020), Table 2: test-set F1 with Wikipedia-scale vectors (no French row).

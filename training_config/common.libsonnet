@@ -33,6 +33,12 @@ local check_target =
   if std.member(targets, target) then target
   else error 'XLNER_TARGET must be one of ' + std.join(', ', targets) + '; got "' + target + '"';
 
+// A list of target languages (configs with several, e.g. cross_augmented_multi), checked.
+local check_targets(chosen) =
+  if std.length(chosen) > 0 && std.length(std.set(chosen)) == std.length(chosen) &&
+     std.all([std.member(targets, language) for language in chosen]) then chosen
+  else error 'targets must be distinct languages of ' + std.join(', ', targets) + '; got ' + std.toString(chosen);
+
 // Sizes: the fastText vectors of the data (the aligned embedder keeps their dimension), the
 // character embedding and the hidden sizes of the two BiLSTMs (Lample et al. 2016).
 local vector_dim = 300;
@@ -41,32 +47,37 @@ local char_hidden = 25;
 local word_hidden = 100;
 local seed = 13;
 
-// The per-language vector table shared by the word indexer and the embedder. With `aligned`, the
-// target language is mapped into English space by the artifact <target>-en, and English takes the
-// artifact's reference-side normalization; without it, both are unit-normalized raw vectors.
-local languages(aligned) = {
+// The per-language vector table shared by the word indexer and the embedder, for English and the
+// target languages `chosen` (by default XLNER_TARGET alone). With `aligned`, each target language
+// is mapped into English space by its artifact <target>-en, and English takes the first target's
+// artifact's reference-side placement (the same in every artifact when it only normalizes English,
+// as procrustes-refine and self-learning do; the aligned embedder refuses artifacts that place
+// English differently); without it, every language is unit-normalized raw vectors.
+local languages(aligned, chosen=[check_target]) = {
   en: { vectors: corpora.en.vectors } +
-      (if aligned then { alignment: alignments + '/' + check_target + '-en', side: 'reference' } else {}),
-  [check_target]: { vectors: corpora[check_target].vectors } +
-                  (if aligned then { alignment: alignments + '/' + check_target + '-en', side: 'mapped' } else {}),
+      (if aligned then { alignment: alignments + '/' + chosen[0] + '-en', side: 'reference' } else {}),
+} + {
+  [language]: { vectors: corpora[language].vectors } +
+              (if aligned then { alignment: alignments + '/' + language + '-en', side: 'mapped' } else {})
+  for language in chosen
 };
 
 local characters = { type: 'characters', min_padding_length: 3 };
 local char_embedding = { embedding_dim: char_embedding_dim, vocab_namespace: 'token_characters' };
 
-local reader(language, aligned) = {
+local reader(language, aligned, chosen) = {
   type: 'xlner_conll',
   language: language,
   encoding: corpora[language].encoding,
   label_encoding: 'BIOUL',
   token_indexers: {
-    tokens: { type: 'xlner_aligned_word', languages: languages(aligned) },
+    tokens: { type: 'xlner_aligned_word', languages: languages(aligned, chosen) },
     token_characters: characters,
   },
 };
 
 // The English training reader; max_instances caps the training sentences (null: all of them).
-local train_reader(aligned) = reader('en', aligned) + { max_instances: null };
+local train_reader(aligned, chosen) = reader('en', aligned, chosen) + { max_instances: null };
 
 // Both kinds of BiLSTM (tied or not) output both directions: 2 * hidden features per step.
 // 'xlner_lstm' is allennlp's 'lstm' (same parameters and results), trained about twice as fast.
@@ -82,6 +93,7 @@ local word_encoder(tied) = bilstm(tied, vector_dim + 2 * char_hidden, word_hidde
 {
   data: data,
   target: check_target,
+  check_targets: check_targets,
   corpora: corpora,
   languages: languages,
   characters: characters,
@@ -111,13 +123,14 @@ local word_encoder(tied) = bilstm(tied, vector_dim + 2 * char_hidden, word_hidde
     encoder: word_encoder(tied),
   },
 
-  // Train on English labels; validate on the English dev set (see the top for the target's).
-  experiment(model, aligned):: {
+  // Train on English labels; validate on the English dev set (see the top for the target's). The
+  // readers know the target languages `chosen` (by default XLNER_TARGET alone).
+  experiment(model, aligned, chosen=[check_target]):: {
     random_seed: seed,
     numpy_seed: seed,
     pytorch_seed: seed,
-    dataset_reader: train_reader(aligned),
-    validation_dataset_reader: reader('en', aligned),
+    dataset_reader: train_reader(aligned, chosen),
+    validation_dataset_reader: reader('en', aligned, chosen),
     train_data_path: corpora.en.train,
     validation_data_path: corpora.en.dev,
     datasets_for_vocab_creation: ['train'],

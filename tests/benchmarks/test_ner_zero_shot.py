@@ -56,3 +56,13 @@ def test_dictionary_free_settings_fit_without_the_dictionary_and_a_failed_fit_st
     with pytest.raises(ArtifactError, match="nl->en alignment .*failed its own checks \\(no match\\)"):
         ner_zero_shot.ensure_alignment("nl", args)
     assert calls[-1]["dictionary"] is None
+
+
+def test_one_model_runs_train_once_over_every_language_from_the_library(tmp_path):
+    args = argparse.Namespace(alignment_method="procrustes-refine", english_shared=True, languages=["es", "nl", "de"])
+    name = ner_zero_shot.run_name("cross_augmented_multi_shared", "es", 7, args)
+    assert name == "cross_augmented_multi_shared-procrustes-refine-es+nl+de-7"
+    path = ner_zero_shot.config_file("cross_augmented_multi_shared", str(tmp_path / name), args)
+    text = open(path).read()
+    assert "cross_augmented.libsonnet" in text and '.multi(["es", "nl", "de"], "shared")' in text
+    assert ner_zero_shot.config_file("cross_word", str(tmp_path / "x"), args).endswith("training_config/cross_word.jsonnet")

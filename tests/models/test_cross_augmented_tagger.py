@@ -126,3 +126,119 @@ class TestCrossAugmentedTagger(ModelTestCase):
         model(**batch.as_tensor_dict())["loss"].backward()
         assert model.target_crf.transitions.grad.abs().sum() > 0
         assert model.source_crf.transitions.grad.abs().sum() > 0
+
+
+MULTI_CONFIG = FIXTURES / "experiment_multi.jsonnet"
+
+
+class TwoTargets(ModelTestCase):
+    """Two target languages in one model: Spanish and German pseudo-labelled sentences, with the
+    target encoders of `MODE` (the subclasses below)."""
+
+    MODE = ""
+
+    def setup_method(self):
+        super().setup_method()
+        self.overrides = json.dumps({"model.target_encoders": self.MODE, "data_loader.batch_size": 16})
+        config = self.TEST_DIR / "config.json"
+        config.write_text(json.dumps(Params.from_file(str(MULTI_CONFIG), self.overrides).as_dict()))
+        self.set_up_model(config, FIXTURES / "en.train.conll", seed=1)
+        self.by_language = {
+            language: [i for i in self.instances if i["metadata"]["language"] == language]
+            for language in ("en", "es", "de")
+        }
+
+    def forward(self, instances: List[Instance], **kwargs) -> Dict:
+        batch = Batch(instances)
+        batch.index_instances(self.vocab)
+        return self.model(**batch.as_tensor_dict(), **kwargs)
+
+    def test_model_can_train_save_and_load(self):
+        # One batch holds every sentence, so the gradient check sees every target model.
+        self.ensure_model_can_train_save_and_load(MULTI_CONFIG, overrides=self.overrides)
+
+    def test_batch_predictions_are_consistent(self):
+        self.ensure_batch_predictions_are_consistent()
+
+    def test_a_mixed_language_batch_is_its_languages_batches(self):
+        self.model.eval()
+        en, es, de = (self.by_language[language] for language in ("en", "es", "de"))
+        mixed = self.forward(en[:2] + de[:1] + es + de[1:])
+        order = ["en", "en", "de"] + ["es"] * len(es) + ["de"] * (len(de) - 1)
+        assert mixed["language"] == order
+        assert mixed["path"] == ["source" if language == "en" else "target" for language in order]
+        parts = [self.forward(part) for part in (en[:2], de[:1], es, de[1:])]
+        assert mixed["tags"] == [tags for part in parts for tags in part["tags"]]
+        assert torch.allclose(mixed["confidence"], torch.cat([part["confidence"] for part in parts]))
+        assert torch.allclose(mixed["loss"], sum(part["loss"] for part in parts), rtol=1e-5)
+
+    @pytest.mark.parametrize(
+        "changes, message",
+        [
+            ({"target_languages": None}, "'per_language' needs target_languages"),
+            ({"target_encoders": "each"}, "target_encoders must be one of"),
+            ({"target_languages": ["es", "en"]}, "exclude the source language"),
+        ],
+    )
+    def test_bad_target_settings_are_configuration_errors(self, changes, message):
+        params = Params.from_file(str(MULTI_CONFIG)).pop("model")
+        for key, value in changes.items():
+            params[key] = value
+        with pytest.raises(ConfigurationError, match=message):
+            Model.from_params(vocab=self.vocab, params=params)
+
+
+class TestPerLanguageTargetEncoders(TwoTargets):
+    MODE = "per_language"
+
+    def test_gradients_reach_only_the_target_model_of_the_batch_language(self):
+        self.model.train()
+        for language in ("en", "es", "de"):
+            self.model.zero_grad(set_to_none=True)
+            self.forward(self.by_language[language])["loss"].backward()
+            reached = {
+                name.split(".")[1]
+                for name, parameter in self.model.named_parameters()
+                if name.startswith("target_paths.") and parameter.grad is not None
+                and bool(parameter.grad.abs().sum() > 0)
+            }
+            assert reached == (set() if language == "en" else {language})
+
+    def test_a_language_without_its_target_model_takes_the_source_path(self):
+        self.model.eval()
+        german = self.by_language["de"]
+        as_italian = [instance_of(i["metadata"]["words"], "it") for i in german]
+        output = self.forward(as_italian)
+        assert output["path"] == ["source"] * len(german)
+        forced = self.forward(german, tagging_path="source")
+        assert output["tags"] == forced["tags"]
+        with pytest.raises(ValueError, match="no target path for language 'it'"):
+            self.forward(as_italian, tagging_path="target")
+
+    def test_each_language_starts_from_its_own_initial_weights(self):
+        params = Params.from_file(str(MULTI_CONFIG)).pop("model")
+        model = Model.from_params(vocab=self.vocab, params=params)
+        es, de = (dict(model.target_paths[language].named_parameters()) for language in ("es", "de"))
+        assert set(es) == set(de)
+        assert not any(torch.equal(es[name], de[name]) for name in es if es[name].dim() > 1)
+
+
+class TestSharedTargetEncoder(TwoTargets):
+    MODE = "shared"
+
+    def test_gradients_reach_only_the_target_model_of_the_batch_language(self):
+        self.model.train()
+        for language in ("en", "es", "de"):
+            self.model.zero_grad(set_to_none=True)
+            self.forward(self.by_language[language])["loss"].backward()
+            grad = self.model.target_projection.weight.grad
+            assert (grad is not None and bool(grad.abs().sum() > 0)) == (language != "en")
+        assert self.model.target_paths is None
+
+    def test_a_language_without_its_target_model_takes_the_source_path(self):
+        # Listed target languages only; without the list, every non-source language (as with one target).
+        self.model.eval()
+        as_italian = [instance_of(i["metadata"]["words"], "it") for i in self.by_language["de"]]
+        assert set(self.forward(as_italian)["path"]) == {"source"}
+        self.model.target_languages = None
+        assert set(self.forward(as_italian)["path"]) == {"target"}

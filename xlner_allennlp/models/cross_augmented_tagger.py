@@ -1,6 +1,7 @@
 """The `xlner_cross_augmented` model: a source LSTM-CRF tagger and a feature-augmented target
 tagger trained jointly on source labels and pseudo-labelled target sentences (Bari et al., 2020)."""
-from typing import Any, Dict, List, Optional
+import copy
+from typing import Any, Dict, List, Optional, Tuple
 
 import torch
 from allennlp.common.checks import ConfigurationError, check_dimensions_match
@@ -33,6 +34,7 @@ from xlner_allennlp.modules.distinct_words import encode_distinct_words
 from xlner_allennlp.modules.fast_dropout import FastDropout
 
 PATHS = ("source", "target")
+TARGET_ENCODERS = ("shared", "per_language")
 
 
 @Model.register("xlner_cross_augmented")
@@ -55,13 +57,26 @@ class CrossAugmentedTagger(Model, PseudoLabeller):
     and end scores. A sentence is source-language when its `metadata["language"]` is
     `source_language`, target-language otherwise.
 
+    One model for several target languages (`target_encoders`): `"shared"` (the default) has one
+    target model (`CharLSTM_t`, `BiLSTM_t`, `W_t`, `b_t`) that every target language goes
+    through; `"per_language"` has one per language of `target_languages` (a `ModuleDict`,
+    `target_paths.<language>`, each built as a fresh copy of `target_character_encoder` and
+    `target_encoder` with its own random initialization), and a sentence goes through its
+    language's. A sentence whose language has no target model takes the source path: in
+    `"per_language"` mode a language outside `target_languages`, e.g. a fifth aligned language
+    plugged in by configuration after training; in `"shared"` mode a language outside
+    `target_languages` when that list is given (override `model.target_languages` to send a
+    plugged-in language through the shared target model: it has no per-language parameters).
+    The source path is trained on the sentences of every language (the source term of Eq. 7
+    below), while another language's target model would be a guess for a language it never saw.
+
     Loss (Eq. 7 of the paper), summed (or, see `loss_reduction`, averaged) over the sentences of
     the batch: a labelled source sentence contributes `-log p_s(y | x)`; a pseudo-labelled
     target sentence contributes `-log p_s(y | x) - log p_t(y | x)`, so the source model also
     learns from the target data and the target model learns with the source features as extra
     input (gradients of the target loss reach the source encoder through `h^s`). A batch may
-    mix both kinds; each sentence gets its own terms, and the target encoder runs on the target
-    sentences only.
+    mix both kinds and several target languages; each sentence gets its own terms, and each
+    target encoder runs on its own sentences only.
 
     Inference: target-language sentences are decoded by the target path (`s^t`, `A_t`),
     source-language sentences by the source path (`s^s`, `A`), with constrained Viterbi;
@@ -77,7 +92,7 @@ class CrossAugmentedTagger(Model, PseudoLabeller):
     Viterbi paths of the source CRF, so its own transitions could at best relearn `A` from
     fewer and noisier (short-sentence) examples, and would start untrained when the first round
     begins. Sharing keeps them trained on gold source labels. `False` gives the target path its
-    own CRF.
+    own CRF (one per target language in `"per_language"` mode).
 
     Registered as a `Model` with name "xlner_cross_augmented".
 
@@ -100,8 +115,14 @@ class CrossAugmentedTagger(Model, PseudoLabeller):
     target_encoder : `Seq2SeqEncoder`, required
         Target word BiLSTM; input size = word embedding size + target character encoding size.
     source_language : `str`, optional (default=`"en"`)
-        Language of the labelled training data; sentences of any other language take the
-        target path.
+        Language of the labelled training data; sentences of other languages take the target
+        path (see `target_languages`).
+    target_encoders : `str`, optional (default=`"shared"`)
+        `"shared"`: one target model for every target language; `"per_language"`: one per
+        language of `target_languages` (see above).
+    target_languages : `Optional[List[str]]`, optional (default=`None`)
+        The languages that have a target path. `None` (only with `"shared"`): every language
+        other than `source_language`. Required with `"per_language"`.
     label_namespace : `str`, optional (default=`"labels"`)
         Vocabulary namespace of the tags.
     label_encoding : `str`, optional (default=`"BIOUL"`)
@@ -136,6 +157,8 @@ class CrossAugmentedTagger(Model, PseudoLabeller):
         source_encoder: Seq2SeqEncoder,
         target_encoder: Seq2SeqEncoder,
         source_language: str = "en",
+        target_encoders: str = "shared",
+        target_languages: Optional[List[str]] = None,
         label_namespace: str = "labels",
         label_encoding: str = "BIOUL",
         characters_indexer: str = "token_characters",
@@ -153,8 +176,23 @@ class CrossAugmentedTagger(Model, PseudoLabeller):
             raise ConfigurationError(
                 f"loss_reduction must be 'sum' or 'mean', got {loss_reduction!r}"
             )
+        if target_encoders not in TARGET_ENCODERS:
+            raise ConfigurationError(
+                f"target_encoders must be one of {TARGET_ENCODERS}, got {target_encoders!r}"
+            )
+        if target_encoders == "per_language" and not target_languages:
+            raise ConfigurationError("target_encoders 'per_language' needs target_languages")
+        if target_languages is not None and (
+            source_language in target_languages or len(set(target_languages)) != len(target_languages)
+        ):
+            raise ConfigurationError(
+                f"target_languages must be distinct and exclude the source language "
+                f"{source_language!r}, got {target_languages}"
+            )
         span_encoding = allennlp_label_encoding(label_encoding)
         self.source_language = source_language
+        self.target_encoders = target_encoders
+        self.target_languages = None if target_languages is None else list(target_languages)
         self.label_namespace = label_namespace
         self.label_encoding = label_encoding
         self.characters_indexer = characters_indexer
@@ -169,9 +207,7 @@ class CrossAugmentedTagger(Model, PseudoLabeller):
         # the batch's distinct words (`encode_characters`), through the wrapped modules.
         self.character_embedding = TimeDistributed(character_embedding)
         self.source_character_encoder = TimeDistributed(source_character_encoder)
-        self.target_character_encoder = TimeDistributed(target_character_encoder)
         self.source_encoder = source_encoder
-        self.target_encoder = target_encoder
         self.dropout = FastDropout(dropout)
 
         word_dim = text_field_embedder.get_output_dim()
@@ -200,9 +236,7 @@ class CrossAugmentedTagger(Model, PseudoLabeller):
             "target encoder input dim",
         )
         self.source_projection = torch.nn.Linear(source_encoder.get_output_dim(), self.num_tags)
-        self.target_projection = torch.nn.Linear(
-            source_encoder.get_output_dim() + target_encoder.get_output_dim(), self.num_tags
-        )
+        augmented_dim = source_encoder.get_output_dim() + target_encoder.get_output_dim()
 
         constraints = None
         if constrain_crf_decoding:
@@ -210,9 +244,36 @@ class CrossAugmentedTagger(Model, PseudoLabeller):
             constraints = allowed_transitions(span_encoding, labels)
         crf_settings = {"include_start_end_transitions": include_start_end_transitions}
         self.source_crf = FastConditionalRandomField(self.num_tags, constraints, **crf_settings)
-        self.target_crf = None
-        if not share_crf_transitions:
-            self.target_crf = FastConditionalRandomField(self.num_tags, constraints, **crf_settings)
+
+        def own_crf() -> Optional[FastConditionalRandomField]:
+            if share_crf_transitions:
+                return None
+            return FastConditionalRandomField(self.num_tags, constraints, **crf_settings)
+
+        # The shared target model keeps the attribute names of one-language archives.
+        self.target_character_encoder: Optional[TimeDistributed] = None
+        self.target_encoder: Optional[Seq2SeqEncoder] = None
+        self.target_projection: Optional[torch.nn.Linear] = None
+        self.target_crf: Optional[FastConditionalRandomField] = None
+        self.target_paths: Optional[torch.nn.ModuleDict] = None
+        if target_encoders == "shared":
+            self.target_character_encoder = TimeDistributed(target_character_encoder)
+            self.target_encoder = target_encoder
+            self.target_projection = torch.nn.Linear(augmented_dim, self.num_tags)
+            self.target_crf = own_crf()
+        else:
+            paths = {}
+            for language in self.target_languages:
+                path = {
+                    "character_encoder": TimeDistributed(fresh_copy(target_character_encoder)),
+                    "encoder": fresh_copy(target_encoder),
+                    "projection": torch.nn.Linear(augmented_dim, self.num_tags),
+                }
+                crf = own_crf()
+                if crf is not None:
+                    path["crf"] = crf
+                paths[language] = torch.nn.ModuleDict(path)
+            self.target_paths = torch.nn.ModuleDict(paths)
         self.accuracy = CategoricalAccuracy()
         self.span_f1 = SpanBasedF1Measure(
             vocab, tag_namespace=label_namespace, label_encoding=span_encoding
@@ -235,10 +296,29 @@ class CrossAugmentedTagger(Model, PseudoLabeller):
         """Pseudo-labels come from the source path (`PseudoLabeller`)."""
         return {"tagging_path": "source"}
 
-    @property
-    def target_path_crf(self) -> FastConditionalRandomField:
-        """The CRF of the target path: its own, or the source CRF when transitions are shared."""
-        return self.source_crf if self.target_crf is None else self.target_crf
+    def has_target_path(self, language: str) -> bool:
+        """Whether sentences of `language` take a target path (see the class docstring)."""
+        if language == self.source_language:
+            return False
+        return self.target_languages is None or language in self.target_languages
+
+    def target_path(
+        self, language: Optional[str]
+    ) -> Tuple[TimeDistributed, Seq2SeqEncoder, torch.nn.Linear, FastConditionalRandomField]:
+        """The character encoder, word encoder, projection and CRF (the source CRF when
+        transitions are shared) of `language`'s target path; in `"shared"` mode the shared one,
+        whatever `language` (`None` included)."""
+        if self.target_paths is None:
+            crf = self.source_crf if self.target_crf is None else self.target_crf
+            return self.target_character_encoder, self.target_encoder, self.target_projection, crf
+        if language not in self.target_paths:
+            raise ValueError(
+                f"no target path for language {language!r}: per-language target encoders exist "
+                f"for {sorted(self.target_paths)} only"
+            )
+        path = self.target_paths[language]
+        crf = path["crf"] if "crf" in path else self.source_crf
+        return path["character_encoder"], path["encoder"], path["projection"], crf
 
     def forward(  # type: ignore
         self,
@@ -258,8 +338,8 @@ class CrossAugmentedTagger(Model, PseudoLabeller):
             Gold or pseudo tag ids `(batch, seq_len)`; with them the output has a `loss` and
             the metrics are updated.
         tagging_path : `str`, optional (default=`None`)
-            `"source"` or `"target"` to run every sentence through that path; `None` chooses by
-            each sentence's language.
+            `"source"` or `"target"` to run every sentence through that path (`"target"`: its
+            language's, in `"per_language"` mode); `None` chooses by each sentence's language.
 
         # Returns
 
@@ -273,7 +353,7 @@ class CrossAugmentedTagger(Model, PseudoLabeller):
             raise ValueError(f"tagging_path must be one of {PATHS} or None, got {tagging_path!r}")
         languages = [meta["language"] for meta in metadata]
         if tagging_path is None:
-            is_target = [language != self.source_language for language in languages]
+            is_target = [self.has_target_path(language) for language in languages]
         else:
             is_target = [tagging_path == "target"] * len(languages)
         mask = get_text_field_mask(tokens)
@@ -298,20 +378,24 @@ class CrossAugmentedTagger(Model, PseudoLabeller):
             )
         logits = source_logits
 
-        rows = [row for row, target in enumerate(is_target) if target]
-        if rows:
-            # Only the target sentences go through the target encoder; their results replace the
-            # source path's in their rows.
+        # Target sentences grouped by target model: one group in "shared" mode, one per language
+        # in "per_language" mode. Each group goes through its target encoder alone; its results
+        # replace the source path's in its rows.
+        groups: Dict[Optional[str], List[int]] = {}
+        for row, (language, target) in enumerate(zip(languages, is_target)):
+            if target:
+                key = None if self.target_paths is None else language
+                groups.setdefault(key, []).append(row)
+        target_log_likelihoods = []
+        for key, rows in groups.items():
+            character_encoder, encoder, projection, target_crf = self.target_path(key)
             target_rows = torch.tensor(rows, dtype=torch.long, device=mask.device)
             target_mask = mask[target_rows]
-            target_characters = self.encode_characters(
-                characters[target_rows], self.target_character_encoder
-            )
+            target_characters = self.encode_characters(characters[target_rows], character_encoder)
             target_inputs = self.dropout(torch.cat([words[target_rows], target_characters], -1))
-            target_features = self.dropout(self.target_encoder(target_inputs, target_mask))
+            target_features = self.dropout(encoder(target_inputs, target_mask))
             augmented = torch.cat([source_features[target_rows], target_features], -1)
-            target_logits = self.target_projection(augmented)
-            target_crf = self.target_path_crf
+            target_logits = projection(augmented)
             target_paths, target_scores = target_crf.viterbi_decode(target_logits, target_mask)
             logits = logits.index_copy(0, target_rows, target_logits)
             paths = paths.index_copy(0, target_rows, target_paths)
@@ -321,6 +405,10 @@ class CrossAugmentedTagger(Model, PseudoLabeller):
                 )
                 target_confidence = target_confidence.to(confidence.dtype)
                 confidence = confidence.index_copy(0, target_rows, target_confidence)
+            if tags is not None:
+                target_log_likelihoods.append(
+                    target_crf.log_likelihood(target_logits, tags[target_rows], target_mask)
+                )
         best_tags = [path[:length] for path, length in zip(paths.tolist(), mask.sum(1).tolist())]
 
         output: Dict[str, Any] = {
@@ -334,11 +422,9 @@ class CrossAugmentedTagger(Model, PseudoLabeller):
         if confidence is not None:
             output["confidence"] = confidence
         if tags is not None:
-            # Eq. 7: the source CRF on every sentence, the target CRF on the target sentences.
+            # Eq. 7: the source CRF on every sentence, the target CRFs on the target sentences.
             loss = -self.source_crf.log_likelihood(source_logits, tags, mask).sum()
-            if rows:
-                target_tags = tags[target_rows]
-                target_ll = target_crf.log_likelihood(target_logits, target_tags, target_mask)
+            for target_ll in target_log_likelihoods:
                 loss = loss - target_ll.sum()
             output["loss"] = loss / len(metadata) if self.loss_reduction == "mean" else loss
             predictions = one_hot_paths(best_tags, mask.size(1), self.num_tags, logits)
@@ -359,3 +445,14 @@ class CrossAugmentedTagger(Model, PseudoLabeller):
         return metrics
 
     default_predictor = "xlner_tagger"
+
+
+def fresh_copy(module: torch.nn.Module) -> torch.nn.Module:
+    """A deep copy of `module` whose submodules with a `reset_parameters` (LSTMs, linear layers)
+    draw new initial weights, so that per-language copies do not start identical."""
+    duplicate = copy.deepcopy(module)
+    for submodule in duplicate.modules():
+        reset = getattr(submodule, "reset_parameters", None)
+        if callable(reset):
+            reset()
+    return duplicate

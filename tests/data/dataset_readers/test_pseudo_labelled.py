@@ -34,6 +34,13 @@ def test_reads_source_then_pseudo_labelled_sentences():
     assert instances[0]["tags"].labels == ["B-PER", "L-PER", "O", "U-LOC", "O"]
 
 
+def test_a_round_of_several_targets_gives_each_sentence_its_language():
+    multi = str(FIXTURES / "multi.pseudo_labelled.jsonl")
+    instances = list(make_reader(pseudo_labelled_path=multi).read(SOURCE))[SOURCE_SENTENCES:]
+    assert [i["metadata"]["language"] for i in instances] == ["es", "es", "de", "de", "es"]
+    assert instances[2]["metadata"]["words"] == ["Müller", "sagte", "heute", "."]
+
+
 def test_switching_the_file_changes_what_the_next_read_yields():
     reader = make_reader()
     assert len(list(reader.read(SOURCE))) == SOURCE_SENTENCES

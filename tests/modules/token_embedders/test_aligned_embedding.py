@@ -322,3 +322,36 @@ def test_an_artifact_that_maps_both_sides_maps_the_reference_language_too(setup)
     np.testing.assert_allclose(english, _unit(raw["en"]) @ reference_mapping, rtol=1e-4, atol=1e-5)
     np.testing.assert_allclose(spanish, expected["es"], rtol=1e-5, atol=1e-6)
     assert not np.allclose(english, expected["en"], atol=1e-3)
+
+
+def test_targets_of_different_artifacts_must_share_the_reference_placement(setup):
+    """Two targets in one model: a second es->en-like artifact (another mapping) that places English
+    as the first does is accepted; one that also maps English (multistep-like) is refused, at
+    construction and when plugged in, and a refused language leaves the embedder as it was."""
+    languages, expected, raw, tmp_path = setup
+
+    def artifact(name, reference_mapping=None):
+        alignment = Alignment(
+            mapping=np.random.default_rng(7).normal(size=(DIM, DIM)).astype(np.float32),
+            reference_mapping=reference_mapping,
+            mapped_normalization=Normalization.fit(raw["es"], "unit"),
+            reference_normalization=Normalization.fit(raw["en"], "unit"),
+            mapped_language="pt", reference_language="en",
+        )
+        save_alignment(alignment, str(tmp_path / name))
+        return {"vectors": languages["es"]["vectors"], "alignment": str(tmp_path / name)}
+
+    alike = artifact("pt-en")
+    elsewhere = artifact("pt-en-multistep", np.eye(DIM, dtype=np.float32)[::-1].copy())
+    pair = {"en": languages["en"], "es": languages["es"]}
+    embedder = AlignedEmbedding({**pair, "pt": alike})
+    assert embedder.languages == ["en", "es", "pt"]
+    with pytest.raises(ConfigurationError, match="pt-en-multistep of language 'pt' places 'en' differently"):
+        AlignedEmbedding({**pair, "pt": elsewhere})
+    embedder = AlignedEmbedding(pair)
+    with pytest.raises(ConfigurationError, match="places 'en' differently"):
+        embedder.add_language("pt", elsewhere)
+    assert embedder.languages == ["en", "es"]
+    embedder.add_language("pt", alike)
+    # English alone, placed by the multistep-like artifact, is consistent with itself.
+    assert AlignedEmbedding({"en": dict(languages["en"], alignment=elsewhere["alignment"]), "pt": elsewhere}).languages == ["en", "pt"]

@@ -1,5 +1,7 @@
+import copy
 import json
 import os
+import random
 from collections import Counter
 from pathlib import Path
 from types import SimpleNamespace
@@ -21,7 +23,7 @@ from xlner_allennlp.data.dataset_readers import (
     read_conll_sentences,
 )
 from xlner_allennlp.tag_encoding import tags_to_spans
-from xlner_allennlp.training.callbacks import PseudoLabelCallback
+from xlner_allennlp.training.callbacks import PseudoLabelCallback, UnlabelledText
 from xlner_allennlp.training.callbacks.pseudo_label import round_directory
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "cross_augmented"
@@ -30,6 +32,13 @@ SELF_TRAINING = FIXTURES / "self_training.jsonnet"
 SOURCE = str(FIXTURES / "en.train.conll")
 UNLABELLED = str(FIXTURES / "es.tokens")
 SENTENCES = [sentence.tokens for sentence in read_conll_sentences(UNLABELLED)]
+# A second target, in Latin-1: German sentences of 4, 1, 7, 6, 3 and 10 tokens.
+GERMAN = str(FIXTURES / "de.latin1.tokens")
+GERMAN_SENTENCES = [sentence.tokens for sentence in read_conll_sentences(GERMAN, "latin-1")]
+TWO_TARGETS = [
+    {"language": "es", "unlabelled_data_path": UNLABELLED},
+    {"language": "de", "unlabelled_data_path": GERMAN, "encoding": "latin-1"},
+]
 FIRST_FILE = os.path.join("pseudo_labels", "round_1", "pseudo_labelled.jsonl")
 
 
@@ -96,9 +105,9 @@ def round_files(serialization_dir: Path, round_number: int) -> Tuple[List[Dict],
     return read_jsonl(directory / "pseudo_labelled.jsonl"), statistics
 
 
-def up_to(threshold: int) -> List[int]:
-    """Positions of the unlabelled sentences of at most `threshold` tokens."""
-    return [index for index, tokens in enumerate(SENTENCES) if len(tokens) <= threshold]
+def up_to(threshold: int, sentences: List[List[str]] = SENTENCES) -> List[int]:
+    """Positions of the unlabelled sentences (Spanish by default) of at most `threshold` tokens."""
+    return [index for index, tokens in enumerate(sentences) if len(tokens) <= threshold]
 
 
 @pytest.fixture(scope="module")
@@ -119,6 +128,12 @@ def callback_for(tmp_path: Path, **kwargs: Any) -> PseudoLabelCallback:
     return PseudoLabelCallback(
         str(tmp_path), unlabelled_data_path=UNLABELLED, target_language="es", **kwargs
     )
+
+
+def two_target_callback(tmp_path: Path, **kwargs: Any) -> PseudoLabelCallback:
+    """Spanish and Latin-1 German, as a config gives them."""
+    params = Params({"type": "xlner_pseudo_label", "targets": copy.deepcopy(TWO_TARGETS), **kwargs})
+    return TrainerCallback.from_params(params, serialization_dir=str(tmp_path))
 
 
 # ----- schedule -----------------------------------------------------------------------------------
@@ -142,14 +157,28 @@ def test_length_bounds_in_quantiles_and_tokens(tmp_path):
 def test_threshold_is_redrawn_each_round_within_bounds_and_fixed_by_the_seed(tmp_path):
     def thresholds(seed: int) -> List[int]:
         callback = callback_for(tmp_path, seed=seed)
-        return [callback.draw_threshold(round_number, 3, 40) for round_number in range(1, 51)]
+        return [callback.draw_thresholds(round_number, [(3, 40)])[0] for round_number in range(1, 51)]
 
     drawn = thresholds(5)
     assert all(3 <= threshold <= 40 for threshold in drawn)
     assert len(set(drawn)) > 10
     assert drawn == thresholds(5)
     assert drawn != thresholds(6)
-    assert callback_for(tmp_path).draw_threshold(1, 7, 7) == 7
+    assert callback_for(tmp_path).draw_thresholds(1, [(7, 7)]) == [7]
+    # The single-target schedule of records measured before several targets existed.
+    assert thresholds(13)[:3] == [random.Random(f"xlner_pseudo_label:13:{r}").randint(3, 40) for r in (1, 2, 3)]
+
+
+def test_each_target_draws_its_own_threshold_in_its_own_bounds(tmp_path):
+    callback = two_target_callback(tmp_path, seed=5)
+    bounds = [(3, 40), (100, 200)]
+    draws = [callback.draw_thresholds(round_number, bounds) for round_number in range(1, 41)]
+    assert all(3 <= es <= 40 and 100 <= de <= 200 for es, de in draws)
+    assert len({de for _, de in draws}) > 10  # redrawn every round
+    # The first target draws what it would draw alone.
+    assert [es for es, _ in draws] == [callback_for(tmp_path, seed=5).draw_thresholds(r, [(3, 40)])[0]
+                                       for r in range(1, 41)]
+    assert draws == [callback.draw_thresholds(round_number, bounds) for round_number in range(1, 41)]
 
 
 @pytest.mark.parametrize(
@@ -162,11 +191,20 @@ def test_threshold_is_redrawn_each_round_within_bounds_and_fixed_by_the_seed(tmp
         ({"length_unit": "tokens", "min_length": 2.5, "max_length": 9}, "token lengths need"),
         ({"min_confidence": 1.5}, "min_confidence must be in"),
         ({"num_epochs": 0}, "num_epochs must be at least 1"),
+        ({"target_language": None}, "no target"),
+        ({"targets": [UnlabelledText("es", UNLABELLED)]}, "either targets or target_language"),
     ],
 )
 def test_bad_settings_are_configuration_errors(tmp_path, kwargs, message):
     with pytest.raises(ConfigurationError, match=message):
-        callback_for(tmp_path, **kwargs)
+        PseudoLabelCallback(
+            str(tmp_path), **{"unlabelled_data_path": UNLABELLED, "target_language": "es", **kwargs}
+        )
+
+
+def test_a_target_language_appears_once(tmp_path):
+    with pytest.raises(ConfigurationError, match="each target language may appear once"):
+        PseudoLabelCallback(str(tmp_path), targets=[UnlabelledText("es", UNLABELLED)] * 2)
 
 
 def test_no_round_is_labelled_for_an_epoch_that_will_not_run(tmp_path, monkeypatch):
@@ -199,8 +237,10 @@ def test_round_labels_exactly_the_sentences_up_to_the_threshold(tmp_path, tiny_m
     model.train()
     statistics = callback.start_round(model, reader, 1, first_epoch=1)
     assert model.training  # tagged in eval mode, then restored
-    threshold = statistics["threshold"]
-    assert 4 <= threshold <= 8 and statistics["threshold_range"] == [4, 8]
+    spanish = statistics["languages"]["es"]
+    threshold = spanish["threshold"]
+    assert 4 <= threshold <= 8 and spanish["threshold_range"] == [4, 8]
+    assert list(statistics["languages"]) == ["es"]
     records, written = round_files(tmp_path, 1)
     assert written == statistics
     assert [record["index"] for record in records] == up_to(threshold)
@@ -208,12 +248,14 @@ def test_round_labels_exactly_the_sentences_up_to_the_threshold(tmp_path, tiny_m
     assert all(record["language"] == "es" for record in records)
     assert all(len(record["tags"]) == len(record["words"]) for record in records)
     assert statistics["sentences"] == statistics["selected_sentences"] == len(up_to(threshold))
-    assert statistics["unlabelled_sentences"] == len(SENTENCES)
+    assert spanish["sentences"] == spanish["selected_sentences"] == len(up_to(threshold))
+    assert statistics["unlabelled_sentences"] == spanish["unlabelled_sentences"] == len(SENTENCES)
     assert reader.pseudo_labelled_path == str(tmp_path / FIRST_FILE)
     state = callback.state_dict()
     assert state == {
         "round": 1,
-        "threshold": threshold,
+        "thresholds": {"es": threshold},
+        "statistics": {"es": spanish},
         "pseudo_labelled_file": FIRST_FILE,
         "sha256": statistics["sha256"],
     }
@@ -226,7 +268,7 @@ def test_round_labels_exactly_the_sentences_up_to_the_threshold(tmp_path, tiny_m
 
 def test_tags_come_from_the_source_path(tmp_path, tiny_model):
     model, reader = tiny_model
-    tagged = callback_for(tmp_path, batch_size=3).tag_with_source_path(model, reader, SENTENCES)
+    tagged = callback_for(tmp_path, batch_size=3).tag_with_source_path(model, reader, SENTENCES, "es")
     model.eval()
     for tokens, (tags, confidence) in zip(SENTENCES, tagged):
         instance = reader.text_to_instance(tokens, None, "es")
@@ -256,7 +298,7 @@ def test_other_models_tag_with_their_own_forward(tmp_path, tiny_model):
         "encoder": {"type": "lstm", "input_size": 6, "hidden_size": 3, "bidirectional": True},
     }
     model = Model.from_params(vocab=vocab, params=Params(params))
-    tagged = callback_for(tmp_path).tag_with_source_path(model, reader, SENTENCES)
+    tagged = callback_for(tmp_path).tag_with_source_path(model, reader, SENTENCES, "es")
     instances = [reader.text_to_instance(tokens, None, "es") for tokens in SENTENCES]
     for instance in instances:
         reader.apply_token_indexers(instance)
@@ -289,7 +331,7 @@ def test_statistics_describe_the_written_set(tmp_path, tiny_model, monkeypatch, 
         tmp_path, length_unit="tokens", min_length=14, max_length=14, min_confidence=min_confidence
     )
     # Confidence 1 / length: the filter at 0.2 keeps the sentences of at most 5 tokens.
-    def rule_tagger(model, reader, sentences):
+    def rule_tagger(model, reader, sentences, language):
         return [(capitalized_as_persons(s), 1 / len(s)) for s in sentences]
 
     monkeypatch.setattr(callback, "tag_with_source_path", rule_tagger)
@@ -301,14 +343,77 @@ def test_statistics_describe_the_written_set(tmp_path, tiny_model, monkeypatch, 
     assert [record["tags"] for record in records] == [capitalized_as_persons(s) for s in kept]
     persons = sum(len(tags_to_spans(capitalized_as_persons(s), "BIOUL")) for s in kept)
     assert persons > 0
-    assert (statistics["round"], statistics["first_epoch"], statistics["threshold"]) == (2, 3, 14)
-    assert statistics["selected_sentences"] == len(SENTENCES)
-    assert statistics["sentences"] == len(kept)
-    assert statistics["tokens"] == sum(len(s) for s in kept)
-    assert statistics["entities"] == {"PER": persons} and statistics["entities_total"] == persons
+    spanish = statistics["languages"]["es"]
+    assert (statistics["round"], statistics["first_epoch"], spanish["threshold"]) == (2, 3, 14)
     mean = sum(1 / len(s) for s in kept) / len(kept)
-    assert statistics["mean_confidence"] == pytest.approx(mean)
+    for totals in (statistics, spanish):  # one target: its statistics are the totals
+        assert totals["selected_sentences"] == len(SENTENCES)
+        assert totals["sentences"] == len(kept)
+        assert totals["tokens"] == sum(len(s) for s in kept)
+        assert totals["entities"] == {"PER": persons} and totals["entities_total"] == persons
+        assert totals["mean_confidence"] == pytest.approx(mean)
     assert statistics["label_encoding"] == "BIOUL"
+
+
+def test_several_targets_have_their_own_thresholds_sentences_and_statistics(tmp_path, tiny_model, monkeypatch):
+    model, reader = tiny_model
+    # num_epochs=1: on_epoch starts no round of its own here.
+    callback = two_target_callback(
+        tmp_path, min_length=0.25, max_length=1.0, seed=3, min_confidence=0.2, num_epochs=1
+    )
+    tagged_languages = []
+
+    def rule_tagger(model, reader, sentences, language):
+        tagged_languages.append(language)
+        return [(capitalized_as_persons(s), 1 / len(s)) for s in sentences]
+
+    monkeypatch.setattr(callback, "tag_with_source_path", rule_tagger)
+    metrics: Dict[str, Any] = {}
+    for round_number in (1, 2, 3):
+        statistics = callback.start_round(model, reader, round_number, first_epoch=round_number)
+        records, written = round_files(tmp_path, round_number)
+        assert written == statistics
+        es, de = statistics["languages"]["es"], statistics["languages"]["de"]
+        # Quantiles 0.25 and 1 of each language's own lengths (es 1, 2, 4, 5, 6, 8, 11, 14; de 1, 3, 4, 6, 7, 10).
+        assert es["threshold_range"] == [4, 14] and de["threshold_range"] == [3, 10]
+        assert [es["threshold"], de["threshold"]] == callback.draw_thresholds(round_number, [(4, 14), (3, 10)])
+        assert de["unlabelled_data_path"] == GERMAN and de["unlabelled_sentences"] == 6
+        # Targets in order; each record's index is its position in its own language's file.
+        kept = {
+            "es": [i for i in up_to(es["threshold"]) if 1 / len(SENTENCES[i]) >= 0.2],
+            "de": [i for i in up_to(de["threshold"], GERMAN_SENTENCES) if 1 / len(GERMAN_SENTENCES[i]) >= 0.2],
+        }
+        assert [(r["language"], r["index"]) for r in records] == [
+            (language, index) for language in ("es", "de") for index in kept[language]
+        ]
+        assert [r["words"] for r in records if r["language"] == "de"] == [GERMAN_SENTENCES[i] for i in kept["de"]]
+        assert es["selected_sentences"] == len(up_to(es["threshold"]))
+        for language, value in (("es", es), ("de", de)):
+            assert value["sentences"] == len(kept[language])
+        assert statistics["sentences"] == es["sentences"] + de["sentences"] == len(records)
+        assert statistics["selected_sentences"] == es["selected_sentences"] + de["selected_sentences"]
+        assert statistics["entities_total"] == es["entities_total"] + de["entities_total"]
+        confidences = [r["confidence"] for r in records if r["language"] == "de"]
+        assert de["mean_confidence"] == pytest.approx(sum(confidences) / len(confidences))
+        # The state and the epoch metrics carry each language's statistics.
+        state = callback.state_dict()
+        assert state["round"] == round_number and state["statistics"] == {"es": es, "de": de}
+        assert state["thresholds"] == {"es": es["threshold"], "de": de["threshold"]}
+        callback.on_epoch(SimpleNamespace(model=model), metrics, epoch=round_number + 100)
+        assert metrics["pseudo_label_round"] == round_number
+        assert metrics["pseudo_label_de_threshold"] == de["threshold"]
+        assert metrics["pseudo_label_es_sentences"] == es["sentences"]
+        assert metrics["pseudo_label_de_mean_confidence"] == de["mean_confidence"]
+    assert tagged_languages == ["es", "de"] * 3
+    # The German file was decoded as Latin-1.
+    assert "München" in GERMAN_SENTENCES[2]
+
+
+def test_a_single_target_checkpoint_of_before_loads(tmp_path):
+    callback = callback_for(tmp_path)
+    callback.load_state_dict({"round": 2, "threshold": 9, "pseudo_labelled_file": "f", "sha256": "x"})
+    assert (callback.round, callback.thresholds, callback.statistics) == (2, {"es": 9}, {})
+    assert callback.state_dict()["pseudo_labelled_file"] == "f"
 
 
 # ----- the loader and recovery checks -------------------------------------------------------------
@@ -359,9 +464,9 @@ def check_rounds(serialization_dir: Path) -> Dict[int, Dict[str, Any]]:
     rounds = {}
     for round_number in (1, 2):
         records, statistics = round_files(serialization_dir, round_number)
-        threshold = statistics["threshold"]
+        threshold = statistics["languages"]["es"]["threshold"]
         # Quantiles 0.25 and 1 of the lengths 1, 2, 4, 5, 6, 8, 11, 14.
-        assert statistics["threshold_range"] == [4, 14] and 4 <= threshold <= 14
+        assert statistics["languages"]["es"]["threshold_range"] == [4, 14] and 4 <= threshold <= 14
         assert [record["index"] for record in records] == up_to(threshold)
         assert statistics["sentences"] == len(records)
         assert statistics["first_epoch"] == 2 * round_number - 1
@@ -414,3 +519,72 @@ def test_recovery_continues_the_round_with_the_same_set(tmp_path, uninterrupted_
     # The schedule depends on (seed, round) only: the same thresholds and sets as without a kill.
     assert check_rounds(serialization_dir) == check_rounds(uninterrupted_run)
     assert json.loads((serialization_dir / "metrics.json").read_text())["epoch"] == 4
+
+
+# ----- several targets in one run -----------------------------------------------------------------
+
+
+def two_target_params(**probe: Any) -> Params:
+    """The self-training fixture with Spanish and German targets instead of Spanish alone."""
+    config = self_training_params(**probe).as_dict()
+    callback = config["trainer"]["callbacks"][0]
+    del callback["unlabelled_data_path"], callback["target_language"]
+    callback["targets"] = copy.deepcopy(TWO_TARGETS)
+    return Params(config)
+
+
+def two_target_rounds(serialization_dir: Path) -> Dict[int, Dict[str, Any]]:
+    """Per round and language: the threshold and the indices written; checks that every epoch of
+    a round trained on the English sentences plus exactly that round's sentences of each language."""
+    rounds: Dict[int, Dict[str, Any]] = {}
+    for round_number in (1, 2):
+        records, statistics = round_files(serialization_dir, round_number)
+        rounds[round_number] = {
+            language: {
+                "threshold": statistics["languages"][language]["threshold"],
+                "indices": [r["index"] for r in records if r["language"] == language],
+            }
+            for language in ("es", "de")
+        }
+        assert statistics["languages"]["de"]["threshold_range"] == [3, 10]
+    probes = read_jsonl(serialization_dir / "probe.jsonl")
+    for probe, round_number in zip(probes, [0, 1, 1, 2, 2]):
+        assert probe["languages"]["en"] == 8
+        for language in ("es", "de"):
+            expected = len(rounds[round_number][language]["indices"]) if round_number else 0
+            assert probe["languages"].get(language, 0) == expected
+    return rounds
+
+
+@pytest.fixture(scope="module")
+def two_target_run(tmp_path_factory) -> Path:
+    serialization_dir = tmp_path_factory.mktemp("two_targets") / "run"
+    train_model(two_target_params(), str(serialization_dir))
+    return serialization_dir
+
+
+def test_several_targets_train_together_and_report_per_language(two_target_run):
+    rounds = two_target_rounds(two_target_run)
+    assert all(rounds[r]["de"]["indices"] for r in (1, 2))
+    probes = read_jsonl(two_target_run / "probe.jsonl")
+    assert sum(probe["mixed_batches"] for probe in probes) > 0
+    # An epoch's metrics describe the round it trained on.
+    for epoch, round_number in ((2, 1), (4, 2)):
+        metrics = json.loads((two_target_run / f"metrics_epoch_{epoch}.json").read_text())
+        assert metrics["pseudo_label_round"] == round_number
+        for language in ("es", "de"):
+            assert metrics[f"pseudo_label_{language}_threshold"] == rounds[round_number][language]["threshold"]
+            assert metrics[f"pseudo_label_{language}_sentences"] == len(rounds[round_number][language]["indices"])
+    final = json.loads((two_target_run / "metrics.json").read_text())
+    assert final["pseudo_label_de_threshold"] == rounds[2]["de"]["threshold"]
+
+
+def test_several_targets_recover_with_the_same_sets(tmp_path, two_target_run):
+    serialization_dir = tmp_path / "run"
+    with pytest.raises(SimulatedKill):
+        train_model(two_target_params(kill_in_epoch=2), str(serialization_dir))
+    _, training_state = Checkpointer(str(serialization_dir)).load_checkpoint()
+    state = training_state["callbacks"][0]
+    assert state["round"] == 1 and set(state["thresholds"]) == set(state["statistics"]) == {"es", "de"}
+    train_model(two_target_params(kill_in_epoch=2), str(serialization_dir), recover=True)
+    assert two_target_rounds(serialization_dir) == two_target_rounds(two_target_run)

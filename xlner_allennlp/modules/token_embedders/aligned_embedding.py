@@ -6,7 +6,7 @@ normalized. Ids come from the ``xlner_aligned_word`` indexer (0 padding, 1 OOV, 
 """
 import logging
 import time
-from typing import Any, Dict, List, Optional, Sequence, Union
+from typing import Any, Dict, List, NamedTuple, Optional, Sequence, Union
 
 import numpy as np
 import torch
@@ -28,6 +28,16 @@ logger = logging.getLogger(__name__)
 _NAME = "xlner_aligned_embedding"
 
 
+class _Placement(NamedTuple):
+    """Where a language's artifact puts its reference language: `probe` is the reference side of
+    the artifact applied to fixed random rows, shape `(dim, dim)`."""
+
+    side: str
+    reference_language: str
+    directory: str
+    probe: np.ndarray
+
+
 @TokenEmbedder.register("xlner_aligned_embedding")
 class AlignedEmbedding(TokenEmbedder):
     """
@@ -45,6 +55,12 @@ class AlignedEmbedding(TokenEmbedder):
     never written to the model archive. Vectors and mappings are referenced by path and rebuilt
     from the files when an archive is loaded, so configuration overrides (or `add_language`) can
     point a trained model to other paths, e.g. to tag a language that was aligned after training.
+
+    Languages mapped by different artifacts share one space only if those artifacts place their
+    common reference language alike: a language mapped by an artifact whose reference language is
+    configured on the reference side of another artifact (English placed by `es-en`, Dutch mapped
+    by `nl-en`) is refused when the two artifacts' reference sides differ (a method that also maps
+    the reference side, such as `multistep`, places English differently for every target).
 
     Registered as a `TokenEmbedder` with name "xlner_aligned_embedding".
 
@@ -82,11 +98,13 @@ class AlignedEmbedding(TokenEmbedder):
         self._dim: Optional[int] = None
         self._dim_source = ""
         self._languages: Dict[str, Dict[str, Any]] = {}
+        self._placements: Dict[str, _Placement] = {}
         self._order: List[str] = []
         self.register_buffer("table", torch.zeros(0, 0), persistent=False)
         self.register_buffer("_offsets", torch.zeros(0, dtype=torch.long), persistent=False)
         self.register_buffer("_sizes", torch.zeros(0, dtype=torch.long), persistent=False)
         blocks = {language: self._build_block(language, spec) for language, spec in languages.items()}
+        self._check_placements()
         self._set_table(blocks)
         if default_language is None and len(self._languages) == 1:
             default_language = self._order[0]
@@ -104,7 +122,13 @@ class AlignedEmbedding(TokenEmbedder):
 
     def add_language(self, language: str, spec: Dict[str, Any]) -> None:
         """Load and map ``language`` (an entry as in ``languages``); replaces it if present."""
+        before = dict(self._languages), dict(self._placements)
         block = self._build_block(language, spec)
+        try:
+            self._check_placements()
+        except ConfigurationError:
+            self._languages, self._placements = before
+            raise
         blocks: Dict[str, Union[np.ndarray, torch.Tensor]] = {}
         for name, offset, size in zip(self._order, self._offsets.tolist(), self._sizes.tolist()):
             if name != language:
@@ -165,6 +189,7 @@ class AlignedEmbedding(TokenEmbedder):
         spec = checked_language_spec(language, spec, _NAME)
         path, directory, side = spec["vectors"], spec.get("alignment"), spec.get("side")
         max_vocab = spec.get("max_vocab")
+        self._placements.pop(language, None)
         start = time.perf_counter()
         try:
             vectors = load_vectors(path, max_vocab)
@@ -194,6 +219,11 @@ class AlignedEmbedding(TokenEmbedder):
                     f"{vectors.dim}-dimensional vectors"
                 )
             mapped = alignment.apply(vectors.matrix, side)
+            probe = np.random.default_rng(0).standard_normal((alignment.dim, alignment.dim))
+            self._placements[language] = _Placement(
+                side, alignment.reference_language, directory,
+                alignment.apply(probe.astype(np.float32), "reference"),
+            )
         remember_word_index(path, max_vocab, vectors.index)
         block = np.zeros((len(vectors) + FIRST_ROW_ID, vectors.dim), dtype=np.float32)
         block[FIRST_ROW_ID:] = mapped
@@ -210,6 +240,22 @@ class AlignedEmbedding(TokenEmbedder):
             time.perf_counter() - start,
         )
         return block
+
+    def _check_placements(self) -> None:
+        """Refuse artifacts that place a shared reference language differently (see the class)."""
+        for language, placement in self._placements.items():
+            reference = self._placements.get(placement.reference_language)
+            if placement.side != "mapped" or reference is None or reference.side != "reference":
+                continue
+            if not np.array_equal(placement.probe, reference.probe):
+                name = placement.reference_language
+                raise ConfigurationError(
+                    f"{_NAME}: the artifact {placement.directory} of language {language!r} places "
+                    f"{name!r} differently from {reference.directory}, which places {name!r} here, "
+                    f"so they share no space; use artifacts that place {name!r} alike (a method "
+                    f"that only normalizes it, e.g. procrustes-refine or self-learning, not "
+                    f"multistep) or one model per target language"
+                )
 
     def _set_table(self, blocks: Dict[str, Union[np.ndarray, torch.Tensor]]) -> None:
         tensors = [torch.as_tensor(block, dtype=self.table.dtype, device=self.table.device) for block in blocks.values()]
