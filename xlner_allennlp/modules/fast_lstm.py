@@ -24,6 +24,17 @@ from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 from xlner_allennlp.contextual.bilm import reverse_padded
 
 
+def batch_first_lstm(
+    input_size: int, hidden_size: int, num_layers: int, bias: bool, dropout: float, bidirectional: bool
+) -> torch.nn.LSTM:
+    """The `torch.nn.LSTM` (batch first) whose parameters the `xlner_lstm` encoders hold, as
+    allennlp's `lstm` encoders build it, so that their state dicts are interchangeable."""
+    return torch.nn.LSTM(
+        input_size=input_size, hidden_size=hidden_size, num_layers=num_layers, bias=bias,
+        batch_first=True, dropout=dropout, bidirectional=bidirectional,
+    )
+
+
 class LstmLayerFunction(torch.autograd.Function):
     """One LSTM layer for `D` directions at once (each with its own weights), over the real
     positions of a time-major padded batch, from zero states; gates in torch's order i, f, g, o.

@@ -2,7 +2,7 @@
 import torch
 from allennlp.modules.seq2vec_encoders.seq2vec_encoder import Seq2VecEncoder
 
-from xlner_allennlp.modules.fast_lstm import fast_lstm
+from xlner_allennlp.modules.fast_lstm import batch_first_lstm, fast_lstm
 
 
 @Seq2VecEncoder.register("xlner_lstm")
@@ -44,15 +44,7 @@ class FastLstmSeq2VecEncoder(Seq2VecEncoder):
         bidirectional: bool = False,
     ) -> None:
         super().__init__(stateful=False)
-        self._module = torch.nn.LSTM(
-            input_size=input_size,
-            hidden_size=hidden_size,
-            num_layers=num_layers,
-            bias=bias,
-            batch_first=True,
-            dropout=dropout,
-            bidirectional=bidirectional,
-        )
+        self._module = batch_first_lstm(input_size, hidden_size, num_layers, bias, dropout, bidirectional)
 
     def get_input_dim(self) -> int:
         return self._module.input_size
