@@ -39,7 +39,7 @@ def test_the_hidden_rotation_is_identifiable_and_a_wrong_one_is_not(pair):
     assert len(pair.pairs) == 8000  # 20% of each side's words have no counterpart
     x = Normalization.fit(pair.source.matrix, "unit,center,unit").apply(pair.source.matrix)
     z = Normalization.fit(pair.target.matrix, "unit,center,unit").apply(pair.target.matrix)
-    assert min(true_pair_precision(x @ pair.rotation, z, pair).values()) > 0.99
+    assert true_pair_precision(x @ pair.rotation, z, pair, methods=("nn",))["nn"] > 0.99
     assert true_pair_precision(x, z, pair, methods=("nn",))["nn"] < 0.01
     # anisotropic: the top tenth of the principal directions carries most of the variance
     variances = np.linalg.svd(z - z.mean(axis=0), compute_uv=False) ** 2
