@@ -121,3 +121,16 @@ def test_list_methods_shows_every_setting_with_its_default(monkeypatch, capsys):
     with pytest.raises(SystemExit):
         run(monkeypatch, "xlner-align", "--help")
     assert "smoothing=0.1" in capsys.readouterr().out
+
+
+def test_adversarial_muse_preset_from_the_command_line(monkeypatch, files):
+    # MUSE's sizes on a tiny vocabulary: one epoch of one batch keeps it fast.
+    run(monkeypatch, "xlner-align", "--mapped-vectors", files["es"], "--reference-vectors", files["en"],
+        "--method", "adversarial", "--set", "preset=muse", "--set", "epoch_size=32", "--set", "epochs=1",
+        "--set", "device=auto", "--output", files["out"])
+    alignment = load_alignment(files["out"])
+    hyperparameters = alignment.hyperparameters
+    assert hyperparameters["preset"] == "muse" and hyperparameters["epochs"] == 1
+    assert hyperparameters["batch_size"] == 32 and hyperparameters["discriminator_hidden"] == 2048
+    assert hyperparameters["most_frequent"] == 75000 and hyperparameters["refinement_induction"] == "muse"
+    assert alignment.evaluation["adversarial"]["device"] in ("cpu", "cuda")

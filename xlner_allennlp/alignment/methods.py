@@ -90,10 +90,22 @@ def get_method(name: str) -> AlignmentMethod:
     return METHODS[name]
 
 
-def _typed(method: str, name: str, kind: Any, value: Any) -> Any:
-    """``value`` as the field type ``kind`` (``bool``, ``int``, ``float`` or ``str``); strings from
-    the command line are parsed, other values must already have the type."""
+def _field_type(hint: Any) -> Tuple[Any, bool]:
+    """The type of a settings field (``Optional[X]`` gives ``X``) and whether it may be ``None``
+    (a setting whose value comes from the method's preset)."""
+    arguments = typing.get_args(hint)
+    if typing.get_origin(hint) is typing.Union and type(None) in arguments:
+        return next(a for a in arguments if a is not type(None)), True
+    return hint, False
+
+
+def _typed(method: str, name: str, hint: Any, value: Any) -> Any:
+    """``value`` as the field type ``hint`` (``bool``, ``int``, ``float`` or ``str``, or one of them
+    made optional); strings from the command line are parsed, other values must already have the type."""
     where = f"setting {name} of method {method}"
+    kind, optional = _field_type(hint)
+    if value is None and optional:
+        return None
     if isinstance(value, str) and kind is not str:
         text = value.strip()
         if kind is bool:
@@ -140,8 +152,22 @@ def describe_methods() -> str:
         if not fields:
             lines.append("    (no settings)")
         for f in fields:
-            lines.append(f"    {f'{f.name}={f.default!r}':<40} {types[f.name].__name__}")
+            setting = f"{f.name}={_default_text(spec.settings, f)}"
+            lines.append(f"    {setting:<40} {_field_type(types[f.name])[0].__name__}")
     return "\n".join(lines)
+
+
+def _default_text(settings: type, f: dataclasses.Field) -> str:
+    """A field's default as ``--list-methods`` shows it: a setting a preset fills (a class with
+    ``PRESETS`` and a ``preset`` field) shows the default preset's value, and the other presets'
+    values where they differ (e.g. ``batch_size=128 (muse: 32)``)."""
+    presets = getattr(settings, "PRESETS", None)
+    if f.default is not None or not presets:
+        return repr(f.default)
+    default_preset = next(p.default for p in dataclasses.fields(settings) if p.name == "preset")
+    value = presets[default_preset][f.name]
+    others = [f"{name}: {values[f.name]!r}" for name, values in presets.items() if values[f.name] != value]
+    return repr(value) + (f" ({', '.join(others)})" if others else "")
 
 
 def _refinement_log(result: RefinementResult) -> Dict[str, Any]:
@@ -221,7 +247,15 @@ class MultiStepSettings(MultiStep, Refinement):
 
 @dataclass(frozen=True)
 class AdversarialSettings(Adversarial, Refinement):
-    """:class:`Adversarial` training, then :class:`Refinement` (orthogonal mapping kept, as MUSE)."""
+    """:class:`Adversarial` training, then :class:`Refinement` (orthogonal mapping kept, as MUSE).
+    The refinement settings left at ``None`` take the ``preset``'s values too (``muse``: 5
+    iterations of MUSE's induction, source to target, among the 15,000 most frequent words)."""
+
+    refinement_iterations: Optional[int] = None
+    refinement_vocab: Optional[int] = None
+    refinement_direction: Optional[str] = None
+    refinement_induction: Optional[str] = None
+    refinement_keep: Optional[str] = None
 
 
 @dataclass(frozen=True)
@@ -346,7 +380,10 @@ def fit_adversarial(
     found = adversarial(x, z, settings, random_seed)
     result = refine(x, z, found.mapping, settings)
     return MethodFit(result.mapping, None, {
-        "adversarial": {"best_epoch": found.best_epoch, "criterion": found.criterion, "history": found.history},
+        "adversarial": {
+            "best_epoch": found.best_epoch, "criterion": found.criterion, "history": found.history,
+            "device": found.device,
+        },
         "refinement": _refinement_log(result),
     })
 
