@@ -77,8 +77,8 @@ def main() -> None:
     for path in paths.values():
         if not os.path.isfile(path):
             sys.exit(f"bilm_speed: {path} not found; set --data or XLNER_DATA to the data directory")
-    overrides = {"dataset_reader.language": args.language, **json.loads(args.overrides)}
-    params = Params.from_file(CONFIG, json.dumps(overrides), ext_vars={"XLNER_DATA": args.data})
+    overrides = json.loads(args.overrides)
+    params = Params.from_file(CONFIG, json.dumps(overrides), ext_vars={"XLNER_DATA": args.data, "XLNER_LANGUAGE": args.language})
     seed = params["random_seed"]
     random.seed(seed), np.random.seed(params["numpy_seed"]), torch.manual_seed(params["pytorch_seed"])
     batch_size = params["data_loader"]["batch_sampler"]["batch_size"]

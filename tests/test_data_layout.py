@@ -30,6 +30,7 @@ def test_french_self_trains_on_text_disjoint_from_its_dev_set():
 def test_encodings_and_dictionaries():
     assert encoding("de") == "latin-1"
     assert encoding("de", "unlabelled") == "utf-8"
+    assert encoding("de", "lm_train") == "utf-8"  # the language-model text is UTF-8 in every language
     assert encoding("en", "train") == "utf-8"
     assert dictionary("es", "en", "test", "/d") == "/d/dict/muse/es-en.5000-6500.txt"
     assert dictionary("en", "nl", data="/d") == "/d/dict/muse/en-nl.0-5000.txt"
@@ -38,7 +39,7 @@ def test_encodings_and_dictionaries():
 def test_unknown_language_file_or_dictionary_is_a_clear_error():
     with pytest.raises(DataLayoutError, match=r"unknown language 'xx' in the data layout .*known: en, es"):
         path("xx", "dev")
-    with pytest.raises(DataLayoutError, match=r"no 'train' file for 'es' \(it has: dev, unlabelled, vectors\)"):
+    with pytest.raises(DataLayoutError, match=r"no 'train' file for 'es' \(it has: dev, unlabelled, vectors, lm_train, lm_heldout\)"):
         path("es", "train")
     with pytest.raises(DataLayoutError, match="unknown data file 'devv'"):
         path("es", "devv")

@@ -1,22 +1,26 @@
 // Bidirectional LM with the ELMo architecture (model `xlner_bilm`) for one language, trained on
-// $XLNER_DATA/text/<language>.train.txt.gz and validated (perplexity) on <language>.heldout.txt.gz.
+// its raw text (the data layout's `lm_train`, $XLNER_DATA/text/<language>.train.txt.gz) and
+// validated (perplexity) on its `lm_heldout` text.
 // Export the trained archive for allennlp's Elmo with `allennlp xlner-export-elmo ARCHIVE --output DIR`.
 //
 // The default is the small model the 2-core machine trains on 4M tokens (2 LSTM layers, cell 256,
 // projection 128, char-CNN filters [[1,32],[2,32],[3,64],[4,128]], 1 highway, char dim 16). Every
-// hyperparameter below is a plain value, overridable with -o; `language` is the one setting to
-// change for another language (it names the reader's language and both text files).
-local data = std.extVar('XLNER_DATA');
-local language = 'en';
-local text(split) = data + '/text/' + language + '.' + split + '.txt.gz';
+// hyperparameter below is a plain value, overridable with -o. The language comes from the
+// environment, like the data root: XLNER_LANGUAGE (en, es, de, fr or nl) names the reader's
+// language and both text files (`make elmo LANGUAGE=es` sets it).
+local common = import 'common.libsonnet';
+local language = std.extVar('XLNER_LANGUAGE');
+local corpus =
+  if std.objectHas(common.corpora, language) && std.objectHas(common.corpora[language], 'lm_train') then common.corpora[language]
+  else error 'XLNER_LANGUAGE must be one of ' + std.join(', ', std.objectFields(common.corpora)) + '; got "' + language + '"';
 
 {
   random_seed: 13,
   numpy_seed: 13,  // the sampled softmax draws its samples from numpy
   pytorch_seed: 13,
   dataset_reader: { type: 'xlner_lm_text', language: language, max_sentence_length: 100 },
-  train_data_path: text('train'),
-  validation_data_path: text('heldout'),
+  train_data_path: corpus.lm_train,
+  validation_data_path: corpus.lm_heldout,
   datasets_for_vocab_creation: ['train'],
   // AllenNLP sorts the vocabulary by frequency, as the log-uniform sampler of the softmax assumes.
   vocabulary: { type: 'from_instances', max_vocab_size: { tokens: 50000 } },
@@ -49,7 +53,9 @@ local text(split) = data + '/text/' + language + '.' + split + '.txt.gz';
     optimizer: { type: 'dense_sparse_adam', lr: 0.002 },
     num_epochs: 1,
     validation_metric: '-perplexity',
-    checkpointer: { keep_most_recent_by_count: 2 },
+    // A checkpoint every 10 minutes inside the epoch too: an interrupted run resumes (--recover)
+    // from its last one, skipping the batches it had trained on.
+    checkpointer: { keep_most_recent_by_count: 2, save_every_num_seconds: 600 },
     cuda_device: -1,
   },
 }

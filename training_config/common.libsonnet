@@ -22,7 +22,7 @@ local layout = import '../xlner_allennlp/data_layout.json';
 local corpora = {
   [language]: layout.languages[language] + {
     [name]: data + '/' + layout.languages[language][name]
-    for name in ['train', 'dev', 'test', 'unlabelled', 'vectors']
+    for name in ['train', 'dev', 'test', 'unlabelled', 'vectors', 'lm_train', 'lm_heldout']
     if std.objectHas(layout.languages[language], name)
   }
   for language in std.objectFields(layout.languages)

@@ -10,6 +10,8 @@ names, relative to the data root:
 * ``unlabelled`` and ``unlabelled_encoding``: the target text for self-training (tokens only,
   disjoint from the dev set);
 * ``vectors``: the fastText vector file (``.npy`` beside its ``.vocab``);
+* ``lm_train``, ``lm_heldout``: raw text for the language models (UTF-8, gzipped, one tokenized
+  sentence per line; the heldout text for perplexity);
 * ``dictionaries``: MUSE bilingual dictionaries to another language, ``train`` and ``test`` splits.
 
 and per UD treebank (``treebanks``, keyed by name such as ``en_ewt``) its ``language`` and its
@@ -33,7 +35,8 @@ from typing import Any, Dict, List, Optional
 
 LAYOUT_FILE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "data_layout.json")
 DATA_VARIABLE = "XLNER_DATA"
-FILES = ("train", "dev", "test", "unlabelled", "vectors")
+LM_TEXT_FILES = ("lm_train", "lm_heldout")
+FILES = ("train", "dev", "test", "unlabelled", "vectors") + LM_TEXT_FILES
 DICTIONARY_SPLITS = ("train", "test")
 TREEBANK_SPLITS = ("train", "dev")
 
@@ -84,8 +87,11 @@ def path(language: str, name: str, data: Optional[str] = None) -> str:
 
 
 def encoding(language: str, name: str = "dev") -> str:
-    """The text encoding of ``language``'s file ``name`` (a labelled file or ``unlabelled``)."""
+    """The text encoding of ``language``'s file ``name``: a labelled file, ``unlabelled``, or the
+    language-model text (always UTF-8)."""
     path(language, name)  # the file must exist in the layout
+    if name in LM_TEXT_FILES:
+        return "utf-8"
     return _entry(language)["unlabelled_encoding" if name == "unlabelled" else "encoding"]
 
 

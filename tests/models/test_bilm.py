@@ -26,15 +26,17 @@ TINY = {"model.char_embedding_dim": 4, "model.filters": [[1, 4], [2, 4], [3, 8]]
 class TestBidirectionalLanguageModel(ModelTestCase):
     def setup_method(self):
         super().setup_method()
-        self._previous = os.environ.get("XLNER_DATA")
-        os.environ.update(write_tiny_text(str(self.TEST_DIR / "data")))
+        environment = write_tiny_text(str(self.TEST_DIR / "data"))
+        self._previous = {name: os.environ.get(name) for name in environment}
+        os.environ.update(environment)
         self.set_up_model(CONFIG, str(self.TEST_DIR / "data" / "text" / "en.heldout.txt.gz"), seed=13)
 
     def teardown_method(self):
-        if self._previous is None:
-            os.environ.pop("XLNER_DATA", None)
-        else:
-            os.environ["XLNER_DATA"] = self._previous
+        for name, value in self._previous.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
         super().teardown_method()
 
     def test_can_train_save_and_load(self):

@@ -137,7 +137,7 @@ def anchors_from_args(args: argparse.Namespace) -> None:
     bilm = load_elmo_bilm(args.elmo)
     bilm.eval()
     anchors, geometry, corpus = extract_anchors(
-        lambda ids: contextual_layers(bilm, ids), bilm.num_layers, bilm.get_output_dim(), args.text,
+        lambda ids: contextual_layers(bilm, ids), bilm.num_activation_layers, bilm.get_output_dim(), args.text,
         min_count=args.min_count, lowercase=not args.keep_case, batch_size=args.batch_size,
         max_length=args.max_length, sample_size=args.sample_size, seed=args.seed, encoding=args.encoding,
     )

@@ -164,6 +164,11 @@ class BiLm(nn.Module):
         """Size ``2P`` of every activation layer."""
         return 2 * self.options.projection_dim
 
+    @property
+    def num_activation_layers(self) -> int:
+        """The activation layers :meth:`forward` returns: the token layer and one per LSTM layer."""
+        return self.options.num_layers + 1
+
     def add_sentence_boundaries(self, character_ids: torch.Tensor) -> Tuple[torch.Tensor, torch.Tensor]:
         """``character_ids`` (batch, steps, 50) -> (batch, steps + 2, 50) with ``<S>`` first and
         ``</S>`` after each sentence's last token, and its mask (batch, steps + 2) (True = token)."""

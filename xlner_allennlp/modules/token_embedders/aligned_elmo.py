@@ -159,23 +159,23 @@ class AlignedElmo(TokenEmbedder):
             bilm = load_elmo_bilm(spec["elmo"])
         except ElmoFormatError as error:
             raise ConfigurationError(f"{where}: {error}") from None
-        bad = [layer for layer in self._layers if not 0 <= layer < bilm.num_layers]
+        bad = [layer for layer in self._layers if not 0 <= layer < bilm.num_activation_layers]
         if bad:
-            raise ConfigurationError(f"{where}: {spec['elmo']} has layers 0-{bilm.num_layers - 1}, not {bad}")
+            raise ConfigurationError(f"{where}: {spec['elmo']} has layers 0-{bilm.num_activation_layers - 1}, not {bad}")
         if self._dim is not None and bilm.get_output_dim() != self._dim:
             raise ConfigurationError(
                 f"{where}: {spec['elmo']} gives {bilm.get_output_dim()}-dimensional vectors, the other "
                 f"languages {self._dim}; all languages must share one space"
             )
-        norms = [1.0] * bilm.num_layers
+        norms = [1.0] * bilm.num_activation_layers
         if spec.get("anchors"):
             try:
                 norms = read_mean_token_norms(spec["anchors"])
             except (ValueError, FileNotFoundError) as error:
                 raise ConfigurationError(f"{where}: {error}") from None
-            if len(norms) != bilm.num_layers:
+            if len(norms) != bilm.num_activation_layers:
                 raise ConfigurationError(
-                    f"{where}: {spec['anchors']} has norms of {len(norms)} layers, {spec['elmo']} has {bilm.num_layers}"
+                    f"{where}: {spec['anchors']} has norms of {len(norms)} layers, {spec['elmo']} has {bilm.num_activation_layers}"
                 )
         maps = torch.nn.ModuleList(
             [self._layer_map(where, language, spec, layer, 1.0 / norms[layer], bilm.get_output_dim())
