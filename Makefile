@@ -9,7 +9,7 @@ LAYOUT = $(PY) -m xlner_allennlp.data_layout $(if $(DATA),--data $(DATA))
 layout = $(or $(shell $(LAYOUT) $(1)),$(error data layout: no "$(1)"))
 DATA_ARG = --data $(call layout,root)
 
-.PHONY: install test test-quick main clean benchmark-crf benchmark-bli benchmark-vecmap benchmark-optima benchmark-ner benchmark-parser benchmark-scale benchmark-loading results
+.PHONY: install test test-quick main elmo main-elmo clean benchmark-crf benchmark-bli benchmark-vecmap benchmark-optima benchmark-ner benchmark-parser benchmark-scale benchmark-loading results
 
 install: .venv/.installed
 
@@ -69,7 +69,9 @@ main: $(RUN)/metrics.json
 # A run is finished when allennlp has written its final metrics.json (an interrupted run has
 # checkpoints, and may have an archive of its best epoch so far, but no metrics.json). Order-only
 # prerequisites: an existing installation or alignment is reused, never redone for a timestamp.
-$(RUN)/metrics.json: | .venv/.installed $(ALIGNED)/$(TARGET)-en/meta.json
+# The static alignment the run needs (none for main-elmo, whose ELMo alignments are made first).
+ALIGNED_PREREQUISITE ?= $(ALIGNED)/$(TARGET)-en/meta.json
+$(RUN)/metrics.json: | .venv/.installed $(ALIGNED_PREREQUISITE)
 	@if [ -d $(RUN) ]; then echo "$(RUN) is an unfinished run: resuming it (--recover)"; fi
 	XLNER_DATA=$(call layout,root) $(ALLENNLP) train $(CONFIG) -s $(RUN) $$([ -d $(RUN) ] && echo --recover) \
 	  $(if $(OVERRIDES),-o '$(OVERRIDES)') --include-package xlner_allennlp
@@ -81,6 +83,46 @@ $(RUN)/metrics.json: | .venv/.installed $(ALIGNED)/$(TARGET)-en/meta.json
 $(ALIGNED)/%-en/meta.json: | .venv/.installed
 	$(ALLENNLP) xlner-align --mapped-vectors $(call layout,vectors $*) --reference-vectors $(call layout,vectors en) \
 	  $(ALIGN_ARGS_$(ALIGNMENT)) --output $(ALIGNED)/$*-en
+
+# Contextual alignment (Schuster et al. 2019). `make elmo LANGUAGE=es` trains the language's BiLM
+# (training_config/bilm.jsonnet, resumed with --recover when interrupted), exports it in ELMo format
+# (artifacts/elmo/es) and computes its per-layer anchors over the same text (artifacts/anchors/es).
+# `make main-elmo TARGET=es` does that for English and TARGET, aligns each layer's TARGET anchors to
+# the English ones (procrustes-refine on the MUSE training dictionary, no renormalization: the anchors
+# are already divided by their layer's mean token norm), trains training_config/cross_elmo.jsonnet on
+# English labels only and evaluates and tags TARGET like `make main`.
+LANGUAGE ?= $(TARGET)
+ELMO_LAYERS := 0 1 2
+ELMO_ALIGNED := artifacts/elmo_alignments
+ELMO_RUN ?= runs/cross_elmo-$(TARGET)
+
+elmo: artifacts/anchors/$(LANGUAGE)/geometry.json
+
+runs/bilm-%/metrics.json: | .venv/.installed
+	@if [ -d runs/bilm-$* ]; then echo "runs/bilm-$* is an unfinished run: resuming it (--recover)"; fi
+	XLNER_DATA=$(call layout,root) XLNER_LANGUAGE=$* $(ALLENNLP) train training_config/bilm.jsonnet -s runs/bilm-$* \
+	  $$([ -d runs/bilm-$* ] && echo --recover) $(if $(BILM_OVERRIDES),-o '$(BILM_OVERRIDES)') --include-package xlner_allennlp
+
+artifacts/elmo/%/weights.hdf5: | runs/bilm-%/metrics.json
+	$(ALLENNLP) xlner-export-elmo runs/bilm-$*/model.tar.gz --output artifacts/elmo/$* --include-package xlner_allennlp
+
+# geometry.json is the last file xlner-anchors writes.
+artifacts/anchors/%/geometry.json: | artifacts/elmo/%/weights.hdf5
+	$(ALLENNLP) xlner-anchors --elmo artifacts/elmo/$* --text $(call layout,lm_train $*) --output artifacts/anchors/$* \
+	  --include-package xlner_allennlp
+
+# One artifact per layer, <lang>-en/layer<l>; layers already aligned are kept.
+$(ELMO_ALIGNED)/%-en/layer$(lastword $(ELMO_LAYERS))/meta.json: | artifacts/anchors/%/geometry.json artifacts/anchors/en/geometry.json
+	for l in $(ELMO_LAYERS); do [ -f $(ELMO_ALIGNED)/$*-en/layer$$l/meta.json ] || \
+	  $(ALLENNLP) xlner-align --mapped-vectors artifacts/anchors/$*/layer$$l.npy --reference-vectors artifacts/anchors/en/layer$$l.npy \
+	    --mapped-language $* --reference-language en --normalization none --method procrustes-refine \
+	    --dictionary $(call layout,dictionary $* en train) --output $(ELMO_ALIGNED)/$*-en/layer$$l || exit 1; done
+
+# Files made along a chain of pattern rules (BiLM run, export, anchors) are kept, not deleted as intermediates.
+.SECONDARY:
+
+main-elmo: | $(ELMO_ALIGNED)/$(TARGET)-en/layer$(lastword $(ELMO_LAYERS))/meta.json
+	$(MAKE) main RUN=$(ELMO_RUN) CONFIG=training_config/cross_elmo.jsonnet ALIGNED_PREREQUISITE=
 
 clean:
 	rm -rf .venv runs artifacts

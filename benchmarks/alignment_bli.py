@@ -16,12 +16,18 @@ one record per row to ``benchmarks/results/alignment_bli.jsonl`` as soon as it i
 
     OMP_NUM_THREADS=1 .venv/bin/python benchmarks/alignment_bli.py --data ../shared/data
     .venv/bin/python benchmarks/alignment_bli.py --pairs es-en,nl-en --methods procrustes-refine
+    OMP_NUM_THREADS=1 .venv/bin/python benchmarks/alignment_bli.py --anchors artifacts/anchors --layers 0 1 2 \
+        --methods procrustes,procrustes-refine,self-learning
+
+With ``--anchors``, the vectors are ELMo anchors (``xlner-anchors``, per layer, lowercased types),
+the records go to ``benchmarks/results/anchor_bli.jsonl`` with the layer in their key, and the
+docs show them beside the static rows of the same pairs and methods.
 """
 import argparse
 import os
 import sys
 import time
-from typing import Any, Dict, List, Tuple
+from typing import Any, Dict, List, Optional, Tuple
 
 PROJECT_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, PROJECT_ROOT)
@@ -31,6 +37,7 @@ from xlner_allennlp.alignment import METHODS, align, evaluate_alignment
 from xlner_allennlp.alignment.dictionary import WordPair, index_dictionary, read_dictionary
 from xlner_allennlp.alignment.report import format_table, percent
 from xlner_allennlp.alignment.vectors import load_vectors
+from xlner_allennlp.contextual.anchor_files import layer_file
 from xlner_allennlp.data_layout import DataLayoutError, data_root, dictionary, path
 
 DEFAULT_PAIRS = "en-es,en-fr,en-nl,en-de"
@@ -72,12 +79,23 @@ def split_dictionaries(root: str, source: str, target: str, heldout: float) -> T
 
 
 def run_pair(
-    root: str, pair: str, methods: List[str], heldout: float, max_vocab: Any, recorder: Recorder
+    root: str, pair: str, methods: List[str], heldout: float, max_vocab: Any, recorder: Recorder,
+    anchors: Optional[str] = None, layer: Optional[int] = None,
 ) -> List[Dict[str, Any]]:
-    """Fit and evaluate every method on ``pair``; each row is recorded as soon as it is measured."""
+    """Fit and evaluate every method on ``pair``; each row is recorded as soon as it is measured.
+
+    With ``anchors`` (a directory of ``xlner-anchors`` outputs, one per language), the vectors are
+    the languages' anchors of ``layer``, already divided by their mean token norm: aligned without
+    further normalization, as the aligned ELMo embedder applies the maps."""
     source_language, target_language = pair.split("-")
-    source = load_vectors(path(source_language, "vectors", root), max_vocab)
-    target = load_vectors(path(target_language, "vectors", root), max_vocab)
+    if anchors is None:
+        source = load_vectors(path(source_language, "vectors", root), max_vocab)
+        target = load_vectors(path(target_language, "vectors", root), max_vocab)
+        options_of_vectors: Dict[str, Any] = {}
+    else:
+        source = load_vectors(layer_file(os.path.join(anchors, source_language), layer), max_vocab)
+        target = load_vectors(layer_file(os.path.join(anchors, target_language), layer), max_vocab)
+        options_of_vectors = {"normalization": "none"}
     train, test, test_kind = split_dictionaries(root, source_language, target_language, heldout)
     test_dictionary = index_dictionary(test, source, target, f"{pair} {test_kind}")
     rows = []
@@ -88,7 +106,7 @@ def run_pair(
         alignment = align(
             source, target, method,
             dictionary=train if METHODS[method].dictionary == "required" else None,
-            mapped_language=source_language, reference_language=target_language, **options,
+            mapped_language=source_language, reference_language=target_language, **options_of_vectors, **options,
         )
         seconds = time.perf_counter() - start
         load_after = os.getloadavg()[0]
@@ -103,9 +121,10 @@ def run_pair(
             "fit_s": round(seconds, 1), "load_before": round(load_before, 2), "load_after": round(load_after, 2),
             "bli": bli, "evaluation": evaluation, "hyperparameters": alignment.hyperparameters,
         })
-        recorder.record({"pair": pair, "method": name},
-                        {k: v for k, v in rows[-1].items() if k not in ("pair", "method")})
-        print(format_table(rows[-1:], COLUMNS).splitlines()[-1], flush=True)
+        key = {"pair": pair, "method": name, **({} if anchors is None else {"layer": layer})}
+        recorder.record(key, {k: v for k, v in rows[-1].items() if k not in key})
+        shown = COLUMNS if anchors is None else ["layer", *COLUMNS]
+        print(format_table([{**rows[-1], "layer": layer}], shown).splitlines()[-1], flush=True)
     return rows
 
 
@@ -120,21 +139,30 @@ def main() -> None:
     parser.add_argument("--heldout", type=float, default=0.2, help="held-out fraction where no test split exists")
     parser.add_argument("--max-vocab", type=int, default=None, help="rows kept per vector file (default: all)")
     parser.add_argument("--data", default=data_root(), help="data root (default: $XLNER_DATA, else the layout's)")
-    parser.add_argument("--output", default=results_path("alignment_bli"), help="records file (appended to)")
+    parser.add_argument("--anchors", help="align ELMo anchors instead of the static vectors: DIR/<language> "
+                        "are xlner-anchors outputs (records go to anchor_bli.jsonl unless --output)")
+    parser.add_argument("--layers", type=int, nargs="+", default=[0, 1, 2], help="anchor layers (with --anchors)")
+    parser.add_argument("--output", help="records file, appended to (default: benchmarks/results/"
+                        "alignment_bli.jsonl, or anchor_bli.jsonl with --anchors)")
     args = parser.parse_args()
+    benchmark = "alignment_bli" if args.anchors is None else "anchor_bli"
+    args.output = args.output or results_path(benchmark)
     root = os.path.abspath(args.data)
     methods = [m for m in args.methods.split(",") if m]
     unknown = set(methods) - set(VARIANTS)
     if unknown:
         parser.error(f"unknown method(s) {', '.join(sorted(unknown))}; choose from {', '.join(VARIANTS)}")
     print(f"data: {root}; cpus: {os.cpu_count()}; load average at start: {os.getloadavg()}")
-    recorder = Recorder("alignment_bli", {**vars(args), "data": root}, args.output)
-    print(format_table([], COLUMNS), flush=True)
+    recorder = Recorder(benchmark, {**vars(args), "data": root}, args.output)
+    columns = COLUMNS if args.anchors is None else ["layer", *COLUMNS]
+    print(format_table([], columns), flush=True)
     rows: List[Dict[str, Any]] = []
     for pair in args.pairs.split(","):
-        rows += run_pair(root, pair, methods, args.heldout, args.max_vocab, recorder)
+        for layer in [None] if args.anchors is None else args.layers:
+            pair_rows = run_pair(root, pair, methods, args.heldout, args.max_vocab, recorder, args.anchors, layer)
+            rows += [{**row, "layer": layer} for row in pair_rows]
     print()
-    print(format_table(rows, COLUMNS))
+    print(format_table(rows, columns))
     print("test: muse-test = MUSE 5000-6500 split; heldout-train = source words in the last "
           f"{args.heldout:.0%} of the 0-5000 training split, removed from training (no test split exists)")
     print(f"{len(rows)} records appended to {args.output}")

@@ -43,7 +43,12 @@ from xlner_allennlp.file_utils import atomic_write_text  # noqa: E402
 
 # One Cross-Augmented model for every target language, by its target encoders' setting.
 ONE_MODEL = {"cross_augmented_multi": "per_language", "cross_augmented_multi_shared": "shared"}
-CONFIGS = ["source_mono", "cross_word", "cross_shared", "cross_augmented", *ONE_MODEL]
+# Cross-ELMo (training_config/cross_elmo.jsonnet, aligned ELMo layer 1): English-only, so one run per
+# seed, evaluated on each language twice: with the language's per-layer anchor alignments
+# (``cross_elmo``) and with its ELMo only divided by its mean token norms (``cross_elmo_unaligned``, the
+# baseline that shows what alignment adds: the English side, hence the trained model, is the same).
+ELMO_RECORDS = {"cross_elmo": "procrustes-refine", "cross_elmo_unaligned": "none"}
+CONFIGS = ["source_mono", "cross_word", "cross_shared", "cross_augmented", *ONE_MODEL, "cross_elmo"]
 ENGLISH_ONLY = {"source_mono", "cross_word", "cross_shared"}
 ALIGNED = {"cross_word", "cross_shared", "cross_augmented", *ONE_MODEL}
 TARGETS = ["es", "nl", "de", "fr"]
@@ -68,6 +73,9 @@ def parse_args() -> argparse.Namespace:
                              "self-learning and self-learning+identical use no bilingual dictionary")
     parser.add_argument("--alignments", default=os.path.join(ROOT, "artifacts", "alignments"),
                         help="artifacts are built under DIR/<method>/<language>-en")
+    parser.add_argument("--elmo-artifacts", default=os.path.join(ROOT, "artifacts"),
+                        help="cross_elmo: DIR/elmo/<l> and DIR/anchors/<l> (`make elmo LANGUAGE=<l>`); the "
+                             "layer alignments are made under DIR/elmo_alignments/<l>-en/layer<k> when missing")
     parser.add_argument("--runs", default=os.path.join(ROOT, "runs", "ner_zero_shot"))
     parser.add_argument("--output", default=results_path("ner_zero_shot"), help="records file (appended to)")
     return parser.parse_args()
@@ -104,10 +112,48 @@ def ensure_alignment(language: str, args: argparse.Namespace) -> str:
     return directory
 
 
+# The ELMo layers cross_elmo.jsonnet uses (its ``elmo_layers``): the ones whose alignments it needs.
+ELMO_LAYERS = (1,)
+
+
+def elmo_entry(language: str, args: argparse.Namespace, aligned: bool = True) -> Dict[str, str]:
+    """``language``'s ``xlner_aligned_elmo`` settings (absolute paths), its layer alignments made on the
+    MUSE training dictionary first when missing; ``FileNotFoundError`` naming the `make` target that
+    builds a missing ELMo or anchors directory."""
+    from xlner_allennlp.alignment import align_files, load_alignment
+    from xlner_allennlp.contextual import layer_file
+
+    root = os.path.abspath(args.elmo_artifacts)
+    entry = {"elmo": os.path.join(root, "elmo", language), "anchors": os.path.join(root, "anchors", language)}
+    for needed in (os.path.join(entry["elmo"], "weights.hdf5"), os.path.join(entry["anchors"], "geometry.json")):
+        if not os.path.isfile(needed):
+            raise FileNotFoundError(f"{needed} is missing: make elmo LANGUAGE={language}")
+    if language == "en":
+        return entry
+    alignments = os.path.join(root, "elmo_alignments", f"{language}-en")
+    for layer in ELMO_LAYERS:
+        directory = os.path.join(alignments, f"layer{layer}")
+        if not os.path.isfile(os.path.join(directory, "meta.json")):
+            elmo_entry("en", args)
+            align_files(
+                mapped_vectors=layer_file(entry["anchors"], layer),
+                reference_vectors=layer_file(os.path.join(root, "anchors", "en"), layer),
+                method=ELMO_RECORDS["cross_elmo"], dictionary=data_layout.dictionary(language, "en", "train", args.data),
+                output=directory, normalization="none", mapped_language=language, reference_language="en",
+            )
+        load_alignment(directory).require_passed(directory)
+    return {**entry, "alignment": alignments} if aligned else entry
+
+
 def evaluate_on(archive_path: str, config: str, language: str, args: argparse.Namespace) -> Dict[str, float]:
     """Span F1 of a trained archive on ``language``'s dev set, that language plugged in by overrides."""
     from xlner_allennlp.commands.evaluate_language import evaluate_language
 
+    if config in ELMO_RECORDS:
+        return evaluate_language(
+            archive_path, language, data_layout.path(language, "dev", args.data),
+            encoding=data_layout.encoding(language), elmo=elmo_entry(language, args, config == "cross_elmo"),
+        )
     return evaluate_language(
         archive_path, language, data_layout.path(language, "dev", args.data),
         vectors=data_layout.path(language, "vectors", args.data),
@@ -130,7 +176,7 @@ def english_is_shared(languages: Sequence[str], args: argparse.Namespace) -> boo
 def run_name(config: str, target: str, seed: int, args: argparse.Namespace) -> str:
     if config in ONE_MODEL:
         return f"{config}-{args.alignment_method}-{'+'.join(args.languages)}-{seed}"
-    if config == "source_mono":
+    if config in ("source_mono", "cross_elmo"):
         return f"{config}-{seed}"
     if config in ENGLISH_ONLY and args.english_shared:
         return f"{config}-{args.alignment_method}-{seed}"
@@ -168,6 +214,10 @@ def train(config: str, target: str, seed: int, args: argparse.Namespace) -> Dict
             overrides["trainer.num_epochs"] = args.epochs
         if args.selection == "target":
             overrides.update(data_layout.selection_overrides(target, args.data))
+        if config == "cross_elmo":
+            overrides["model.text_field_embedder.token_embedders.elmo.languages"] = {
+                "en": {**elmo_entry("en", args), "side": "reference"}, target: elmo_entry(target, args),
+            }
         start = time.perf_counter()
         train_model_from_file(
             config_file(config, directory, args), directory, overrides=json.dumps(overrides), force=True,
@@ -216,11 +266,20 @@ def main() -> None:
         sys.exit("one model for several targets selects on the English dev set only (--selection source)")
     recorder = Recorder("ner_zero_shot", vars(args), args.output)
     import xlner_allennlp.plugin  # noqa: F401  registers the components
+    from xlner_allennlp.alignment import ArtifactError
 
     done = measured(args.output, args)
+    if "cross_elmo" in args.configs:
+        elmo_languages = []
+        for language in args.languages:
+            try:
+                elmo_entry(language, args)
+                elmo_languages.append(language)
+            except (FileNotFoundError, ArtifactError) as error:
+                print(f"{language}: cross_elmo not evaluated: {error}", file=sys.stderr, flush=True)
+        if not elmo_languages:
+            sys.exit("cross_elmo: no language has its ELMo, anchors and layer alignments")
     if any(c in ALIGNED for c in args.configs):
-        from xlner_allennlp.alignment import ArtifactError
-
         usable = []
         for language in args.languages:
             try:
@@ -240,25 +299,33 @@ def main() -> None:
         args.configs = [config for config in args.configs if config not in ONE_MODEL]
     for seed in args.seeds:
         for config in args.configs:
-            shared = config == "source_mono" or config in ONE_MODEL or (config in ENGLISH_ONLY and args.english_shared)
-            targets = [args.languages[0]] if shared else args.languages
+            if config == "cross_elmo":
+                run_languages = elmo_languages
+                shared = True
+            else:
+                run_languages = args.languages
+                shared = config == "source_mono" or config in ONE_MODEL or (config in ENGLISH_ONLY and args.english_shared)
+            measures = list(ELMO_RECORDS) if config == "cross_elmo" else [config]
+            targets = [run_languages[0]] if shared else run_languages
             for target in targets:
-                todo = [l for l in (args.languages if shared else [target])
-                        if (config, l, seed, dev_file(l, args)) not in done]
+                todo = [(m, l) for l in (run_languages if shared else [target]) for m in measures
+                        if (m, l, seed, dev_file(l, args)) not in done]
                 if not todo:
                     continue
                 run = train(config, target, seed, args)
-                for language in todo:
-                    metrics = evaluate_on(run["archive"], config, language, args)
+                for measure, language in todo:
+                    metrics = evaluate_on(run["archive"], measure, language, args)
                     f1 = 100 * metrics["f1-measure-overall"]
-                    key = {"config": config, "language": language, "seed": seed, "dev": dev_file(language, args)}
-                    if config in ALIGNED:
+                    key = {"config": measure, "language": language, "seed": seed, "dev": dev_file(language, args)}
+                    if measure in ELMO_RECORDS:
+                        key["alignment"] = ELMO_RECORDS[measure]
+                    elif config in ALIGNED:
                         key["alignment"] = args.alignment_method
                     recorder.record(
                         key,
                         {"f1": f1, "metrics": metrics, "wall_time_s": run["wall_time_s"], "run": run["archive"]},
                     )
-                    print(f"{config} seed={seed} {language}: F1 {f1:.2f}", flush=True)
+                    print(f"{measure} seed={seed} {language}: F1 {f1:.2f}", flush=True)
     print(ner_f1_table(read_records(args.output)))
 
 

@@ -36,6 +36,8 @@ NER_CONFIGS = {
     "cross_shared": "Cross-Shared", "cross_augmented": "Cross-Augmented",
     "cross_augmented_multi": "Cross-Augmented, one model (per-language target encoders)",
     "cross_augmented_multi_shared": "Cross-Augmented, one model (shared target encoder)",
+    "cross_elmo": "Cross-ELMo (aligned ELMo layer 1, anchors)",
+    "cross_elmo_unaligned": "Cross-ELMo, same model, target ELMo unaligned",
 }
 NER_LANGUAGES = ("es", "nl", "de", "fr")
 # Bari et al. (2020), Table 2: test-set F1 with Wikipedia-scale vectors (no French row).

@@ -5,10 +5,12 @@ import os
 
 import pytest
 from allennlp.commands.train import train_model_from_file
+from allennlp.common.checks import ConfigurationError
 from allennlp.models.archival import load_archive
 
 from xlner_allennlp.alignment import align_files
 from xlner_allennlp.commands.anchors import extract_anchors
+from xlner_allennlp.commands.evaluate_language import evaluate_language
 from xlner_allennlp.contextual import layer_file, write_anchors
 from xlner_allennlp.modules.elmo import contextual_layers, load_elmo_bilm
 from xlner_allennlp.predictors.tagger import TaggerPredictor
@@ -71,3 +73,22 @@ def test_cross_elmo_trains_one_epoch_and_reloads(tiny_data, artifacts, tmp_path,
     extended = load_archive(str(tmp_path / "run" / "model.tar.gz"), overrides=json.dumps(plugged))
     as_xx = TaggerPredictor(extended.model, extended.validation_dataset_reader).predict_json({**tokens, "language": "xx"})
     assert as_xx["tags"] == in_memory["tags"]
+    # The same through xlner-evaluate: es's ELMo, anchors and maps plugged in as "nl" score the
+    # Spanish dev set exactly as "es"; without the maps (the unaligned baseline) it still runs.
+    dev = f"{tiny_data['XLNER_DATA']}/ner/es/conll2002/esp.testa"
+    archive_path = str(tmp_path / "run" / "model.tar.gz")
+    as_es = evaluate_language(archive_path, "es", dev)
+    spec = _languages(artifacts)["es"]
+    elmo = {"elmo": spec["elmo"], "anchors": spec["anchors"], "alignment": spec["alignment"]}
+    assert evaluate_language(archive_path, "nl", dev, elmo=elmo) == as_es
+    unaligned = evaluate_language(archive_path, "nl", dev, elmo={**elmo, "alignment": None})
+    assert 0.0 <= unaligned["f1-measure-overall"] <= 1.0
+
+
+def test_evaluate_refuses_an_elmo_for_a_model_without_one(tiny_data, tmp_path):
+    archive = tmp_path / "config.json"
+    archive.write_text(json.dumps({"model": {"text_field_embedder": {"token_embedders": {"tokens": {"type": "xlner_aligned_embedding"}}}}}))
+    with pytest.raises(ConfigurationError, match="no xlner_aligned_elmo embedder"):
+        evaluate_language(str(tmp_path), "nl", "unused.testa", elmo={"elmo": "elmo/nl"})
+    with pytest.raises(ConfigurationError, match="needs the anchors"):
+        evaluate_language(str(tmp_path), "nl", "unused.testa", elmo={"elmo": "elmo/nl", "alignment": "al/nl-en"})

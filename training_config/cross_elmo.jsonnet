@@ -22,6 +22,9 @@ local elmo_layers = [1];  // one layer as is, or several scalar-mixed after mapp
 local elmo_dim = 256;  // 2 * projection_dim of the ELMos
 local elmo_dropout = 0.3;
 local tied = false;  // tie the BiLSTMs' two directions (xlner_tied_lstm)
+// Mapped ELMo vectors kept in memory (4 * 256 bytes a token per layer): the English training and dev
+// sets (about 0.26M tokens) are computed once, in the first epoch, and reused by the later ones.
+local elmo_cache_tokens = 1000000;
 
 local elmo_language(language, side) = {
   elmo: artifacts + '/elmo/' + language,
@@ -39,6 +42,7 @@ local model = common.crf_tagger(aligned=false, tied=tied) + {
         languages: { en: elmo_language('en', 'reference'), [target]: elmo_language(target, 'mapped') },
         layers: elmo_layers,
         dropout: elmo_dropout,
+        cache_tokens: elmo_cache_tokens,
       },
       token_characters: common.crf_tagger(aligned=false, tied=tied).text_field_embedder.token_embedders.token_characters,
     },

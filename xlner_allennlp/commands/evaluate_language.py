@@ -5,7 +5,13 @@
 
 The language's vectors (and alignment, if any) are added to the archive's word indexer and
 embedder through config overrides, so a model trained with English and Spanish vectors tags Dutch
-without retraining: the "one model, any aligned language" use. Prints the metrics as JSON and
+without retraining: the "one model, any aligned language" use. A model over aligned ELMo
+(cross_elmo.jsonnet) takes the language's ELMo, anchors and per-layer alignments instead::
+
+    allennlp xlner-evaluate runs/cross_elmo-es/model.tar.gz --language nl --data ned.testa \
+        --elmo artifacts/elmo/nl --anchors artifacts/anchors/nl --elmo-alignment artifacts/elmo_alignments/nl-en
+
+Prints the metrics as JSON and
 writes them atomically with ``--output-file``.
 
 The gold tags are checked against the model's tags first: a tokens-only file, or a tag the model
@@ -15,6 +21,8 @@ line, unless ``--unseen-types miss`` asks to score such entities as missed.
 import argparse
 import json
 import logging
+import os
+import tarfile
 from collections import Counter
 from typing import Any, Dict, List, Optional, Sequence, Set, Tuple
 
@@ -24,7 +32,7 @@ from allennlp.common.file_utils import cached_path
 from allennlp.data import DatasetReader
 from allennlp.data.data_loaders import MultiProcessDataLoader
 from allennlp.models import Model
-from allennlp.models.archival import load_archive
+from allennlp.models.archival import CONFIG_NAME, load_archive
 from allennlp.training.util import evaluate
 
 from xlner_allennlp.commands.errors import exit_on_error
@@ -43,14 +51,47 @@ class EvaluationDataError(ValueError):
     the message names the file and, where there is one, the line."""
 
 
+def aligned_elmo_key(archive_path: str) -> str:
+    """The name of the archive's ``xlner_aligned_elmo`` token embedder (``elmo`` in cross_elmo.jsonnet),
+    read from the archive's config; `ConfigurationError` if it has none."""
+    if os.path.isdir(archive_path):
+        with open(os.path.join(archive_path, CONFIG_NAME), encoding="utf-8") as handle:
+            config = json.load(handle)
+    else:
+        with tarfile.open(cached_path(archive_path)) as archive:
+            member = archive.extractfile(CONFIG_NAME)
+            if member is None:
+                raise ConfigurationError(f"{archive_path}: no {CONFIG_NAME} in the archive")
+            config = json.load(member)
+    embedders = config.get("model", {}).get("text_field_embedder", {}).get("token_embedders", {})
+    for key, embedder in embedders.items():
+        if isinstance(embedder, dict) and embedder.get("type") == "xlner_aligned_elmo":
+            return key
+    raise ConfigurationError(
+        f"{archive_path}: the model has no xlner_aligned_elmo embedder, so an ELMo (--elmo) cannot be plugged in"
+    )
+
+
 def language_overrides(
-    language: str, vectors: Optional[str], alignment: Optional[str], encoding: str
+    language: str,
+    vectors: Optional[str],
+    alignment: Optional[str],
+    encoding: str,
+    elmo: Optional[Dict[str, str]] = None,
+    elmo_key: str = "elmo",
 ) -> Dict[str, Any]:
-    """Config overrides that make an archive's validation reader and embedder handle ``language``."""
+    """Config overrides that make an archive's validation reader and embedder handle ``language``:
+    its word vectors (and their alignment), and for an ELMo model its ``elmo`` entry (the
+    ``xlner_aligned_elmo`` settings ``elmo``, ``anchors``, ``alignment``) under the embedder ``elmo_key``."""
     overrides: Dict[str, Any] = {
         "validation_dataset_reader.language": language,
         "validation_dataset_reader.encoding": encoding,
     }
+    if elmo is not None:
+        entry = {name: value for name, value in elmo.items() if value is not None}
+        if entry.get("alignment"):
+            entry["side"] = "mapped"
+        overrides[f"model.text_field_embedder.token_embedders.{elmo_key}.languages.{language}"] = entry
     if vectors is not None:
         spec: Dict[str, Any] = {"vectors": vectors}
         if alignment is not None:
@@ -69,9 +110,12 @@ def evaluate_language(
     encoding: str = "utf-8",
     batch_size: int = 64,
     unseen_types: str = "error",
+    elmo: Optional[Dict[str, str]] = None,
 ) -> Dict[str, float]:
     """Metrics of the archive on ``data_path`` read as ``language``; ``vectors`` (and ``alignment``)
-    add or replace that language's word vectors in the model (omit them for a language it has).
+    add or replace that language's word vectors in the model (omit them for a language it has), and
+    ``elmo`` (``{"elmo": DIR, "anchors": DIR, "alignment": DIR}``, the last two optional: without an
+    alignment, the unaligned baseline) its ELMo in a model over aligned ELMo.
 
     The file must be labelled. A gold tag the model cannot predict (one not among its tags once
     converted to its label encoding, e.g. ``B-FOO`` of a type it never saw) raises
@@ -81,9 +125,14 @@ def evaluate_language(
     F1 only: no loss or token accuracy, which need gold tag ids)."""
     if alignment is not None and vectors is None:
         raise ConfigurationError("an alignment needs the vectors it maps (--vectors)")
+    if elmo is not None and elmo.get("alignment") and not elmo.get("anchors"):
+        raise ConfigurationError("an ELMo alignment needs the anchors it was fitted on (--anchors: their mean token norms)")
     if unseen_types not in UNSEEN_TYPES:
         raise ConfigurationError(f"unseen_types must be one of {UNSEEN_TYPES}, got {unseen_types!r}")
-    overrides = language_overrides(language, vectors, alignment, encoding)
+    if elmo is not None and not elmo.get("elmo"):
+        raise ConfigurationError("--anchors and --elmo-alignment need the language's ELMo (--elmo)")
+    elmo_key = aligned_elmo_key(archive_path) if elmo is not None else "elmo"
+    overrides = language_overrides(language, vectors, alignment, encoding, elmo, elmo_key)
     archive = load_archive(archive_path, overrides=json.dumps(overrides))
     model = archive.model
     reader = evaluation_reader(archive.config, language, encoding)
@@ -218,6 +267,10 @@ class XlnerEvaluate(Subcommand):
         subparser.add_argument("--data", required=True, help="labelled CoNLL / tsv file")
         subparser.add_argument("--vectors", help="the language's vectors, if the model lacks them")
         subparser.add_argument("--alignment", help="alignment artifact mapping them into the model's space")
+        subparser.add_argument("--elmo", help="the language's ELMo directory (xlner-export-elmo), for a model over aligned ELMo")
+        subparser.add_argument("--anchors", help="its anchors directory (xlner-anchors): the mean token norms")
+        subparser.add_argument("--elmo-alignment", help="its per-layer alignments (layer<l>/) into the model's space; "
+                               "omit for the unaligned baseline")
         subparser.add_argument("--encoding", default="utf-8")
         subparser.add_argument(
             "--unseen-types", choices=UNSEEN_TYPES, default="error",
@@ -233,6 +286,7 @@ def _run(args: argparse.Namespace) -> None:
     metrics = evaluate_language(
         args.archive, args.language, args.data, args.vectors, args.alignment, args.encoding,
         unseen_types=args.unseen_types,
+        elmo=None if not (args.elmo or args.anchors or args.elmo_alignment) else {"elmo": args.elmo, "anchors": args.anchors, "alignment": args.elmo_alignment},
     )
     text = json.dumps(metrics, indent=2, sort_keys=True)
     print(text)

@@ -77,6 +77,28 @@ def test_each_layer_map_is_applied_exactly_with_each_instances_language(setup):
             np.testing.assert_allclose(output[rows, : expected.shape[1]], expected, atol=1e-5)
 
 
+def test_the_cache_returns_what_the_elmos_compute_and_stops_at_its_size(setup):
+    _, languages = setup
+    sentences = tiny_corpus(6, seed=5)
+    names = ["es", "en", "es", "en", "en", "es"]
+    plain = _embedder(languages, layers=[0, 2])
+    cached = _embedder(languages, layers=[0, 2], cache_tokens=sum(map(len, sentences[:4])))
+    expected = plain(batch_to_ids(sentences), language=names).detach()
+    first = cached(batch_to_ids(sentences[:4]), language=names[:4]).detach()
+    assert cached._cached_tokens == sum(map(len, sentences[:4])) and len(cached._cache) == 4
+    # The same sentences again, in another order and with others (computed, not cached: it is full).
+    order = [5, 2, 0, 4, 1, 3]
+    again = cached(batch_to_ids([sentences[i] for i in order]), language=[names[i] for i in order]).detach()
+    assert len(cached._cache) == 4
+    np.testing.assert_allclose(first.numpy(), expected[:4, : first.size(1)].numpy(), atol=1e-5)
+    np.testing.assert_allclose(again.numpy(), expected[order].numpy(), atol=1e-5)
+    # Replacing a language's ELMo forgets its sentences.
+    cached.add_language("es", languages["es"])
+    assert {key[0] for key in cached._cache} == {"en"}
+    with pytest.raises(ConfigurationError, match="cache_tokens"):
+        _embedder(languages, cache_tokens=-1)
+
+
 def test_scalar_mix_mixes_the_mapped_layers(setup):
     _, languages = setup
     sentences = tiny_corpus(3, seed=4)

@@ -8,7 +8,7 @@ the anchors, so all languages (the pivot too) have mean token norm ≈ 1 before 
 """
 import logging
 import os
-from typing import Any, Dict, List, Optional, Sequence, Union
+from typing import Any, Dict, List, Optional, Sequence, Tuple, Union
 
 import torch
 from allennlp.common.checks import ConfigurationError
@@ -105,6 +105,12 @@ class AlignedElmo(TokenEmbedder):
         Dropout on the output.
     default_language : `Optional[str]`, optional (default = `None`)
         The language of instances given no language; with one configured language, that one.
+    cache_tokens : `int`, optional (default = `0`)
+        Keep the mapped layers of up to this many tokens in memory (`4 * len(layers) * dim` bytes
+        per token), keyed by language and sentence, and reuse them when the sentence comes again:
+        the ELMos are frozen and stateless, so a sentence's vectors never change, and a tagger's
+        later epochs then skip them. 0 disables the cache; once full, new sentences are computed
+        every time.
     """
 
     def __init__(
@@ -113,8 +119,14 @@ class AlignedElmo(TokenEmbedder):
         layers: List[int] = (1,),  # type: ignore[assignment]
         dropout: float = 0.3,
         default_language: Optional[str] = None,
+        cache_tokens: int = 0,
     ) -> None:
         super().__init__()
+        if cache_tokens < 0:
+            raise ConfigurationError(f"{_NAME}: cache_tokens must be at least 0, got {cache_tokens}")
+        self._cache_tokens = cache_tokens
+        self._cached_tokens = 0
+        self._cache: Dict[Tuple[str, bytes], torch.Tensor] = {}
         if not languages:
             raise ConfigurationError(f"{_NAME}: no languages configured")
         self._layers = list(layers)
@@ -183,6 +195,7 @@ class AlignedElmo(TokenEmbedder):
         )
         getattr(self, _ELMOS)[language] = bilm
         self._maps[language] = maps
+        self._forget(language)
         self._specs[language] = dict(spec)
         self._dim = bilm.get_output_dim()
         logger.info("%s: %s from %s, layers %s%s", _NAME, language, spec["elmo"], self._layers,
@@ -227,16 +240,50 @@ class AlignedElmo(TokenEmbedder):
         """
         names = self._languages_of(language, elmo_tokens.size(0))
         batch, timesteps = elmo_tokens.shape[:2]
-        mapped = [elmo_tokens.new_zeros((batch, timesteps, self.get_output_dim()), dtype=torch.float32)
-                  for _ in self._layers]
+        stacked = elmo_tokens.new_zeros((batch, timesteps, len(self._layers), self.get_output_dim()), dtype=torch.float32)
         with torch.no_grad():
-            for name in dict.fromkeys(names):
-                rows = torch.tensor([i for i, n in enumerate(names) if n == name], device=elmo_tokens.device)
-                layers, mask = contextual_layers(getattr(self, _ELMOS)[name], elmo_tokens[rows])
-                for k, (layer, layer_map) in enumerate(zip(self._layers, self._maps[name])):
-                    mapped[k][rows] = layer_map(layers[layer]) * mask.unsqueeze(-1)
+            if self._cache_tokens:
+                self._fill_through_cache(stacked, elmo_tokens, names)
+            else:
+                for name in dict.fromkeys(names):
+                    rows = torch.tensor([i for i, n in enumerate(names) if n == name], device=elmo_tokens.device)
+                    stacked[rows] = self._mapped_layers(name, elmo_tokens[rows])
+        mapped = list(stacked.unbind(dim=2))
         output = mapped[0] if self._scalar_mix is None else self._scalar_mix(mapped)
         return self._dropout(output)
+
+    def _mapped_layers(self, name: str, character_ids: torch.Tensor) -> torch.Tensor:
+        """``name``'s selected layers of a batch, mapped: `(batch, timesteps, len(layers), dim)`, zeros at padding."""
+        layers, mask = contextual_layers(getattr(self, _ELMOS)[name], character_ids)
+        mapped = [layer_map(layers[layer]) for layer, layer_map in zip(self._layers, self._maps[name])]
+        return torch.stack(mapped, dim=2) * mask[:, :, None, None]
+
+    def _fill_through_cache(self, stacked: torch.Tensor, elmo_tokens: torch.Tensor, names: List[str]) -> None:
+        """Fill ``stacked`` `(batch, timesteps, len(layers), dim)` from the cache, computing (and
+        caching, while there is room) the sentences it lacks in one batch per language."""
+        lengths = (elmo_tokens > 0).any(dim=-1).sum(dim=-1).tolist()
+        keys = [(name, elmo_tokens[row, :length].cpu().numpy().tobytes())
+                for row, (name, length) in enumerate(zip(names, lengths))]
+        missing: Dict[str, List[int]] = {}
+        for row, key in enumerate(keys):
+            if key in self._cache:
+                stacked[row, : lengths[row]] = self._cache[key]
+            else:
+                missing.setdefault(names[row], []).append(row)
+        for name, rows in missing.items():
+            longest = max(lengths[row] for row in rows)
+            index = torch.tensor(rows, device=elmo_tokens.device)
+            computed = self._mapped_layers(name, elmo_tokens[index, :longest])
+            stacked[index, :longest] = computed
+            for position, row in enumerate(rows):
+                if self._cached_tokens + lengths[row] <= self._cache_tokens and keys[row] not in self._cache:
+                    self._cache[keys[row]] = computed[position, : lengths[row]].clone()
+                    self._cached_tokens += lengths[row]
+
+    def _forget(self, language: str) -> None:
+        """Drop ``language``'s cached sentences (its ELMo or maps were replaced)."""
+        for key in [key for key in self._cache if key[0] == language]:
+            self._cached_tokens -= self._cache.pop(key).size(0)
 
     def _languages_of(self, language: Union[str, Sequence[Optional[str]], None], rows: int) -> List[str]:
         names = [language] * rows if language is None or isinstance(language, str) else list(language)
