@@ -21,7 +21,9 @@ one record per row to ``benchmarks/results/alignment_bli.jsonl`` as soon as it i
 
 With ``--anchors``, the vectors are ELMo anchors (``xlner-anchors``, per layer, lowercased types),
 the records go to ``benchmarks/results/anchor_bli.jsonl`` with the layer in their key, and the
-docs show them beside the static rows of the same pairs and methods.
+docs show them beside the static rows of the same pairs and methods. Anchor rows add two
+diagnostics of a failing alignment: the median rank of the gold translation, and how alike the
+two spaces are before any mapping (:func:`similarity_correlation`, also for the static vectors).
 """
 import argparse
 import os
@@ -29,14 +31,16 @@ import sys
 import time
 from typing import Any, Dict, List, Optional, Tuple
 
+import numpy as np
+
 PROJECT_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, PROJECT_ROOT)
 
 from benchmarks.records import Recorder, results_path  # noqa: E402
 from xlner_allennlp.alignment import METHODS, align, evaluate_alignment
-from xlner_allennlp.alignment.dictionary import WordPair, index_dictionary, read_dictionary
+from xlner_allennlp.alignment.dictionary import IndexedDictionary, WordPair, index_dictionary, read_dictionary
 from xlner_allennlp.alignment.report import format_table, percent
-from xlner_allennlp.alignment.vectors import load_vectors
+from xlner_allennlp.alignment.vectors import WordVectors, load_vectors
 from xlner_allennlp.contextual.anchor_files import layer_file
 from xlner_allennlp.data_layout import DataLayoutError, data_root, dictionary, path
 
@@ -98,6 +102,15 @@ def run_pair(
         options_of_vectors = {"normalization": "none"}
     train, test, test_kind = split_dictionaries(root, source_language, target_language, heldout)
     test_dictionary = index_dictionary(test, source, target, f"{pair} {test_kind}")
+    diagnostics: Dict[str, Any] = {}
+    if anchors is not None:  # how alike the two anchor spaces are, beside the static vectors' value
+        static = [load_vectors(path(language, "vectors", root), max_vocab) for language in (source_language, target_language)]
+        diagnostics = {
+            "similarity_correlation": round(similarity_correlation(
+                source, target, index_dictionary(train, source, target, f"{pair} train")), 3),
+            "static_similarity_correlation": round(similarity_correlation(
+                *static, index_dictionary(train, *static, f"{pair} train")), 3),
+        }
     rows = []
     for name in methods:
         method, options = VARIANTS[name]
@@ -120,16 +133,65 @@ def run_pair(
             "criterion": round(evaluation["criterion"], 4), "status": evaluation["status"],
             "fit_s": round(seconds, 1), "load_before": round(load_before, 2), "load_after": round(load_after, 2),
             "bli": bli, "evaluation": evaluation, "hyperparameters": alignment.hyperparameters,
+            **diagnostics,
         })
-        key = {"pair": pair, "method": name, **({} if anchors is None else {"layer": layer})}
+        if anchors is not None:
+            rows[-1]["median_rank"] = median_translation_rank(alignment, source, target, test_dictionary)
+        key = {"pair": pair, "method": name, **({} if anchors is None else {"anchors": anchors, "layer": layer})}
         recorder.record(key, {k: v for k, v in rows[-1].items() if k not in key})
-        shown = COLUMNS if anchors is None else ["layer", *COLUMNS]
+        shown = COLUMNS if anchors is None else ["layer", *COLUMNS, *ANCHOR_COLUMNS]
         print(format_table([{**rows[-1], "layer": layer}], shown).splitlines()[-1], flush=True)
     return rows
 
 
+def unit_centred(matrix: np.ndarray) -> np.ndarray:
+    """Rows to unit length, centred, to unit length again (float64; zero rows stay zero)."""
+    rows = matrix.astype(np.float64)
+    for centre in (False, True):
+        if centre:
+            rows -= rows.mean(axis=0)
+        norms = np.linalg.norm(rows, axis=1, keepdims=True)
+        rows /= np.where(norms == 0, 1.0, norms)
+    return rows
+
+
+def similarity_correlation(source: WordVectors, target: WordVectors, pairs: IndexedDictionary,
+                           size: int = 1000, seed: int = 0) -> float:
+    """How alike the two spaces' geometries are, with no mapping: the Spearman correlation between
+    the cosine similarities of ``size`` random translation pairs' words within each space (over all
+    ``size * (size - 1) / 2`` word pairs; one translation per source word). Isomorphic spaces give 1,
+    unrelated ones 0; a coarse shared structure (frequency, part of speech) already gives a positive value."""
+    first = dict(zip(pairs.source.tolist(), pairs.target.tolist()))
+    chosen = np.random.default_rng(seed).permutation(len(first))[:size]
+    rows = np.array(list(first.items()))[chosen]
+    upper = np.triu_indices(len(rows), 1)
+    ranks = []
+    for matrix, index in ((source.matrix, rows[:, 0]), (target.matrix, rows[:, 1])):
+        space = unit_centred(matrix)
+        similarities = (space[index] @ space[index].T)[upper]
+        ranks.append(np.argsort(np.argsort(similarities)))
+    return float(np.corrcoef(ranks[0], ranks[1])[0, 1])
+
+
+def median_translation_rank(alignment: Any, source: WordVectors, target: WordVectors, test: IndexedDictionary) -> float:
+    """Median, over the test source words, of the rank (1 = nearest, cosine) of their best-ranked
+    gold translation among all target rows after mapping: how far from P@1 a failing alignment is
+    (chance: about half the target vocabulary)."""
+    mapped = unit_centred(alignment.apply(source.matrix, "mapped"))
+    reference = unit_centred(alignment.apply(target.matrix, "reference"))
+    gold: Dict[int, List[int]] = {}
+    for i, j in zip(test.source.tolist(), test.target.tolist()):
+        gold.setdefault(i, []).append(j)
+    ranks = []
+    for i, translations in gold.items():
+        scores = reference @ mapped[i]
+        ranks.append(1 + int((scores > scores[translations].max()).sum()))
+    return float(np.median(ranks))
+
+
 COLUMNS = ["pair", "method", "test", "p1_nn", "p1_csls", "p5_csls", "p10_csls", "coverage", "n_queries",
            "criterion", "status", "fit_s", "load_before", "load_after"]
+ANCHOR_COLUMNS = ["median_rank", "similarity_correlation", "static_similarity_correlation"]
 
 
 def main() -> None:
@@ -154,7 +216,7 @@ def main() -> None:
         parser.error(f"unknown method(s) {', '.join(sorted(unknown))}; choose from {', '.join(VARIANTS)}")
     print(f"data: {root}; cpus: {os.cpu_count()}; load average at start: {os.getloadavg()}")
     recorder = Recorder(benchmark, {**vars(args), "data": root}, args.output)
-    columns = COLUMNS if args.anchors is None else ["layer", *COLUMNS]
+    columns = COLUMNS if args.anchors is None else ["layer", *COLUMNS, *ANCHOR_COLUMNS]
     print(format_table([], columns), flush=True)
     rows: List[Dict[str, Any]] = []
     for pair in args.pairs.split(","):

@@ -30,7 +30,8 @@ from xlner_allennlp.data_layout import treebanks  # noqa: E402
 
 DOCUMENTS = [os.path.join(ROOT, "docs", "RESULTS.md"), os.path.join(ROOT, "README.md")]
 BENCHMARKS = ("alignment_bli", "ner_zero_shot", "crf_speed", "self_learning_optima", "english_ner",
-              "bilm", "multitask_bwe", "parser", "vecmap_comparison", "alignment_scale", "vector_loading")
+              "bilm", "multitask_bwe", "parser", "vecmap_comparison", "alignment_scale", "vector_loading",
+              "anchor_bli", "bilm_training")
 NER_CONFIGS = {
     "source_mono": "Source-Mono", "cross_word": "Cross-Word",
     "cross_shared": "Cross-Shared", "cross_augmented": "Cross-Augmented",
@@ -140,6 +141,46 @@ def bli_table(records: Records) -> str:
     if heldout:
         table += (f"\n\n† {', '.join(heldout)}: no MUSE test split exists; the least frequent part of the training "
                   "split's source words was held out of training and used as test (`--heldout`).")
+    return with_provenance(table, shown)
+
+
+def anchor_bli_table(records: Records) -> str:
+    """Anchors × pair × layer × method: P@1 NN/CSLS, P@10 CSLS, coverage, status, median gold rank, the two
+    spaces' similarity correlation, and the static vectors' P@1 CSLS and similarity correlation for the same pair and method."""
+    shown = latest_valid(records["anchor_bli"])
+    static = {(r["key"]["pair"], r["key"]["method"]): r["numbers"] for r in latest_valid(records["alignment_bli"])}
+    rows = []
+    for record in shown:
+        key, values = record["key"], record["numbers"]
+        same = static.get((key["pair"], key["method"]))
+        rows.append([f"`{key['anchors']}`", key["pair"], str(key["layer"]), key["method"], number(values["p1_nn"]),
+                     number(values["p1_csls"]), number(values["p10_csls"]), number(values["coverage"]),
+                     values["status"], number(values["median_rank"], 0), number(values["similarity_correlation"], 3),
+                     number(same["p1_csls"]) if same else "–", number(values["static_similarity_correlation"], 3)])
+    table = markdown_table(
+        ["anchors", "pair", "layer", "method", "P@1 NN", "P@1 CSLS", "P@10 CSLS", "coverage", "status",
+         "median gold rank", "similarity corr.", "static P@1 CSLS", "static similarity corr."], rows)
+    table += ("
+
+Median gold rank: rank of the best-ranked gold translation among all target anchors after "
+              "mapping (cosine; 1 = found). Similarity corr.: Spearman correlation of the within-language cosine "
+              "similarities of 1,000 training translation pairs, before any mapping (1 = isomorphic, 0 = unrelated); "
+              "the static columns are the fastText vectors' values for the same pair and method.")
+    return with_provenance(table, shown)
+
+
+def bilm_training_table(records: Records) -> str:
+    """Per full BiLM training: language, epochs, tokens, wall time, tokens/s, heldout perplexities, conditions."""
+    shown = latest_valid(records["bilm_training"])
+    rows = []
+    for record in shown:
+        values = record["numbers"]
+        rows.append([record["key"]["language"], str(values["epochs"]), f"{values['train_tokens']:,}",
+                     number(values["wall_s"] / 60), number(values["tokens_per_second"], 0),
+                     number(values["heldout_forward_perplexity"]), number(values["heldout_backward_perplexity"]),
+                     values["conditions"]])
+    table = markdown_table(["language", "epochs", "training tokens", "wall (min)", "tok/s", "heldout fwd perplexity",
+                            "heldout bwd perplexity", "conditions"], rows)
     return with_provenance(table, shown)
 
 
@@ -562,6 +603,8 @@ BLOCKS: Dict[str, Callable[[Records], str]] = {
     "self_learning_optima": optima_table,
     "ner_zero_shot": ner_block,
     "bilm": bilm_table,
+    "bilm_training": bilm_training_table,
+    "anchor_bli": anchor_bli_table,
     "multitask_bwe": multitask_table,
     "parser": parser_table,
     "alignment_scale": alignment_scale_table,
