@@ -51,7 +51,8 @@ class AnchoringOptions:
         the character CNN. MUSE dictionaries are lowercase; ``False`` matches exact strings.
     seed : `int`, (default = `13`)
         Seed of the pair sampler, a generator of its own: the LM's random streams (batches,
-        dropout, softmax samples) are the same with and without anchoring.
+        dropout, softmax samples) are the same with and without anchoring. Checkpoints do not keep
+        its state: a run resumed with ``--recover`` draws its pairs afresh from the seed.
     dictionary_encoding : `str`, (default = `"utf-8"`)
         Encoding of the dictionary file.
     """
