@@ -18,11 +18,13 @@ from tests.conftest import PROJECT_ROOT
 from xlner_allennlp import data_layout
 
 # Configs that are not NER experiments over the tiny data, each tested where its fixtures are built:
-# bilm.jsonnet (a language model) in tests/models/test_bilm.py, cross_elmo.jsonnet (needs ELMo, anchor
-# and alignment artifacts) in tests/test_cross_elmo_config.py, multitask_bwe.jsonnet (comparable
-# document pairs) in tests/models/test_multitask_bwe.py, cross_augmented_multi.jsonnet (several targets,
-# no XLNER_TARGET) in tests/test_cross_augmented_multi_config.py.
-OWN_TESTS = {"bilm.jsonnet", "cross_elmo.jsonnet", "multitask_bwe.jsonnet", "cross_augmented_multi.jsonnet"}
+# bilm.jsonnet and bilm_anchored.jsonnet (language models) in tests/models/test_bilm.py,
+# cross_elmo.jsonnet (needs ELMo, anchor and alignment artifacts) in tests/test_cross_elmo_config.py,
+# multitask_bwe.jsonnet (comparable document pairs) in tests/models/test_multitask_bwe.py,
+# cross_augmented_multi.jsonnet (several targets, no XLNER_TARGET) in
+# tests/test_cross_augmented_multi_config.py.
+OWN_TESTS = {"bilm.jsonnet", "bilm_anchored.jsonnet", "cross_elmo.jsonnet", "multitask_bwe.jsonnet",
+             "cross_augmented_multi.jsonnet"}
 ALL_CONFIGS = sorted(glob.glob(os.path.join(PROJECT_ROOT, "training_config", "*.jsonnet")))
 PARSER_CONFIGS = [path for path in ALL_CONFIGS if os.path.basename(path).startswith("parser_")]
 CONFIGS = [path for path in ALL_CONFIGS if path not in PARSER_CONFIGS and os.path.basename(path) not in OWN_TESTS]

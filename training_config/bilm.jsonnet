@@ -13,12 +13,17 @@ local language = std.extVar('XLNER_LANGUAGE');
 local corpus =
   if std.objectHas(common.corpora, language) && std.objectHas(common.corpora[language], 'lm_train') then common.corpora[language]
   else error 'XLNER_LANGUAGE must be one of ' + std.join(', ', std.objectFields(common.corpora)) + '; got "' + language + '"';
+local reader = { type: 'xlner_lm_text', language: language, max_sentence_length: 100 };
 
 {
   random_seed: 13,
   numpy_seed: 13,  // the sampled softmax draws its samples from numpy
   pytorch_seed: 13,
-  dataset_reader: { type: 'xlner_lm_text', language: language, max_sentence_length: 100 },
+  // max_instances trains on the first N sentences (pieces of at most max_sentence_length tokens)
+  // of lm_train, e.g. -o '{"dataset_reader.max_instances": 10000}'; null: all of them. The heldout
+  // text is always read whole.
+  dataset_reader: reader + { max_instances: null },
+  validation_dataset_reader: reader,
   train_data_path: corpus.lm_train,
   validation_data_path: corpus.lm_heldout,
   datasets_for_vocab_creation: ['train'],

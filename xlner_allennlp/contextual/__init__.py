@@ -14,7 +14,9 @@ Plain torch/numpy/h5py, no AllenNLP dependency (the ``xlner_bilm`` model and the
 :mod:`~xlner_allennlp.contextual.anchors` turns a stream of contextual token vectors into per-type
 anchors (mean vector of every word type, per layer), which ``xlner-align`` aligns layer by layer;
 :mod:`~xlner_allennlp.contextual.anchor_files` is the directory they are written to;
-:mod:`~xlner_allennlp.contextual.text` reads the one-sentence-per-line corpora.
+:mod:`~xlner_allennlp.contextual.text` reads the one-sentence-per-line corpora;
+:mod:`~xlner_allennlp.contextual.anchoring` is the anchored LM's penalty (a target's layer-0 vectors of
+dictionary words pulled toward the English anchors of their translations while it trains).
 """
 from xlner_allennlp.contextual.anchor_files import layer_file, read_mean_token_norms, write_anchors
 from xlner_allennlp.contextual.anchors import (

@@ -1,16 +1,28 @@
 """The `xlner_bilm` model: trains the ELMo-architecture bidirectional LM of
 :mod:`xlner_allennlp.contextual.bilm` on plain text (export it with `allennlp xlner-export-elmo`)."""
+import logging
 import math
 from typing import Any, Dict, List, Optional, Tuple
 
+import numpy as np
 import torch
 from allennlp.common.checks import ConfigurationError
 from allennlp.data import TextFieldTensors, Vocabulary
+from allennlp.data.token_indexers.elmo_indexer import ELMoCharacterMapper
 from allennlp.models.model import Model
 from allennlp.modules.sampled_softmax_loss import SampledSoftmaxLoss
 from allennlp.nn import InitializerApplicator
 
 from xlner_allennlp.contextual import BiLm, BiLmOptions
+from xlner_allennlp.contextual.anchoring import (
+    AnchoringError,
+    AnchoringOptions,
+    anchor_pairs,
+    anchor_penalty,
+    describe_pairs,
+)
+
+logger = logging.getLogger(__name__)
 
 DIRECTIONS = ("forward", "backward")
 
@@ -33,6 +45,15 @@ class BidirectionalLanguageModel(Model):
     each exp(total NLL / predicted words) over the epoch: true perplexities in evaluation, sampled
     ones (lower than the truth) in training.
 
+    With `anchoring` (the anchored LM of Schuster et al. 2019 for a low-resource target, see
+    `xlner_allennlp.contextual.anchoring`), every training step also draws dictionary pairs and
+    adds λ · mean_i ||embed_tokens(target_i) - anchor_i||² / P to the loss: the target's layer-0
+    (character-CNN) vector of each drawn word against the raw-scale English layer-0 anchor of its
+    translation. The training metric `anchor_distance` is that mean before λ, over the epoch's
+    steps; evaluation neither computes nor reports it, and its loss stays the LM's alone. The
+    pairs are read when the model is built, loading an archive included (the anchors directory
+    and the dictionary must then still exist).
+
     Registered as a `Model` with name "xlner_bilm".
 
     # Parameters
@@ -51,6 +72,9 @@ class BidirectionalLanguageModel(Model):
         moving the rows a batch did not sample with their stale moments).
     initializer : `InitializerApplicator`, optional
         Applied to the parameters after construction.
+    anchoring : `Dict[str, Any]`, optional (default = `None`, a plain LM)
+        The settings of `AnchoringOptions` (its docstring lists them and their defaults):
+        `anchors` (English anchors directory) and `dictionary` (MUSE target-en) are required.
     """
 
     def __init__(
@@ -69,6 +93,7 @@ class BidirectionalLanguageModel(Model):
         num_samples: int = 1024,
         sparse_softmax: bool = True,
         initializer: Optional[InitializerApplicator] = None,
+        anchoring: Optional[Dict[str, Any]] = None,
         **kwargs,
     ) -> None:
         super().__init__(vocab, **kwargs)
@@ -95,6 +120,37 @@ class BidirectionalLanguageModel(Model):
         self._counts = {direction: 0 for direction in DIRECTIONS}
         if initializer is not None:
             initializer(self)
+        self._anchoring: Optional[AnchoringOptions] = None
+        self._anchor_total, self._anchor_steps = 0.0, 0
+        if anchoring is not None:
+            self._set_up_anchoring(anchoring, vocab, projection_dim)
+
+    def _set_up_anchoring(self, settings: Dict[str, Any], vocab: Vocabulary, projection_dim: int) -> None:
+        """Read the anchoring pairs; their character ids (pairs, 50) and anchors (pairs, P) are
+        buffers (not saved: rebuilt from the files) so that they follow the model's device."""
+        try:
+            options = AnchoringOptions.from_dict(settings)
+            words = [vocab.get_token_from_index(i, "tokens") for i in range(vocab.get_vocab_size("tokens"))]
+            pairs = anchor_pairs(options, words, projection_dim)
+        except AnchoringError as error:
+            raise ConfigurationError(str(error)) from None
+        logger.info(describe_pairs(pairs, options))
+        mapper = ELMoCharacterMapper()
+        characters = [mapper.convert_word_to_char_ids(word) for word in pairs.target_words]
+        self.register_buffer("_anchor_characters", torch.tensor(characters, dtype=torch.long), persistent=False)
+        self.register_buffer("_anchor_vectors", torch.from_numpy(pairs.anchors), persistent=False)
+        self._anchoring = options
+        self._anchor_sampler = np.random.default_rng(options.seed)
+
+    def _anchor_penalty(self) -> torch.Tensor:
+        """The unweighted penalty of this step's random pairs (a scalar), added to the metric."""
+        count = self._anchor_characters.size(0)
+        drawn = self._anchor_sampler.choice(count, size=min(self._anchoring.pairs_per_batch, count), replace=False)
+        drawn = torch.from_numpy(drawn).to(self._anchor_characters.device)
+        penalty = anchor_penalty(self._network.embed_tokens(self._anchor_characters[drawn]), self._anchor_vectors[drawn])
+        self._anchor_total += float(penalty.detach())
+        self._anchor_steps += 1
+        return penalty
 
     @property
     def network(self) -> BiLm:
@@ -119,7 +175,8 @@ class BidirectionalLanguageModel(Model):
 
         # Returns
 
-        `loss` (mean NLL per predicted word over both directions) and `mask` (batch, steps + 2),
+        `loss` (mean NLL per predicted word over both directions, plus the weighted anchoring
+        penalty in training) and `mask` (batch, steps + 2),
         True at the sentence boundaries and words.
         """
         activations, mask = self._network(tokens["elmo_tokens"]["elmo_tokens"])
@@ -141,13 +198,19 @@ class BidirectionalLanguageModel(Model):
         for direction, loss in losses.items():
             self._totals[direction] += float(loss.detach())
             self._counts[direction] += count
-        return {"loss": (losses["forward"] + losses["backward"]) / (2 * max(count, 1)), "mask": mask}
+        loss = (losses["forward"] + losses["backward"]) / (2 * max(count, 1))
+        if self.training and self._anchoring is not None:
+            loss = loss + self._anchoring.weight * self._anchor_penalty()
+        return {"loss": loss, "mask": mask}
 
     def get_metrics(self, reset: bool = False) -> Dict[str, float]:
         mean_nll = {d: self._totals[d] / self._counts[d] if self._counts[d] else 0.0 for d in DIRECTIONS}
         metrics = {f"{d}_perplexity": math.exp(mean_nll[d]) for d in DIRECTIONS}
         metrics["perplexity"] = math.exp((mean_nll["forward"] + mean_nll["backward"]) / 2)
+        if self._anchoring is not None and self._anchor_steps:
+            metrics["anchor_distance"] = self._anchor_total / self._anchor_steps
         if reset:
             self._totals = {d: 0.0 for d in DIRECTIONS}
             self._counts = {d: 0 for d in DIRECTIONS}
+            self._anchor_total, self._anchor_steps = 0.0, 0
         return metrics
