@@ -4,8 +4,8 @@
 `benchmarks/bilm_speed.py` measures a few minutes of training; this script records what the whole
 trainings took. For each `--runs` directory (an `allennlp train` serialization directory of an
 `xlner_bilm` with its final `metrics.json`), it reads the training duration, the epochs and the
-validation (heldout, full softmax) perplexities, counts the training tokens the reader keeps (each
-sentence cut at the config's `max_sentence_length`), and appends one record per run to
+validation (heldout, full softmax) perplexities, counts the training tokens the reader reads (its
+`max_sentence_length` pieces, its `max_instances`), and appends one record per run to
 benchmarks/results/bilm_training.jsonl. `--conditions` says how the runs were made (threads,
 concurrent jobs), since the wall time depends on it.
 
@@ -35,17 +35,22 @@ def seconds_of(duration: str) -> float:
     return ((int(days or 0) * 24 + int(hours)) * 60 + int(minutes)) * 60 + float(seconds)
 
 
-def training_tokens(path: str, max_length: Any) -> Dict[str, int]:
-    """Sentences and tokens of a one-sentence-per-line text file, sentences cut at ``max_length``."""
-    sentences = tokens = 0
+def training_tokens(path: str, max_length: Any, max_pieces: Any = None) -> Dict[str, int]:
+    """Training instances and tokens the `xlner_lm_text` reader makes of a one-sentence-per-line file:
+    a sentence longer than ``max_length`` is cut into pieces of at most that many tokens (none dropped),
+    and only the first ``max_pieces`` pieces are read when given (its `max_instances`)."""
+    pieces = tokens = 0
     opener = gzip.open if path.endswith(".gz") else open
     with opener(path, "rt", encoding="utf-8") as handle:
         for line in handle:
             words = len(line.split())
-            if words:
-                sentences += 1
-                tokens += words if max_length is None else min(words, max_length)
-    return {"sentences": sentences, "tokens": tokens}
+            step = words if max_length is None else max_length
+            for start in range(0, words, max(step, 1)):
+                if max_pieces is not None and pieces == max_pieces:
+                    return {"sentences": pieces, "tokens": tokens}
+                pieces += 1
+                tokens += min(step, words - start)
+    return {"sentences": pieces, "tokens": tokens}
 
 
 def run_record(directory: str) -> Dict[str, Any]:
@@ -58,7 +63,7 @@ def run_record(directory: str) -> Dict[str, Any]:
     with open(os.path.join(directory, "config.json"), encoding="utf-8") as handle:
         config = json.load(handle)
     reader, model = config["dataset_reader"], config["model"]
-    corpus = training_tokens(config["train_data_path"], reader.get("max_sentence_length"))
+    corpus = training_tokens(config["train_data_path"], reader.get("max_sentence_length"), reader.get("max_instances"))
     epochs = metrics["epoch"] + 1
     wall = seconds_of(metrics["training_duration"])
     return {

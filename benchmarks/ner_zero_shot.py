@@ -35,7 +35,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
 
 from benchmarks.records import Recorder, read_records, results_path  # noqa: E402
-from benchmarks.render_results import ner_alignment_method, ner_f1_table  # noqa: E402
+from benchmarks.render_results import ner_alignment_method, ner_elmo_artifacts, ner_f1_table  # noqa: E402
 from xlner_allennlp import data_layout  # noqa: E402
 from benchmarks.alignment_bli import VARIANTS  # noqa: E402
 from xlner_allennlp.alignment.methods import DEFAULT_SUPERVISED_METHOD, METHODS  # noqa: E402
@@ -251,7 +251,7 @@ def dev_file(language: str, args: argparse.Namespace) -> str:
 
 
 def measured(path: str, args: argparse.Namespace) -> Set[Tuple[str, str, int, str]]:
-    """(config, language, seed, dev file) of the valid records of ``path`` made with these settings."""
+    """(config, language, seed, dev file, ELMo artifacts or None) of the valid records of ``path`` made with these settings."""
     def wanted(record: Dict[str, Any]) -> bool:
         expected = {name: getattr(args, name) for name in RESULT_SETTINGS}
         if record["key"]["config"] not in ALIGNED:
@@ -259,9 +259,16 @@ def measured(path: str, args: argparse.Namespace) -> Set[Tuple[str, str, int, st
         return all(setting(record, name) == value for name, value in expected.items())
 
     return {
-        (r["key"]["config"], r["key"]["language"], r["key"]["seed"], r["key"]["dev"])
+        (r["key"]["config"], r["key"]["language"], r["key"]["seed"], r["key"]["dev"],
+         ner_elmo_artifacts(r) if r["key"]["config"] in ELMO_RECORDS else None)
         for r in read_records(path) if "invalid" not in r and wanted(r)
     }
+
+
+def elmo_label(args: argparse.Namespace) -> str:
+    """How records name ``--elmo-artifacts``: relative to the project when inside it."""
+    root = os.path.abspath(args.elmo_artifacts)
+    return os.path.relpath(root, ROOT) if root.startswith(ROOT + os.sep) else root
 
 
 def main() -> None:
@@ -313,7 +320,7 @@ def main() -> None:
             targets = [run_languages[0]] if shared else run_languages
             for target in targets:
                 todo = [(m, l) for l in (run_languages if shared else [target]) for m in measures
-                        if (m, l, seed, dev_file(l, args)) not in done]
+                        if (m, l, seed, dev_file(l, args), elmo_label(args) if m in ELMO_RECORDS else None) not in done]
                 if not todo:
                     continue
                 run = train(config, target, seed, args)
@@ -326,7 +333,7 @@ def main() -> None:
                     f1 = 100 * metrics["f1-measure-overall"]
                     key = {"config": measure, "language": language, "seed": seed, "dev": dev_file(language, args)}
                     if measure in ELMO_RECORDS:
-                        key["alignment"] = ELMO_RECORDS[measure]
+                        key.update(alignment=ELMO_RECORDS[measure], elmo=elmo_label(args))
                     elif config in ALIGNED:
                         key["alignment"] = args.alignment_method
                     recorder.record(

@@ -160,9 +160,7 @@ def anchor_bli_table(records: Records) -> str:
     table = markdown_table(
         ["anchors", "pair", "layer", "method", "P@1 NN", "P@1 CSLS", "P@10 CSLS", "coverage", "status",
          "median gold rank", "similarity corr.", "static P@1 CSLS", "static similarity corr."], rows)
-    table += ("
-
-Median gold rank: rank of the best-ranked gold translation among all target anchors after "
+    table += ("\n\nMedian gold rank: rank of the best-ranked gold translation among all target anchors after "
               "mapping (cosine; 1 = found). Similarity corr.: Spearman correlation of the within-language cosine "
               "similarities of 1,000 training translation pairs, before any mapping (1 = isomorphic, 0 = unrelated); "
               "the static columns are the fastText vectors' values for the same pair and method.")
@@ -239,6 +237,12 @@ def ner_alignment_method(record: Dict[str, Any]) -> str:
     return record["key"].get("alignment", NER_ALIGNMENT_BEFORE_THE_SETTING)
 
 
+def ner_elmo_artifacts(record: Dict[str, Any]) -> str:
+    """The ELMo artifacts directory behind a cross_elmo record (records made before the key existed
+    used the default, ``artifacts``)."""
+    return record["key"].get("elmo", "artifacts")
+
+
 def ner_row_groups(shown: Sequence[Dict[str, Any]]) -> List[Tuple[str, str, List[Dict[str, Any]]]]:
     """(config, row label, records) per config and alignment method, configs in table order; the
     label names the method only when the records hold more than one (Source-Mono has no alignment)."""
@@ -248,8 +252,13 @@ def ner_row_groups(shown: Sequence[Dict[str, Any]]) -> List[Tuple[str, str, List
         mine = [r for r in shown if r["key"]["config"] == config]
         for method in ([None] if config == "source_mono" or len(methods) < 2 else methods):
             group = [r for r in mine if method is None or ner_alignment_method(r) == method]
-            if group:
-                groups.append((config, name if method is None else f"{name} ({method})", group))
+            label = name if method is None else f"{name} ({method})"
+            # ELMo rows of different ELMo artifacts (e.g. the anchored LM's) are rows of their own.
+            elmos = list(dict.fromkeys(ner_elmo_artifacts(r) for r in group))
+            for elmo in elmos:
+                mine_elmo = [r for r in group if ner_elmo_artifacts(r) == elmo]
+                if mine_elmo:
+                    groups.append((config, label if len(elmos) < 2 else f"{label}, ELMo `{elmo}`", mine_elmo))
     return groups
 
 
