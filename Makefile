@@ -98,10 +98,13 @@ ELMO_RUN ?= runs/cross_elmo-$(TARGET)
 
 elmo: artifacts/anchors/$(LANGUAGE)/geometry.json
 
+# An unfinished run resumes from the config it started with (runs/bilm-<l>/config.json), so that a
+# later edit of bilm.jsonnet does not stop --recover (allennlp requires the same config).
 runs/bilm-%/metrics.json: | .venv/.installed
-	@if [ -d runs/bilm-$* ]; then echo "runs/bilm-$* is an unfinished run: resuming it (--recover)"; fi
-	XLNER_DATA=$(call layout,root) XLNER_LANGUAGE=$* $(ALLENNLP) train training_config/bilm.jsonnet -s runs/bilm-$* \
-	  $$([ -d runs/bilm-$* ] && echo --recover) $(if $(BILM_OVERRIDES),-o '$(BILM_OVERRIDES)') --include-package xlner_allennlp
+	@if [ -f runs/bilm-$*/config.json ]; then echo "runs/bilm-$* is an unfinished run: resuming it with its own config.json (--recover)"; fi
+	XLNER_DATA=$(call layout,root) XLNER_LANGUAGE=$* $(ALLENNLP) train \
+	  $$([ -f runs/bilm-$*/config.json ] && echo runs/bilm-$*/config.json --recover || echo training_config/bilm.jsonnet \
+	  $(if $(BILM_OVERRIDES),-o '$(BILM_OVERRIDES)')) -s runs/bilm-$* --include-package xlner_allennlp
 
 artifacts/elmo/%/weights.hdf5: | runs/bilm-%/metrics.json
 	$(ALLENNLP) xlner-export-elmo runs/bilm-$*/model.tar.gz --output artifacts/elmo/$* --include-package xlner_allennlp
