@@ -39,6 +39,7 @@ sys.path.insert(0, PROJECT_ROOT)
 from benchmarks.records import Recorder, results_path  # noqa: E402
 from xlner_allennlp.alignment import METHODS, align, evaluate_alignment
 from xlner_allennlp.alignment.dictionary import IndexedDictionary, WordPair, index_dictionary, read_dictionary
+from xlner_allennlp.alignment.normalization import Normalization
 from xlner_allennlp.alignment.report import format_table, percent
 from xlner_allennlp.alignment.vectors import WordVectors, load_vectors
 from xlner_allennlp.contextual.anchor_files import layer_file
@@ -84,13 +85,14 @@ def split_dictionaries(root: str, source: str, target: str, heldout: float) -> T
 
 def run_pair(
     root: str, pair: str, methods: List[str], heldout: float, max_vocab: Any, recorder: Recorder,
-    anchors: Optional[str] = None, layer: Optional[int] = None,
+    anchors: Optional[str] = None, layer: Optional[int] = None, static_correlation: Optional[float] = None,
 ) -> List[Dict[str, Any]]:
     """Fit and evaluate every method on ``pair``; each row is recorded as soon as it is measured.
 
     With ``anchors`` (a directory of ``xlner-anchors`` outputs, one per language), the vectors are
     the languages' anchors of ``layer``, already divided by their mean token norm: aligned without
-    further normalization, as the aligned ELMo embedder applies the maps."""
+    further normalization, as the aligned ELMo embedder applies the maps; ``static_correlation``
+    (:func:`static_similarity_correlation` of the pair) is recorded beside the anchors' own."""
     source_language, target_language = pair.split("-")
     if anchors is None:
         source = load_vectors(path(source_language, "vectors", root), max_vocab)
@@ -104,12 +106,10 @@ def run_pair(
     test_dictionary = index_dictionary(test, source, target, f"{pair} {test_kind}")
     diagnostics: Dict[str, Any] = {}
     if anchors is not None:  # how alike the two anchor spaces are, beside the static vectors' value
-        static = [load_vectors(path(language, "vectors", root), max_vocab) for language in (source_language, target_language)]
         diagnostics = {
             "similarity_correlation": round(similarity_correlation(
                 source, target, index_dictionary(train, source, target, f"{pair} train")), 3),
-            "static_similarity_correlation": round(similarity_correlation(
-                *static, index_dictionary(train, *static, f"{pair} train")), 3),
+            "static_similarity_correlation": static_correlation,
         }
     rows = []
     for name in methods:
@@ -145,14 +145,16 @@ def run_pair(
 
 
 def unit_centred(matrix: np.ndarray) -> np.ndarray:
-    """Rows to unit length, centred, to unit length again (float64; zero rows stay zero)."""
-    rows = matrix.astype(np.float64)
-    for centre in (False, True):
-        if centre:
-            rows -= rows.mean(axis=0)
-        norms = np.linalg.norm(rows, axis=1, keepdims=True)
-        rows /= np.where(norms == 0, 1.0, norms)
-    return rows
+    """``matrix`` (shape ``(n, d)``) normalized by the package's ``unit,center,unit`` steps (float32)."""
+    return Normalization.fit(matrix, "unit,center,unit").apply(matrix)
+
+
+def static_similarity_correlation(root: str, pair: str, heldout: float, max_vocab: Any) -> float:
+    """:func:`similarity_correlation` of the pair's static vectors on its training pairs (3 decimals)."""
+    source_language, target_language = pair.split("-")
+    static = [load_vectors(path(language, "vectors", root), max_vocab) for language in (source_language, target_language)]
+    train, _, _ = split_dictionaries(root, source_language, target_language, heldout)
+    return round(similarity_correlation(*static, index_dictionary(train, *static, f"{pair} train")), 3)
 
 
 def similarity_correlation(source: WordVectors, target: WordVectors, pairs: IndexedDictionary,
@@ -220,8 +222,9 @@ def main() -> None:
     print(format_table([], columns), flush=True)
     rows: List[Dict[str, Any]] = []
     for pair in args.pairs.split(","):
+        static = None if args.anchors is None else static_similarity_correlation(root, pair, args.heldout, args.max_vocab)
         for layer in [None] if args.anchors is None else args.layers:
-            pair_rows = run_pair(root, pair, methods, args.heldout, args.max_vocab, recorder, args.anchors, layer)
+            pair_rows = run_pair(root, pair, methods, args.heldout, args.max_vocab, recorder, args.anchors, layer, static)
             rows += [{**row, "layer": layer} for row in pair_rows]
     print()
     print(format_table(rows, columns))

@@ -257,8 +257,7 @@ def ner_row_groups(shown: Sequence[Dict[str, Any]]) -> List[Tuple[str, str, List
             elmos = list(dict.fromkeys(ner_elmo_artifacts(r) for r in group))
             for elmo in elmos:
                 mine_elmo = [r for r in group if ner_elmo_artifacts(r) == elmo]
-                if mine_elmo:
-                    groups.append((config, label if len(elmos) < 2 else f"{label}, ELMo `{elmo}`", mine_elmo))
+                groups.append((config, label if len(elmos) < 2 else f"{label}, ELMo `{elmo}`", mine_elmo))
     return groups
 
 

@@ -127,10 +127,10 @@ def evaluate_language(
         raise ConfigurationError("an alignment needs the vectors it maps (--vectors)")
     if elmo is not None and elmo.get("alignment") and not elmo.get("anchors"):
         raise ConfigurationError("an ELMo alignment needs the anchors it was fitted on (--anchors: their mean token norms)")
-    if unseen_types not in UNSEEN_TYPES:
-        raise ConfigurationError(f"unseen_types must be one of {UNSEEN_TYPES}, got {unseen_types!r}")
     if elmo is not None and not elmo.get("elmo"):
         raise ConfigurationError("--anchors and --elmo-alignment need the language's ELMo (--elmo)")
+    if unseen_types not in UNSEEN_TYPES:
+        raise ConfigurationError(f"unseen_types must be one of {UNSEEN_TYPES}, got {unseen_types!r}")
     elmo_key = aligned_elmo_key(archive_path) if elmo is not None else "elmo"
     overrides = language_overrides(language, vectors, alignment, encoding, elmo, elmo_key)
     archive = load_archive(archive_path, overrides=json.dumps(overrides))
