@@ -2,8 +2,9 @@
 evaluated on English dev and on every target dev set (es GSD, es AnCora, fr GSD, de GSD,
 nl Alpino, nl LassySmall).
 
-Configs: `parser_word` (aligned fastText), `parser_word_upos` (the same with 50-d gold UPOS) and
-`parser_delex` (gold UPOS only). One model per config and seed; the target languages' vectors and
+Configs: `parser_word` (aligned fastText), `parser_word_upos` (the same with 50-d gold UPOS),
+`parser_word_unaligned` (each language's own fastText vectors, not mapped: the no-alignment
+baseline of `parser_word`) and `parser_delex` (gold UPOS only). One model per config and seed; the target languages' vectors and
 alignments are plugged into it by archive overrides (`evaluate_language`). Setting of every number:
 single-source (English only), zero-shot, gold UPOS where the config reads it, UD dev sets; the
 Dutch fastText vectors were trained on text that includes the UD Dutch dev/test sentences
@@ -31,14 +32,17 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
 
 from benchmarks.records import Recorder, results_path  # noqa: E402
+from xlner_allennlp.file_utils import atomic_write_text  # noqa: E402
 from xlner_allennlp.data_layout import data_root, treebank, treebank_language, treebanks  # noqa: E402
 
 CONFIGS = {
     "parser_word": ("parser_word", {}),
     "parser_word_upos": ("parser_word", {"model.upos_embedding_dim": 50, "model.encoder.input_size": 350}),
+    "parser_word_unaligned": ("parser_word_unaligned", {}),
     "parser_delex": ("parser_delex", {}),
 }
-LEXICAL = {"parser_word", "parser_word_upos"}
+LEXICAL = {"parser_word", "parser_word_upos", "parser_word_unaligned"}
+UNALIGNED = {"parser_word_unaligned"}
 DUTCH_NOTE = "the nl fastText vectors were trained on text including the UD Dutch dev/test sentences (unlabelled)"
 
 
@@ -51,7 +55,8 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--dev-sets", nargs="+", default=treebanks(), choices=treebanks(),
                         help="UD treebanks of the data layout whose dev set is evaluated")
     parser.add_argument("--data", default=data_root(), help="data root (default: $XLNER_DATA, else the layout's)")
-    parser.add_argument("--alignments", default=os.path.join(ROOT, "artifacts", "alignments"))
+    parser.add_argument("--alignments", default=os.path.join(ROOT, "artifacts", "alignments", "procrustes-refine"),
+                        help="directory of the <lang>-en artifacts; they must place English alike (not multistep's)")
     parser.add_argument("--runs", default=os.path.join(ROOT, "runs", "parser_zero_shot"))
     parser.add_argument("--output", default=results_path("parser"), help="records file (appended to)")
     parser.add_argument("--mst-only", action="store_true", help="only measure MST decoding speed")
@@ -86,6 +91,9 @@ def measure_mst(args: argparse.Namespace) -> Dict[str, Any]:
 
 
 def train(name: str, seed: int, args: argparse.Namespace) -> Dict[str, Any]:
+    """Trains `name` with `seed` under `args.runs`, or reuses that run: a finished one (same
+    overrides) is not retrained, an interrupted one resumes with `--recover` (the run's time is then
+    only that of the resumed part, flagged `resumed`)."""
     config, overrides = CONFIGS[name]
     overrides = dict(overrides, random_seed=seed, numpy_seed=seed, pytorch_seed=seed)
     if args.epochs is not None:
@@ -93,11 +101,26 @@ def train(name: str, seed: int, args: argparse.Namespace) -> Dict[str, Any]:
     if args.max_train:
         overrides["dataset_reader.max_instances"] = args.max_train
     serialization = os.path.join(args.runs, f"{name}-seed{seed}")
+    archive = os.path.join(serialization, "model.tar.gz")
+    run_file = os.path.join(serialization, "benchmark_run.json")
+    previous = None
+    if os.path.isfile(run_file):
+        with open(run_file, encoding="utf-8") as handle:
+            previous = json.load(handle)
+        if previous.get("overrides") != overrides:
+            previous = None
+    if previous is not None and "train_wall_s" in previous and os.path.isfile(archive):
+        return dict(previous, reused=True)
+    resume = previous is not None and os.path.isfile(os.path.join(serialization, "config.json"))
     command = [
         os.path.join(os.path.dirname(sys.executable), "allennlp"), "train",
-        os.path.join(ROOT, "training_config", f"{config}.jsonnet"), "-s", serialization, "--force",
+        os.path.join(ROOT, "training_config", f"{config}.jsonnet"), "-s", serialization,
+        "--recover" if resume else "--force",
         "-o", json.dumps(overrides), "--include-package", "xlner_allennlp",
     ]
+    if not resume:
+        os.makedirs(serialization, exist_ok=True)
+        atomic_write_text(run_file, json.dumps({"overrides": overrides}))
     env = dict(os.environ, XLNER_DATA=args.data, XLNER_ALIGNMENTS=args.alignments)
     start = time.perf_counter()
     subprocess.run(command, check=True, env=env, cwd=ROOT)
@@ -105,15 +128,18 @@ def train(name: str, seed: int, args: argparse.Namespace) -> Dict[str, Any]:
     with open(os.path.join(serialization, "metrics.json"), encoding="utf-8") as handle:
         metrics = json.load(handle)
     epochs = metrics["training_epochs"] + 1 if "training_epochs" in metrics else metrics["epoch"] + 1
-    return {
-        "archive": os.path.join(serialization, "model.tar.gz"),
+    run = {
+        "archive": archive,
         "train_command": " ".join(shlex.quote(part) for part in command),
         "overrides": overrides,
         "train_wall_s": round(wall, 1),
+        "resumed": resume,
         "epochs": epochs,
         "training_duration": metrics.get("training_duration"),
         "best_epoch": metrics.get("best_epoch"),
     }
+    atomic_write_text(run_file, json.dumps(run))
+    return run
 
 
 def evaluate(archive: str, name: str, dev_set: str, args: argparse.Namespace) -> Dict[str, Any]:
@@ -122,10 +148,11 @@ def evaluate(archive: str, name: str, dev_set: str, args: argparse.Namespace) ->
     language = treebank_language(dev_set)
     vectors = alignment = None
     if name in LEXICAL and language != "en":
-        alignment = os.path.join(args.alignments, f"{language}-en")
-        if not os.path.isfile(os.path.join(alignment, "meta.json")):
-            return {"skipped": f"no alignment artifact {alignment} (build it with `make {alignment}/meta.json`)"}
         vectors = os.path.join(args.data, "emb", f"{language}.npy")
+        if name not in UNALIGNED:
+            alignment = os.path.join(args.alignments, f"{language}-en")
+            if not os.path.isfile(os.path.join(alignment, "meta.json")):
+                return {"skipped": f"no alignment artifact {alignment} (build it with `make {alignment}/meta.json`)"}
     start = time.perf_counter()
     metrics = evaluate_language(archive, language, treebank(dev_set, "dev", args.data), vectors, alignment)
     result = {key: round(100 * metrics[key], 2) for key in ("UAS", "LAS", "conll18_UAS", "conll18_LAS")}
@@ -135,8 +162,34 @@ def evaluate(archive: str, name: str, dev_set: str, args: argparse.Namespace) ->
     return result
 
 
+def check_alignments(args: argparse.Namespace) -> None:
+    """Exit before any training if the aligned configs' artifacts cannot share one model: each
+    target's artifact must exist, have passed its checks and place English as the others do (the
+    test of `xlner_aligned_embedding`, whose refusal would otherwise come after training)."""
+    import numpy as np
+
+    from xlner_allennlp.alignment.artifact import load_alignment
+
+    placed = {}
+    for language in sorted({treebank_language(name) for name in args.dev_sets} - {"en"}):
+        directory = os.path.join(args.alignments, f"{language}-en")
+        if not os.path.isfile(os.path.join(directory, "meta.json")):
+            continue  # recorded as skipped by `evaluate`
+        alignment = load_alignment(directory)
+        alignment.require_passed(directory)
+        probe = np.random.default_rng(0).standard_normal((alignment.dim, alignment.dim)).astype(np.float32)
+        placed[directory] = alignment.apply(probe, "reference")
+    first = next(iter(placed), None)
+    for directory, english in placed.items():
+        if not np.array_equal(english, placed[first]):
+            sys.exit(f"{directory} places English differently from {first}: one parser cannot use both; "
+                     "use artifacts of a method that only normalizes English (procrustes-refine, self-learning)")
+
+
 def main() -> None:
     args = parse_args()
+    if any(name in LEXICAL and name not in UNALIGNED for name in args.configs):
+        check_alignments(args)
     recorder = Recorder("parser", vars(args), args.output)
     import torch
 
@@ -151,7 +204,7 @@ def main() -> None:
             run = train(name, seed, args)
             dev = {dev_set: evaluate(run["archive"], name, dev_set, args) for dev_set in args.dev_sets}
             setting = "single-source English EWT, zero-shot, UD dev sets" + (
-                ", gold UPOS" if name != "parser_word" else ", no POS")
+                ", no POS" if name in ("parser_word", "parser_word_unaligned") else ", gold UPOS")
             record = recorder.record({"kind": "zero_shot_parsing", "config": name, "seed": seed},
                                      dict(run, dev=dev, max_train=args.max_train, setting=setting))
             print(json.dumps(record, indent=1))

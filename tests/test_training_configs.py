@@ -139,4 +139,17 @@ def test_parser_config_trains_one_batch_on_tiny_data(config, upos, tiny_data, tm
 
 
 def test_every_parser_experiment_has_a_config():
-    assert {"parser_word.jsonnet", "parser_delex.jsonnet"} <= {os.path.basename(path) for path in PARSER_CONFIGS}
+    assert {"parser_word.jsonnet", "parser_word_unaligned.jsonnet", "parser_delex.jsonnet"} <= {
+        os.path.basename(path) for path in PARSER_CONFIGS
+    }
+
+
+@pytest.mark.parametrize("name,aligned", [("parser_word", True), ("parser_word_unaligned", False)])
+def test_parser_word_configs_differ_only_in_the_alignment(name, aligned, tiny_data, monkeypatch):
+    for variable, value in tiny_data.items():
+        monkeypatch.setenv(variable, value)
+    config = Params.from_file(os.path.join(PROJECT_ROOT, "training_config", f"{name}.jsonnet")).as_dict()
+    embedder = config["model"]["text_field_embedder"]["token_embedders"]["tokens"]["languages"]
+    indexer = config["dataset_reader"]["token_indexers"]["tokens"]["languages"]
+    assert embedder == indexer and set(embedder) == {"en", "es"}
+    assert all(("alignment" in spec) == aligned for spec in embedder.values())

@@ -32,21 +32,26 @@ local treebanks = {
   nl: ud.nl_alpino,
 };
 
-// The aligned vector table of the word indexer and embedder: English (taking the artifact's
+// The vector table of the word indexer and embedder. Aligned: English (taking the artifact's
 // reference-side normalization) and `target`, mapped into English space by the artifact <target>-en.
-// Other languages are plugged into a trained model by `allennlp xlner-evaluate --vectors --alignment`.
-local languages(target) = {
-  en: { vectors: data + '/emb/en.npy', alignment: alignments + '/' + target + '-en', side: 'reference' },
-  [target]: { vectors: data + '/emb/' + target + '.npy', alignment: alignments + '/' + target + '-en', side: 'mapped' },
-};
+// Unaligned: both languages' own vectors, unit-normalized (the no-alignment baseline).
+// Other languages are plugged into a trained model by `allennlp xlner-evaluate --vectors [--alignment]`.
+local languages(target, aligned=true) =
+  if aligned then {
+    en: { vectors: data + '/emb/en.npy', alignment: alignments + '/' + target + '-en', side: 'reference' },
+    [target]: { vectors: data + '/emb/' + target + '.npy', alignment: alignments + '/' + target + '-en', side: 'mapped' },
+  } else {
+    en: { vectors: data + '/emb/en.npy' },
+    [target]: { vectors: data + '/emb/' + target + '.npy' },
+  };
 
 // Cross-lingual parsers predict the universal relations: subtypes are stripped on reading.
-local reader(language, target, lexical) = {
+local reader(language, target, lexical, aligned=true) = {
   type: 'xlner_universal_dependencies',
   language: language,
   strip_subtypes: true,
   token_indexers: {
-    tokens: if lexical then { type: 'xlner_aligned_word', languages: languages(target) } else { type: 'single_id' },
+    tokens: if lexical then { type: 'xlner_aligned_word', languages: languages(target, aligned) } else { type: 'single_id' },
   },
 };
 
@@ -58,14 +63,15 @@ local reader(language, target, lexical) = {
 
   // Dozat and Manning (2017) as in the reference zero-shot setup: 3-layer BiLSTM 200 over the
   // word vectors (300-d aligned fastText) and/or a 50-d gold UPOS embedding; arcs 500, relations 100.
-  parser(lexical, upos_dim, target):: {
+  parser(lexical, upos_dim, target, aligned=true):: {
     type: 'xlner_biaffine_parser',
     [if lexical then 'text_field_embedder']: {
-      token_embedders: { tokens: { type: 'xlner_aligned_embedding', languages: languages(target) } },
+      token_embedders: { tokens: { type: 'xlner_aligned_embedding', languages: languages(target, aligned) } },
     },
     upos_embedding_dim: if upos_dim > 0 then upos_dim else null,
+    // 'xlner_lstm': allennlp's 'lstm' (same parameters and results), trained faster (common.libsonnet).
     encoder: {
-      type: 'lstm',
+      type: 'xlner_lstm',
       input_size: (if lexical then 300 else 0) + upos_dim,
       hidden_size: 200,
       num_layers: 3,
@@ -80,7 +86,7 @@ local reader(language, target, lexical) = {
 
   // Train on English EWT; select the model on English dev (selection 'source', zero-resource) or
   // on the dev set of `target` ('target').
-  experiment(model, lexical, target, selection):: {
+  experiment(model, lexical, target, selection, aligned=true):: {
     local validation_language =
       if selection == 'source' then 'en'
       else if selection == 'target' then target
@@ -88,8 +94,8 @@ local reader(language, target, lexical) = {
     random_seed: 13,
     numpy_seed: 13,
     pytorch_seed: 13,
-    dataset_reader: reader('en', target, lexical),
-    validation_dataset_reader: reader(validation_language, target, lexical),
+    dataset_reader: reader('en', target, lexical, aligned),
+    validation_dataset_reader: reader(validation_language, target, lexical, aligned),
     train_data_path: treebanks.en.train,
     validation_data_path: treebanks[validation_language].dev,
     datasets_for_vocab_creation: ['train'],

@@ -12,7 +12,7 @@ from allennlp.common.checks import ConfigurationError
 
 from tests.conftest import PROJECT_ROOT
 from xlner_allennlp.commands.evaluate_language import EvaluationDataError, evaluate_language, language_overrides
-from xlner_allennlp.data_layout import path
+from xlner_allennlp.data_layout import path, treebank
 
 CONFIG = os.path.join(PROJECT_ROOT, "training_config", "cross_word.jsonnet")
 
@@ -170,3 +170,21 @@ def test_a_byte_order_mark_keeps_the_first_line(cross_word_archive, tiny_data, t
     plug_in = {"vectors": f"{root}/emb/fr.npy", "alignment": f"{root}/alignments/fr-en"}
     assert evaluate_language(cross_word_archive, "fr", str(marked), **plug_in) == evaluate_language(
         cross_word_archive, "fr", source, **plug_in)
+
+
+@pytest.mark.parametrize("config", ["parser_word", "parser_word_unaligned"])
+def test_a_parser_is_evaluated_on_a_treebank_of_a_language_plugged_in(config, tiny_data, tmp_path, monkeypatch):
+    for name, value in tiny_data.items():
+        monkeypatch.setenv(name, value)
+    root = tiny_data["XLNER_DATA"]
+    directory = tmp_path / "run"
+    train_model_from_file(
+        os.path.join(PROJECT_ROOT, "training_config", f"{config}.jsonnet"), str(directory),
+        overrides=json.dumps({"trainer.num_epochs": 1, "data_loader.batch_sampler.batch_size": 32}),
+    )
+    alignment = f"{root}/alignments/nl-en" if config == "parser_word" else None
+    metrics = evaluate_language(
+        str(directory / "model.tar.gz"), "nl", treebank("nl_alpino", "dev", root), f"{root}/emb/nl.npy", alignment,
+    )
+    assert {"UAS", "LAS", "conll18_UAS", "conll18_LAS"} <= set(metrics)
+    assert 0 <= metrics["LAS"] <= metrics["UAS"] <= 1 and metrics["UAS"] > 0

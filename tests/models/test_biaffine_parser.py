@@ -10,6 +10,7 @@ from allennlp.data import Batch
 
 from tests.tiny_data import sentences, tiny_conllu
 from xlner_allennlp.data.dataset_readers import UniversalDependenciesReader
+from xlner_allennlp.models.biaffine_parser import bilinear
 
 
 def parser_config(data_path: str, upos: bool = True, words: bool = True) -> dict:
@@ -141,3 +142,20 @@ def test_a_parser_that_reads_nothing_is_rejected(tmp_path):
 
     with pytest.raises(ConfigurationError, match="reads nothing"):
         BiaffineParser(Vocabulary(), LstmSeq2SeqEncoder(4, 3))
+
+
+@pytest.mark.parametrize("bias", [True, False])
+def test_bilinear_equals_torch_bilinear_in_values_and_gradients(bias):
+    torch.manual_seed(0)
+    layer = torch.nn.Bilinear(7, 5, 3, bias=bias).double()
+    left = torch.randn(2, 4, 7, dtype=torch.double, requires_grad=True)
+    right = torch.randn(2, 4, 5, dtype=torch.double, requires_grad=True)
+    ours, theirs = bilinear(left, right, layer), layer(left, right)
+    assert ours.shape == (2, 4, 3)
+    torch.testing.assert_close(ours, theirs, rtol=0, atol=1e-12)
+    weights = torch.randn_like(theirs)
+    parameters = [left, right, *layer.parameters()]
+    ours_gradients = torch.autograd.grad((ours * weights).sum(), parameters)
+    theirs_gradients = torch.autograd.grad((theirs * weights).sum(), parameters)
+    for mine, reference in zip(ours_gradients, theirs_gradients):
+        torch.testing.assert_close(mine, reference, rtol=0, atol=1e-12)

@@ -136,19 +136,19 @@ def evaluate_language(
     archive = load_archive(archive_path, overrides=json.dumps(overrides))
     model = archive.model
     reader = evaluation_reader(archive.config, language, encoding)
-    path = cached_path(data_path)
-    sentences = list(read_conll_sentences(path, encoding))
-    labels = set(model.vocab.get_token_to_index_vocabulary(getattr(model, "label_namespace", "labels")))
-    unknown = unknown_gold_tags(data_path, sentences, reader.label_encoding, labels)
-    if unknown:
-        if unseen_types == "error":
-            raise EvaluationDataError(unknown_tags_message(data_path, unknown, reader.label_encoding, labels))
-        logger.warning(
-            "%s: %d gold tags (of the entity types %s) are not among the model's tags; their "
-            "entities are counted as missed", data_path, len(unknown),
-            ", ".join(sorted({split_tag(written)[1] for written, _ in unknown.values()})),
-        )
-        return predicted_span_scores(model, reader, sentences, batch_size)
+    if hasattr(model, "label_namespace"):  # a tagger: its gold entity tags are checked first
+        sentences = list(read_conll_sentences(cached_path(data_path), encoding))
+        labels = set(model.vocab.get_token_to_index_vocabulary(model.label_namespace))
+        unknown = unknown_gold_tags(data_path, sentences, reader.label_encoding, labels)
+        if unknown:
+            if unseen_types == "error":
+                raise EvaluationDataError(unknown_tags_message(data_path, unknown, reader.label_encoding, labels))
+            logger.warning(
+                "%s: %d gold tags (of the entity types %s) are not among the model's tags; their "
+                "entities are counted as missed", data_path, len(unknown),
+                ", ".join(sorted({split_tag(written)[1] for written, _ in unknown.values()})),
+            )
+            return predicted_span_scores(model, reader, sentences, batch_size)
     loader = MultiProcessDataLoader(reader, data_path, batch_size=batch_size)
     loader.index_with(model.vocab)
     return {key: float(value) for key, value in evaluate(model, loader, cuda_device=-1).items()}

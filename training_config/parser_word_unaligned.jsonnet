@@ -1,0 +1,9 @@
+// The no-alignment baseline of parser_word: the same parser over each language's own fastText
+// vectors, unit-normalized and not mapped (English's for training, `target`'s plugged in with
+// `allennlp xlner-evaluate --vectors` and no --alignment). Gold UPOS as in parser_word, with -o.
+local parser = import 'parser.libsonnet';
+local target = 'es';  // the language whose vectors the model holds and whose dev set 'target' selection uses
+local selection = 'source';  // 'source': English dev (zero-resource); 'target': the target dev set
+
+parser.experiment(parser.parser(lexical=true, upos_dim=0, target=target, aligned=false),
+                  lexical=true, target=target, selection=selection, aligned=false)
