@@ -4,7 +4,10 @@ nl Alpino, nl LassySmall).
 
 Configs: `parser_word` (aligned fastText), `parser_word_upos` (the same with 50-d gold UPOS),
 `parser_word_unaligned` (each language's own fastText vectors, not mapped: the no-alignment
-baseline of `parser_word`) and `parser_delex` (gold UPOS only). One model per config and seed; the target languages' vectors and
+baseline of `parser_word`), `parser_delex` (gold UPOS only) and `parser_elmo` (ELMo layer 1, from
+`--elmo-artifacts`; one English run recorded twice: `parser_elmo` with each target's ELMo mapped by
+its layer alignment, skipped where that alignment failed its checks, and `parser_elmo_unaligned`
+with it only divided by its anchors' mean token norm). One model per config and seed; the target languages' vectors and
 alignments are plugged into it by archive overrides (`evaluate_language`). Setting of every number:
 single-source (English only), zero-shot, gold UPOS where the config reads it, UD dev sets; the
 Dutch fastText vectors were trained on text that includes the UD Dutch dev/test sentences
@@ -31,6 +34,7 @@ from typing import Any, Dict
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
 
+from benchmarks.ner_zero_shot import elmo_entry  # noqa: E402
 from benchmarks.records import Recorder, results_path  # noqa: E402
 from xlner_allennlp.file_utils import atomic_write_text  # noqa: E402
 from xlner_allennlp.data_layout import data_root, treebank, treebank_language, treebanks  # noqa: E402
@@ -40,7 +44,10 @@ CONFIGS = {
     "parser_word_upos": ("parser_word", {"model.upos_embedding_dim": 50, "model.encoder.input_size": 350}),
     "parser_word_unaligned": ("parser_word_unaligned", {}),
     "parser_delex": ("parser_delex", {}),
+    "parser_elmo": ("parser_elmo", {}),
 }
+# The records of one parser_elmo run: aligned ELMo of each target, and the unaligned baseline.
+ELMO_RECORDS = {"parser_elmo": True, "parser_elmo_unaligned": False}
 LEXICAL = {"parser_word", "parser_word_upos", "parser_word_unaligned"}
 UNALIGNED = {"parser_word_unaligned"}
 DUTCH_NOTE = "the nl fastText vectors were trained on text including the UD Dutch dev/test sentences (unlabelled)"
@@ -57,6 +64,9 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--data", default=data_root(), help="data root (default: $XLNER_DATA, else the layout's)")
     parser.add_argument("--alignments", default=os.path.join(ROOT, "artifacts", "alignments", "procrustes-refine"),
                         help="directory of the <lang>-en artifacts; they must place English alike (not multistep's)")
+    parser.add_argument("--elmo-artifacts", default=os.path.join(ROOT, "artifacts"),
+                        help="parser_elmo: DIR/elmo/<l>, DIR/anchors/<l> (`make elmo LANGUAGE=<l>`) and "
+                             "DIR/elmo_alignments/<l>-en (made when missing)")
     parser.add_argument("--runs", default=os.path.join(ROOT, "runs", "parser_zero_shot"))
     parser.add_argument("--output", default=results_path("parser"), help="records file (appended to)")
     parser.add_argument("--mst-only", action="store_true", help="only measure MST decoding speed")
@@ -100,6 +110,12 @@ def train(name: str, seed: int, args: argparse.Namespace) -> Dict[str, Any]:
         overrides["trainer.num_epochs"] = args.epochs
     if args.max_train:
         overrides["dataset_reader.max_instances"] = args.max_train
+    if name == "parser_elmo":
+        # Selected on English dev, the model never runs the target's ELMo in training: its entry
+        # (unaligned) is replaced by each evaluation's own.
+        overrides["model.text_field_embedder.token_embedders.elmo.languages"] = {
+            "en": {**elmo_entry("en", args), "side": "reference"}, "es": elmo_entry("es", args, aligned=False),
+        }
     serialization = os.path.join(args.runs, f"{name}-seed{seed}")
     archive = os.path.join(serialization, "model.tar.gz")
     run_file = os.path.join(serialization, "benchmark_run.json")
@@ -143,10 +159,18 @@ def train(name: str, seed: int, args: argparse.Namespace) -> Dict[str, Any]:
 
 
 def evaluate(archive: str, name: str, dev_set: str, args: argparse.Namespace) -> Dict[str, Any]:
+    """UAS/LAS of `archive` (a run of config `name`, or for the ELMo parser a record name of
+    `ELMO_RECORDS`) on `dev_set`, or why it was skipped."""
+    from xlner_allennlp.alignment.artifact import ArtifactError
     from xlner_allennlp.commands.evaluate_language import evaluate_language
 
     language = treebank_language(dev_set)
-    vectors = alignment = None
+    vectors = alignment = elmo = None
+    if name in ELMO_RECORDS and language != "en":
+        try:
+            elmo = elmo_entry(language, args, aligned=ELMO_RECORDS[name])
+        except (FileNotFoundError, ArtifactError) as error:
+            return {"skipped": str(error)}
     if name in LEXICAL and language != "en":
         vectors = os.path.join(args.data, "emb", f"{language}.npy")
         if name not in UNALIGNED:
@@ -154,7 +178,7 @@ def evaluate(archive: str, name: str, dev_set: str, args: argparse.Namespace) ->
             if not os.path.isfile(os.path.join(alignment, "meta.json")):
                 return {"skipped": f"no alignment artifact {alignment} (build it with `make {alignment}/meta.json`)"}
     start = time.perf_counter()
-    metrics = evaluate_language(archive, language, treebank(dev_set, "dev", args.data), vectors, alignment)
+    metrics = evaluate_language(archive, language, treebank(dev_set, "dev", args.data), vectors, alignment, elmo=elmo)
     result = {key: round(100 * metrics[key], 2) for key in ("UAS", "LAS", "conll18_UAS", "conll18_LAS")}
     result["eval_wall_s"] = round(time.perf_counter() - start, 1)
     if language == "nl" and name in LEXICAL:
@@ -202,12 +226,13 @@ def main() -> None:
     for name in args.configs:
         for seed in args.seeds:
             run = train(name, seed, args)
-            dev = {dev_set: evaluate(run["archive"], name, dev_set, args) for dev_set in args.dev_sets}
-            setting = "single-source English EWT, zero-shot, UD dev sets" + (
-                ", no POS" if name in ("parser_word", "parser_word_unaligned") else ", gold UPOS")
-            record = recorder.record({"kind": "zero_shot_parsing", "config": name, "seed": seed},
-                                     dict(run, dev=dev, max_train=args.max_train, setting=setting))
-            print(json.dumps(record, indent=1))
+            for measure in ELMO_RECORDS if name == "parser_elmo" else [name]:
+                dev = {dev_set: evaluate(run["archive"], measure, dev_set, args) for dev_set in args.dev_sets}
+                setting = "single-source English EWT, zero-shot, UD dev sets" + (
+                    ", gold UPOS" if name in ("parser_word_upos", "parser_delex") else ", no POS")
+                record = recorder.record({"kind": "zero_shot_parsing", "config": measure, "seed": seed},
+                                         dict(run, dev=dev, max_train=args.max_train, setting=setting))
+                print(json.dumps(record, indent=1))
 
 
 if __name__ == "__main__":

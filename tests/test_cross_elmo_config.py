@@ -1,5 +1,6 @@
-"""training_config/cross_elmo.jsonnet trains on the tiny data with tiny aligned ELMos, and its archive
-reloads with the ELMos rebuilt from their files (the generic config test cannot: it has no ELMo)."""
+"""training_config/cross_elmo.jsonnet and parser_elmo.jsonnet train on the tiny data with tiny aligned
+ELMos, and their archives reload with the ELMos rebuilt from their files (the generic config tests
+cannot: they have no ELMo)."""
 import json
 import os
 
@@ -13,6 +14,8 @@ from xlner_allennlp.commands.anchors import extract_anchors
 from xlner_allennlp.commands.evaluate_language import evaluate_language
 from xlner_allennlp.contextual import layer_file, write_anchors
 from xlner_allennlp.modules.elmo import contextual_layers, load_elmo_bilm
+from xlner_allennlp.data_layout import treebank
+from xlner_allennlp.predictors.parser import ParserPredictor
 from xlner_allennlp.predictors.tagger import TaggerPredictor
 
 from tests.conftest import PROJECT_ROOT
@@ -20,6 +23,7 @@ from tests.tiny_data import sentences
 from tests.tiny_elmo import make_tiny_elmo
 
 CONFIG = os.path.join(PROJECT_ROOT, "training_config", "cross_elmo.jsonnet")
+PARSER_CONFIG = os.path.join(PROJECT_ROOT, "training_config", "parser_elmo.jsonnet")
 
 
 @pytest.fixture(scope="module")
@@ -92,3 +96,30 @@ def test_evaluate_refuses_an_elmo_for_a_model_without_one(tiny_data, tmp_path):
         evaluate_language(str(tmp_path), "nl", "unused.testa", elmo={"elmo": "elmo/nl"})
     with pytest.raises(ConfigurationError, match="needs the anchors"):
         evaluate_language(str(tmp_path), "nl", "unused.testa", elmo={"elmo": "elmo/nl", "alignment": "al/nl-en"})
+
+
+def test_parser_elmo_trains_one_epoch_reloads_and_takes_a_language_plugged_in(tiny_data, artifacts, tmp_path, monkeypatch):
+    for name, value in tiny_data.items():
+        monkeypatch.setenv(name, value)
+    overrides = {
+        "model.text_field_embedder.token_embedders.elmo.languages": _languages(artifacts),
+        "model.encoder.input_size": 16,
+        "trainer.num_epochs": 1,
+        "data_loader.batch_sampler.batch_size": 32,
+    }
+    model = train_model_from_file(PARSER_CONFIG, str(tmp_path / "run"), overrides=json.dumps(overrides))
+    metrics = json.loads((tmp_path / "run" / "metrics.json").read_text())
+    assert metrics["epoch"] == 0 and metrics["training_loss"] > 0 and "best_validation_LAS" in metrics
+    archive_path = str(tmp_path / "run" / "model.tar.gz")
+    archive = load_archive(archive_path)  # ELMos and maps rebuilt from their files
+    sentence = {"tokens": ["dijo", "en", "Paris", "hoy", "."], "language": "es"}
+    in_memory = ParserPredictor(model, archive.validation_dataset_reader).predict_json(sentence)
+    reloaded = ParserPredictor(archive.model, archive.validation_dataset_reader).predict_json(sentence)
+    assert len(reloaded["heads"]) == 5 and reloaded["heads"] == in_memory["heads"]
+    # es's ELMo, anchors and maps plugged in as "nl" parse the Spanish dev treebank exactly as "es".
+    dev = treebank("es_gsd", "dev", tiny_data["XLNER_DATA"])
+    spec = _languages(artifacts)["es"]
+    elmo = {"elmo": spec["elmo"], "anchors": spec["anchors"], "alignment": spec["alignment"]}
+    as_es = evaluate_language(archive_path, "es", dev)
+    assert {"UAS", "LAS"} <= set(as_es)
+    assert evaluate_language(archive_path, "nl", dev, elmo=elmo) == as_es

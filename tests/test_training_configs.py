@@ -19,14 +19,16 @@ from xlner_allennlp import data_layout
 
 # Configs that are not NER experiments over the tiny data, each tested where its fixtures are built:
 # bilm.jsonnet and bilm_anchored.jsonnet (language models) in tests/models/test_bilm.py,
-# cross_elmo.jsonnet (needs ELMo, anchor and alignment artifacts) in tests/test_cross_elmo_config.py,
+# cross_elmo.jsonnet and parser_elmo.jsonnet (need ELMo, anchor and alignment artifacts) in
+# tests/test_cross_elmo_config.py,
 # multitask_bwe.jsonnet (comparable document pairs) in tests/models/test_multitask_bwe.py,
 # cross_augmented_multi.jsonnet (several targets, no XLNER_TARGET) in
 # tests/test_cross_augmented_multi_config.py.
-OWN_TESTS = {"bilm.jsonnet", "bilm_anchored.jsonnet", "cross_elmo.jsonnet", "multitask_bwe.jsonnet",
-             "cross_augmented_multi.jsonnet"}
+OWN_TESTS = {"bilm.jsonnet", "bilm_anchored.jsonnet", "cross_elmo.jsonnet", "parser_elmo.jsonnet",
+             "multitask_bwe.jsonnet", "cross_augmented_multi.jsonnet"}
 ALL_CONFIGS = sorted(glob.glob(os.path.join(PROJECT_ROOT, "training_config", "*.jsonnet")))
-PARSER_CONFIGS = [path for path in ALL_CONFIGS if os.path.basename(path).startswith("parser_")]
+PARSER_CONFIGS = [path for path in ALL_CONFIGS
+                  if os.path.basename(path).startswith("parser_") and os.path.basename(path) not in OWN_TESTS]
 CONFIGS = [path for path in ALL_CONFIGS if path not in PARSER_CONFIGS and os.path.basename(path) not in OWN_TESTS]
 CROSS_AUGMENTED = os.path.join(PROJECT_ROOT, "training_config", "cross_augmented.jsonnet")
 
@@ -139,8 +141,8 @@ def test_parser_config_trains_one_batch_on_tiny_data(config, upos, tiny_data, tm
 
 
 def test_every_parser_experiment_has_a_config():
-    assert {"parser_word.jsonnet", "parser_word_unaligned.jsonnet", "parser_delex.jsonnet"} <= {
-        os.path.basename(path) for path in PARSER_CONFIGS
+    assert {"parser_word.jsonnet", "parser_word_unaligned.jsonnet", "parser_delex.jsonnet", "parser_elmo.jsonnet"} <= {
+        os.path.basename(path) for path in ALL_CONFIGS
     }
 
 

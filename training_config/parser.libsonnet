@@ -45,34 +45,43 @@ local languages(target, aligned=true) =
     [target]: { vectors: data + '/emb/' + target + '.npy' },
   };
 
+// What the parser reads of each word: its `indexers`, its `embedder` (null: none) and the size `dim`
+// of what the embedder gives. Word vectors: aligned fastText (or each language's own, unaligned);
+// delexicalised: nothing (the reader's tokens only give the sentence length); the ELMo input is
+// parser_elmo.jsonnet's.
+local words(target, aligned=true) = {
+  indexers: { tokens: { type: 'xlner_aligned_word', languages: languages(target, aligned) } },
+  embedder: { token_embedders: { tokens: { type: 'xlner_aligned_embedding', languages: languages(target, aligned) } } },
+  dim: 300,
+};
+local delexicalised = { indexers: { tokens: { type: 'single_id' } }, embedder: null, dim: 0 };
+
 // Cross-lingual parsers predict the universal relations: subtypes are stripped on reading.
-local reader(language, target, lexical, aligned=true) = {
+local reader(language, input) = {
   type: 'xlner_universal_dependencies',
   language: language,
   strip_subtypes: true,
-  token_indexers: {
-    tokens: if lexical then { type: 'xlner_aligned_word', languages: languages(target, aligned) } else { type: 'single_id' },
-  },
+  token_indexers: input.indexers,
 };
 
 {
   ud: ud,
   treebanks: treebanks,
   languages: languages,
+  words: words,
+  delexicalised: delexicalised,
   reader: reader,
 
   // Dozat and Manning (2017) as in the reference zero-shot setup: 3-layer BiLSTM 200 over the
-  // word vectors (300-d aligned fastText) and/or a 50-d gold UPOS embedding; arcs 500, relations 100.
-  parser(lexical, upos_dim, target, aligned=true):: {
+  // words' input (e.g. 300-d aligned fastText) and/or a 50-d gold UPOS embedding; arcs 500, relations 100.
+  parser(input, upos_dim):: {
     type: 'xlner_biaffine_parser',
-    [if lexical then 'text_field_embedder']: {
-      token_embedders: { tokens: { type: 'xlner_aligned_embedding', languages: languages(target, aligned) } },
-    },
+    [if input.embedder != null then 'text_field_embedder']: input.embedder,
     upos_embedding_dim: if upos_dim > 0 then upos_dim else null,
     // 'xlner_lstm': allennlp's 'lstm' (same parameters and results), trained faster (common.libsonnet).
     encoder: {
       type: 'xlner_lstm',
-      input_size: (if lexical then 300 else 0) + upos_dim,
+      input_size: input.dim + upos_dim,
       hidden_size: 200,
       num_layers: 3,
       dropout: 0.33,
@@ -86,7 +95,7 @@ local reader(language, target, lexical, aligned=true) = {
 
   // Train on English EWT; select the model on English dev (selection 'source', zero-resource) or
   // on the dev set of `target` ('target').
-  experiment(model, lexical, target, selection, aligned=true):: {
+  experiment(input, upos_dim, target, selection):: {
     local validation_language =
       if selection == 'source' then 'en'
       else if selection == 'target' then target
@@ -94,12 +103,12 @@ local reader(language, target, lexical, aligned=true) = {
     random_seed: 13,
     numpy_seed: 13,
     pytorch_seed: 13,
-    dataset_reader: reader('en', target, lexical, aligned),
-    validation_dataset_reader: reader(validation_language, target, lexical, aligned),
+    dataset_reader: reader('en', input),
+    validation_dataset_reader: reader(validation_language, input),
     train_data_path: treebanks.en.train,
     validation_data_path: treebanks[validation_language].dev,
     datasets_for_vocab_creation: ['train'],
-    model: model,
+    model: $.parser(input, upos_dim),
     data_loader: { batch_sampler: { type: 'bucket', batch_size: 32, sorting_keys: ['tokens'] } },
     // Plain validation batches and the random state in the checkpoints: see common.libsonnet.
     validation_data_loader: { batch_size: 64 },

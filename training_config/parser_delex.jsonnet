@@ -4,4 +4,4 @@ local parser = import 'parser.libsonnet';
 local target = 'es';  // dev set used by 'target' selection
 local selection = 'source';  // 'source': English dev (zero-resource); 'target': the target dev set
 
-parser.experiment(parser.parser(lexical=false, upos_dim=50, target=target), lexical=false, target=target, selection=selection)
+parser.experiment(parser.delexicalised, upos_dim=50, target=target, selection=selection)

@@ -5,4 +5,4 @@ local parser = import 'parser.libsonnet';
 local target = 'es';  // the language whose vectors the model holds and whose dev set 'target' selection uses
 local selection = 'source';  // 'source': English dev (zero-resource); 'target': the target dev set
 
-parser.experiment(parser.parser(lexical=true, upos_dim=0, target=target), lexical=true, target=target, selection=selection)
+parser.experiment(parser.words(target), upos_dim=0, target=target, selection=selection)

@@ -5,5 +5,4 @@ local parser = import 'parser.libsonnet';
 local target = 'es';  // the language whose vectors the model holds and whose dev set 'target' selection uses
 local selection = 'source';  // 'source': English dev (zero-resource); 'target': the target dev set
 
-parser.experiment(parser.parser(lexical=true, upos_dim=0, target=target, aligned=false),
-                  lexical=true, target=target, selection=selection, aligned=false)
+parser.experiment(parser.words(target, aligned=false), upos_dim=0, target=target, selection=selection)
