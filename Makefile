@@ -38,8 +38,9 @@ ALIGN_ARGS_multistep = --method multistep --dictionary $(call layout,dictionary 
 ALIGN_ARGS_procrustes-refine = --method procrustes-refine --dictionary $(call layout,dictionary $* en train)
 ALIGN_ARGS_self-learning = --method self-learning
 ALIGN_ARGS_self-learning+identical = --method self-learning --seed identical
-ifeq ($(origin ALIGN_ARGS_$(ALIGNMENT)),undefined)
-$(error ALIGNMENT=$(ALIGNMENT) is not one of multistep, procrustes-refine, self-learning, self-learning+identical)
+ALIGNMENT_SETTINGS := multistep procrustes-refine self-learning self-learning+identical
+ifeq ($(filter $(ALIGNMENT),$(ALIGNMENT_SETTINGS)),)
+$(error ALIGNMENT=$(ALIGNMENT) is not one of $(ALIGNMENT_SETTINGS))
 endif
 ALIGNED := $(ALIGNMENTS)/$(ALIGNMENT)
 RUN ?= runs/cross_augmented-$(TARGET)-$(ALIGNMENT)
@@ -80,9 +81,13 @@ $(RUN)/metrics.json: | .venv/.installed $(ALIGNED_PREREQUISITE)
 # methods.DEFAULT_SUPERVISED_METHOD: the multi-step framework, refinement chosen on held-out pairs,
 # MUSE train dictionary). A fit that fails its own checks is written with status "failed", and the
 # training then stops before it starts, saying so.
-$(ALIGNED)/%-en/meta.json: | .venv/.installed
-	$(ALLENNLP) xlner-align --mapped-vectors $(call layout,vectors $*) --reference-vectors $(call layout,vectors en) \
-	  $(ALIGN_ARGS_$(ALIGNMENT)) --output $(ALIGNED)/$*-en
+# One rule per setting, so that a target may need another setting's artifacts (benchmark-parser).
+define alignment_rule
+$(ALIGNMENTS)/$(1)/%-en/meta.json: | .venv/.installed
+	$$(ALLENNLP) xlner-align --mapped-vectors $$(call layout,vectors $$*) --reference-vectors $$(call layout,vectors en) \
+	  $$(ALIGN_ARGS_$(1)) --output $(ALIGNMENTS)/$(1)/$$*-en
+endef
+$(foreach setting,$(ALIGNMENT_SETTINGS),$(eval $(call alignment_rule,$(setting))))
 
 # Contextual alignment (Schuster et al. 2019). `make elmo LANGUAGE=es` trains the language's BiLM
 # (training_config/bilm.jsonnet, resumed with --recover when interrupted), exports it in ELMo format
@@ -152,9 +157,9 @@ benchmark-ner: install
 # One parser serves every language, so its artifacts must place English alike: PARSER_ALIGNMENT is a
 # setting that only normalizes English (procrustes-refine, self-learning), never multistep.
 PARSER_ALIGNMENT ?= procrustes-refine
-benchmark-parser: install
-	$(MAKE) ALIGNMENT=$(PARSER_ALIGNMENT) $(foreach l,es fr de nl,$(ALIGNMENTS)/$(PARSER_ALIGNMENT)/$(l)-en/meta.json)
-	OMP_NUM_THREADS=1 $(PY) benchmarks/parser_zero_shot.py $(DATA_ARG) --alignments $(ALIGNMENTS)/$(PARSER_ALIGNMENT)
+PARSER_ALIGNED := $(ALIGNMENTS)/$(PARSER_ALIGNMENT)
+benchmark-parser: install | $(foreach l,es fr de nl,$(PARSER_ALIGNED)/$(l)-en/meta.json)
+	OMP_NUM_THREADS=1 $(PY) benchmarks/parser_zero_shot.py $(DATA_ARG) --alignments $(PARSER_ALIGNED)
 
 # Loading a synthetic 2M x 300 fastText-format text file (~4.5 GB in /tmp, deleted afterwards):
 # block parser, cache write, cache hit and the per-line parser, each in a fresh process.

@@ -489,40 +489,48 @@ def multitask_table(records: Records) -> str:
 
 
 def parser_table(records: Records) -> str:
-    """Config × dev set: UAS/LAS without punctuation and CoNLL 2018 UAS/LAS (mean over seeds), and MST speed."""
+    """Config × dev set: UAS / LAS without punctuation, then CoNLL 2018 UAS / LAS (means ± sd over
+    the row's seeds), one row per config and training size; and the MST speed."""
     shown = latest_valid(records["parser"])
     runs = [r for r in shown if r["key"]["kind"] == "zero_shot_parsing"]
-    rows, skipped = [], []
-    for config in dict.fromkeys(r["key"]["config"] for r in runs):
-        mine = [r for r in runs if r["key"]["config"] == config]
-        training = "; ".join(dict.fromkeys(
-            f"{r['numbers']['epochs']} epoch(s), "
-            + (f"{r['numbers']['max_train']:,} sentences" if r["numbers"]["max_train"] else "all sentences")
-            for r in mine))
+    order = {name: index for index, name in enumerate(treebanks())}
+    dev_sets = sorted({name for r in runs for name in r["numbers"]["dev"]},
+                      key=lambda name: (order.get(name, len(order)), name))
+    noted = {name for r in runs for name, score in r["numbers"]["dev"].items() if "note" in score}
+    groups: Dict[Tuple[str, int], List[Dict[str, Any]]] = {}
+    for r in runs:
+        groups.setdefault((r["key"]["config"], r["numbers"]["max_train"]), []).append(r)
+    tables = {"punctuation excluded": ("UAS", "LAS"), "CoNLL 2018 (every word, universal relations)":
+              ("conll18_UAS", "conll18_LAS")}
+    rows: Dict[str, List[List[str]]] = {title: [] for title in tables}
+    skipped = []
+    for (config, max_train), mine in groups.items():
+        epochs = ", ".join(dict.fromkeys(str(r["numbers"]["epochs"]) for r in mine))
+        training = f"{epochs} epoch(s), " + (f"{max_train:,} sentences" if max_train else "all of EWT train")
+        per_epoch = [r["numbers"]["train_wall_s"] / r["numbers"]["epochs"] / 60 for r in mine
+                     if not r["numbers"].get("resumed")]
         seeds = ", ".join(str(r["key"]["seed"]) for r in mine)
-        dev_sets = {name for r in mine for name in r["numbers"]["dev"]}
-        order = {name: index for index, name in enumerate(treebanks())}
-        for dev_set in sorted(dev_sets, key=lambda name: (order.get(name, len(order)), name)):
-            scores = [r["numbers"]["dev"][dev_set] for r in mine if dev_set in r["numbers"]["dev"]]
-            measured = [score for score in scores if "skipped" not in score]
-            skipped += [f"- {config} {dev_set}: {score['skipped']}" for score in scores if "skipped" in score]
-            if not measured:
-                continue
-            noted = any("note" in score for score in measured)
-            cells = [f"`{config}`", dev_set + (" ‡" if noted else "")]
-            for metric in ("UAS", "LAS", "conll18_UAS", "conll18_LAS"):
-                cells.append(mean_sd([score[metric] for score in measured]))
-            rows.append(cells + [seeds, training])
+        for title, (unlabelled, labelled) in tables.items():
+            cells = [f"`{config}`"]
+            for dev_set in dev_sets:
+                measured = [r["numbers"]["dev"][dev_set] for r in mine
+                            if "skipped" not in r["numbers"]["dev"].get(dev_set, {"skipped": ""})]
+                cells.append(" / ".join(mean_sd([m[metric] for m in measured]).replace(" (n=1)", "")
+                                        for metric in (unlabelled, labelled)) if measured else "–")
+            rows[title].append(cells + [seeds, training, number(statistics.mean(per_epoch)) if per_epoch else "–"])
+        skipped += [f"- {config} {name}: {score['skipped']}" for r in mine
+                    for name, score in r["numbers"]["dev"].items() if "skipped" in score]
     parts = []
-    if rows:
-        table = markdown_table(["config", "dev set", "UAS", "LAS", "CoNLL18 UAS", "CoNLL18 LAS", "seeds", "training"],
-                               rows)
+    if runs:
+        header = ["config"] + [name + (" ‡" if name in noted else "") for name in dev_sets] + [
+            "seeds", "training", "min / epoch"]
+        for title in tables:
+            parts.append(f"UAS / LAS, {title}:\n\n" + markdown_table(header, rows[title]))
         notes = dict.fromkeys(score["note"] for r in runs for score in r["numbers"]["dev"].values() if "note" in score)
         if notes:
-            table += "\n\n‡ " + "; ".join(notes) + "."
+            parts.append("‡ " + "; ".join(notes) + ".")
         if skipped:
-            table += "\n\nNot evaluated:\n" + "\n".join(dict.fromkeys(skipped))
-        parts.append(table)
+            parts.append("Not evaluated:\n" + "\n".join(dict.fromkeys(skipped)))
     mst = [r for r in shown if r["key"]["kind"] == "mst_speed"]
     if mst:
         values = mst[-1]["numbers"]
