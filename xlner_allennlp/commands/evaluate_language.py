@@ -1,4 +1,4 @@
-"""`allennlp xlner-evaluate`: evaluate a trained tagger on any language, plugging that language in.
+"""`allennlp xlner-evaluate`: evaluate a trained tagger or parser on any language, plugging that language in.
 
     allennlp xlner-evaluate runs/cw/model.tar.gz --language nl --data ned.testa \
         --vectors ../shared/data/emb/nl.npy --alignment artifacts/alignments/nl-en
@@ -14,7 +14,10 @@ without retraining: the "one model, any aligned language" use. A model over alig
 Prints the metrics as JSON and
 writes them atomically with ``--output-file``.
 
-The gold tags are checked against the model's tags first: a tokens-only file, or a tag the model
+A parser (training_config/parser_*.jsonnet) is scored on a CoNLL-U treebank the same way: UAS, LAS
+(punctuation excluded) and the CoNLL 2018 scores.
+
+A tagger's gold tags are checked against the model's tags first: a tokens-only file, or a tag the model
 cannot predict (an entity type it never saw, such as ``B-FOO``), is refused naming the file and
 line, unless ``--unseen-types miss`` asks to score such entities as missed.
 """
@@ -260,11 +263,11 @@ class XlnerEvaluate(Subcommand):
     """Evaluate a trained tagger on a labelled file of any language, adding that language's vectors."""
 
     def add_subparser(self, parser: argparse._SubParsersAction) -> argparse.ArgumentParser:
-        description = "Evaluate a tagger archive on a labelled file in any (aligned) language."
+        description = "Evaluate a tagger or parser archive on a labelled file in any (aligned) language."
         subparser = parser.add_parser(self.name, description=description, help=description)
-        subparser.add_argument("archive", help="model.tar.gz of a trained tagger")
+        subparser.add_argument("archive", help="model.tar.gz of a trained tagger or parser")
         subparser.add_argument("--language", required=True, help="ISO code of the data's language")
-        subparser.add_argument("--data", required=True, help="labelled CoNLL / tsv file")
+        subparser.add_argument("--data", required=True, help="labelled CoNLL / tsv file (a tagger) or CoNLL-U treebank (a parser)")
         subparser.add_argument("--vectors", help="the language's vectors, if the model lacks them")
         subparser.add_argument("--alignment", help="alignment artifact mapping them into the model's space")
         subparser.add_argument("--elmo", help="the language's ELMo directory (xlner-export-elmo), for a model over aligned ELMo")
