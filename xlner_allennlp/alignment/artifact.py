@@ -166,6 +166,12 @@ class Alignment:
         mapping = self.mapping if side == "mapped" else self.reference_mapping
         return normalized if mapping is None else map_rows(normalized, mapping, out=normalized)
 
+    def reference_placement(self) -> np.ndarray:
+        """A fixed random probe `(dim, dim)` as this artifact's reference side places it: two
+        artifacts place their reference language alike (share its space) exactly when these are equal."""
+        probe = np.random.default_rng(0).standard_normal((self.dim, self.dim)).astype(np.float32)
+        return self.apply(probe, "reference")
+
     def apply_words(self, words: Sequence[str], vectors: WordVectors, side: str = "mapped") -> np.ndarray:
         """Mapped vectors of ``words`` (a KeyError names the first word missing from ``vectors``)."""
         missing = [w for w in words if w not in vectors.index]

@@ -219,10 +219,8 @@ class AlignedEmbedding(TokenEmbedder):
                     f"{vectors.dim}-dimensional vectors"
                 )
             mapped = alignment.apply(vectors.matrix, side)
-            probe = np.random.default_rng(0).standard_normal((alignment.dim, alignment.dim))
             self._placements[language] = _Placement(
-                side, alignment.reference_language, directory,
-                alignment.apply(probe.astype(np.float32), "reference"),
+                side, alignment.reference_language, directory, alignment.reference_placement()
             )
         remember_word_index(path, max_vocab, vectors.index)
         block = np.zeros((len(vectors) + FIRST_ROW_ID, vectors.dim), dtype=np.float32)
