@@ -164,14 +164,13 @@ def evaluate_on(archive_path: str, config: str, language: str, args: argparse.Na
 
 
 def english_is_shared(languages: Sequence[str], args: argparse.Namespace) -> bool:
-    """Whether every ``<language>-en`` artifact puts English vectors at the same place: the reference
-    side of each, applied to the same probe rows (shape ``(d, d)``), gives the same matrix."""
+    """Whether every ``<language>-en`` artifact puts English vectors at the same place
+    (``Alignment.reference_placement``, the test ``xlner_aligned_embedding`` applies)."""
     from xlner_allennlp.alignment import load_alignment
 
-    placed = [load_alignment(os.path.join(alignment_root(args), f"{language}-en")) for language in languages]
-    probe = np.random.default_rng(0).standard_normal((placed[0].dim, placed[0].dim)).astype(np.float32)
-    first = placed[0].apply(probe, side="reference")
-    return all(np.array_equal(first, alignment.apply(probe, side="reference")) for alignment in placed[1:])
+    placed = [load_alignment(os.path.join(alignment_root(args), f"{language}-en")).reference_placement()
+              for language in languages]
+    return all(np.array_equal(placed[0], other) for other in placed[1:])
 
 
 def run_name(config: str, target: str, seed: int, args: argparse.Namespace) -> str:

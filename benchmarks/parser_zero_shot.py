@@ -16,8 +16,9 @@ Dutch fastText vectors were trained on text that includes the UD Dutch dev/test 
 
 Each run appends records (``benchmarks/records.py``) to benchmarks/results/parser.jsonl: one for
 the MST speed (key ``{"kind": "mst_speed"}``) and one per (config, seed) (key ``{"kind":
-"zero_shot_parsing", "config", "seed"}``) with the train wall time, epochs, and per dev set UAS/LAS
-(punctuation excluded) and CoNLL 2018 UAS/LAS, with evaluation times. The treebanks are the data
+"zero_shot_parsing", "config", "seed"}``, and ``"selected_on"``: the treebank under `--selection
+target`) with the train wall time, epochs, and per dev set UAS/LAS (punctuation excluded) and CoNLL
+2018 UAS/LAS, with evaluation times. The treebanks are the data
 layout's (``xlner_allennlp/data_layout.json``, ``treebanks``).
 
     OMP_NUM_THREADS=1 python benchmarks/parser_zero_shot.py --configs parser_word --seeds 13 --epochs 1
@@ -29,7 +30,7 @@ import shlex
 import subprocess
 import sys
 import time
-from typing import Any, Dict
+from typing import Any, Dict, List, Optional, Tuple
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
@@ -37,7 +38,9 @@ sys.path.insert(0, ROOT)
 from benchmarks.ner_zero_shot import elmo_entry  # noqa: E402
 from benchmarks.records import Recorder, results_path  # noqa: E402
 from xlner_allennlp.file_utils import atomic_write_text  # noqa: E402
-from xlner_allennlp.data_layout import data_root, treebank, treebank_language, treebanks  # noqa: E402
+from xlner_allennlp.data_layout import (  # noqa: E402
+    data_root, treebank, treebank_language, treebank_selection_overrides, treebanks,
+)
 
 CONFIGS = {
     "parser_word": ("parser_word", {}),
@@ -67,6 +70,10 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--elmo-artifacts", default=os.path.join(ROOT, "artifacts"),
                         help="parser_elmo: DIR/elmo/<l>, DIR/anchors/<l> (`make elmo LANGUAGE=<l>`) and "
                              "DIR/elmo_alignments/<l>-en (made when missing)")
+    parser.add_argument("--selection", choices=["source", "target"], default="source",
+                        help="model selection on English dev (one model per config and seed, evaluated on every "
+                             "dev set) or on each target treebank's dev set (one model per target treebank, "
+                             "evaluated on it)")
     parser.add_argument("--runs", default=os.path.join(ROOT, "runs", "parser_zero_shot"))
     parser.add_argument("--output", default=results_path("parser"), help="records file (appended to)")
     parser.add_argument("--mst-only", action="store_true", help="only measure MST decoding speed")
@@ -100,23 +107,36 @@ def measure_mst(args: argparse.Namespace) -> Dict[str, Any]:
             "allennlp_multi_root_trees": multi_root}
 
 
-def train(name: str, seed: int, args: argparse.Namespace) -> Dict[str, Any]:
-    """Trains `name` with `seed` under `args.runs`, or reuses that run: a finished one (same
-    overrides) is not retrained, an interrupted one resumes with `--recover` (the run's time is then
-    only that of the resumed part, flagged `resumed`)."""
+def plan(name: str, seed: int, selected_on: Optional[str], args: argparse.Namespace) -> Tuple[str, Dict[str, Any], str]:
+    """(run directory, config overrides, XLNER_TARGET) of the run of config `name` with `seed`,
+    selected on English dev (`selected_on` None: the model holds Spanish vectors, replaced by each
+    evaluation's own language) or on the dev set of the treebank `selected_on` (the model holds its
+    language's vectors or ELMo)."""
     config, overrides = CONFIGS[name]
     overrides = dict(overrides, random_seed=seed, numpy_seed=seed, pytorch_seed=seed)
     if args.epochs is not None:
         overrides["trainer.num_epochs"] = args.epochs
     if args.max_train:
         overrides["dataset_reader.max_instances"] = args.max_train
+    target = "es" if selected_on is None else treebank_language(selected_on)
+    if selected_on is not None:
+        overrides.update(treebank_selection_overrides(selected_on, args.data))
     if name == "parser_elmo":
         # Selected on English dev, the model never runs the target's ELMo in training: its entry
-        # (unaligned) is replaced by each evaluation's own.
+        # (unaligned) is replaced by each evaluation's own. Selected on a target, it runs it aligned.
         overrides["model.text_field_embedder.token_embedders.elmo.languages"] = {
-            "en": {**elmo_entry("en", args), "side": "reference"}, "es": elmo_entry("es", args, aligned=False),
+            "en": {**elmo_entry("en", args), "side": "reference"},
+            target: elmo_entry(target, args, aligned=selected_on is not None),
         }
-    serialization = os.path.join(args.runs, f"{name}-seed{seed}")
+    directory = f"{name}-seed{seed}" if selected_on is None else f"{name}-{selected_on}-seed{seed}"
+    return os.path.join(args.runs, directory), overrides, target
+
+
+def train(name: str, seed: int, selected_on: Optional[str], args: argparse.Namespace) -> Dict[str, Any]:
+    """Trains the run `plan` describes, or reuses it: a finished one (same overrides) is not
+    retrained, an interrupted one resumes with `--recover` (the run's time is then only that of the
+    resumed part, flagged `resumed`)."""
+    serialization, overrides, target = plan(name, seed, selected_on, args)
     archive = os.path.join(serialization, "model.tar.gz")
     run_file = os.path.join(serialization, "benchmark_run.json")
     previous = None
@@ -137,7 +157,7 @@ def train(name: str, seed: int, args: argparse.Namespace) -> Dict[str, Any]:
     if not resume:
         os.makedirs(serialization, exist_ok=True)
         atomic_write_text(run_file, json.dumps({"overrides": overrides}))
-    env = dict(os.environ, XLNER_DATA=args.data, XLNER_ALIGNMENTS=args.alignments)
+    env = dict(os.environ, XLNER_DATA=args.data, XLNER_ALIGNMENTS=args.alignments, XLNER_TARGET=target)
     start = time.perf_counter()
     subprocess.run(command, check=True, env=env, cwd=ROOT)
     wall = time.perf_counter() - start
@@ -224,14 +244,27 @@ def main() -> None:
         return
     for name in args.configs:
         for seed in args.seeds:
-            run = train(name, seed, args)
-            for measure in ELMO_RECORDS if name == "parser_elmo" else [name]:
-                dev = {dev_set: evaluate(run["archive"], measure, dev_set, args) for dev_set in args.dev_sets}
-                setting = "single-source English EWT, zero-shot, UD dev sets" + (
-                    ", gold UPOS" if name in ("parser_word_upos", "parser_delex") else ", no POS")
-                record = recorder.record({"kind": "zero_shot_parsing", "config": measure, "seed": seed},
-                                         dict(run, dev=dev, max_train=args.max_train, setting=setting))
-                print(json.dumps(record, indent=1))
+            for selected_on, dev_sets in selections(args):
+                run = train(name, seed, selected_on, args)
+                for measure in ELMO_RECORDS if name == "parser_elmo" else [name]:
+                    dev = {dev_set: evaluate(run["archive"], measure, dev_set, args) for dev_set in dev_sets}
+                    setting = "single-source English EWT, zero-shot, UD dev sets" + (
+                        ", gold UPOS" if name in ("parser_word_upos", "parser_delex") else ", no POS") + (
+                        f", selected on the {selected_on} dev set" if selected_on else ", selected on English dev")
+                    key = {"kind": "zero_shot_parsing", "config": measure, "seed": seed}
+                    if selected_on is not None:
+                        key["selected_on"] = selected_on
+                    record = recorder.record(key, dict(run, dev=dev, max_train=args.max_train, setting=setting))
+                    print(json.dumps(record, indent=1))
+
+
+def selections(args: argparse.Namespace) -> List[Tuple[Optional[str], List[str]]]:
+    """(treebank selecting the model or None for English dev, dev sets it is evaluated on) of each
+    model one config and seed train: one selected on English dev and evaluated on every dev set, or
+    one per target treebank, selected and evaluated on its dev set."""
+    if args.selection == "source":
+        return [(None, list(args.dev_sets))]
+    return [(name, [name]) for name in args.dev_sets if treebank_language(name) != "en"]
 
 
 if __name__ == "__main__":

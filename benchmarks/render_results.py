@@ -490,28 +490,29 @@ def multitask_table(records: Records) -> str:
 
 def parser_table(records: Records) -> str:
     """Config × dev set: UAS / LAS without punctuation, then CoNLL 2018 UAS / LAS (means ± sd over
-    the row's seeds), one row per config and training size; and the MST speed."""
+    the row's seeds), one row per config, selection and training size; and the MST speed."""
     shown = latest_valid(records["parser"])
     runs = [r for r in shown if r["key"]["kind"] == "zero_shot_parsing"]
     order = {name: index for index, name in enumerate(treebanks())}
     dev_sets = sorted({name for r in runs for name in r["numbers"]["dev"]},
                       key=lambda name: (order.get(name, len(order)), name))
     noted = {name for r in runs for name, score in r["numbers"]["dev"].items() if "note" in score}
-    groups: Dict[Tuple[str, int], List[Dict[str, Any]]] = {}
+    # Models selected on each target treebank's dev set (one per treebank) form one row per config.
+    groups: Dict[Tuple[str, bool, int], List[Dict[str, Any]]] = {}
     for r in runs:
-        groups.setdefault((r["key"]["config"], r["numbers"]["max_train"]), []).append(r)
+        groups.setdefault((r["key"]["config"], "selected_on" in r["key"], r["numbers"]["max_train"]), []).append(r)
     tables = {"punctuation excluded": ("UAS", "LAS"), "CoNLL 2018 (every word, universal relations)":
               ("conll18_UAS", "conll18_LAS")}
     rows: Dict[str, List[List[str]]] = {title: [] for title in tables}
     skipped = []
-    for (config, max_train), mine in groups.items():
+    for (config, target_selected, max_train), mine in groups.items():
         epochs = ", ".join(dict.fromkeys(str(r["numbers"]["epochs"]) for r in mine))
         training = f"{epochs} epoch(s), " + (f"{max_train:,} sentences" if max_train else "all of EWT train")
         per_epoch = [r["numbers"]["train_wall_s"] / r["numbers"]["epochs"] / 60 for r in mine
                      if not r["numbers"].get("resumed")]
-        seeds = ", ".join(str(r["key"]["seed"]) for r in mine)
+        seeds = ", ".join(dict.fromkeys(str(r["key"]["seed"]) for r in mine))
         for title, (unlabelled, labelled) in tables.items():
-            cells = [f"`{config}`"]
+            cells = [f"`{config}`" + (" (target-dev selection)" if target_selected else "")]
             for dev_set in dev_sets:
                 measured = [r["numbers"]["dev"][dev_set] for r in mine
                             if "skipped" not in r["numbers"]["dev"].get(dev_set, {"skipped": ""})]

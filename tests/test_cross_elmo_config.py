@@ -99,7 +99,7 @@ def test_evaluate_refuses_an_elmo_for_a_model_without_one(tiny_data, tmp_path):
 
 
 def test_parser_elmo_trains_one_epoch_reloads_and_takes_a_language_plugged_in(tiny_data, artifacts, tmp_path, monkeypatch):
-    for name, value in tiny_data.items():
+    for name, value in {**tiny_data, "XLNER_TARGET": "es"}.items():
         monkeypatch.setenv(name, value)
     overrides = {
         "model.text_field_embedder.token_embedders.elmo.languages": _languages(artifacts),

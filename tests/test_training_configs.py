@@ -126,8 +126,7 @@ PARSER_RUNS = [(path, False) for path in PARSER_CONFIGS] + [
     "config,upos", PARSER_RUNS, ids=[os.path.basename(c) + ("+upos" if u else "") for c, u in PARSER_RUNS]
 )
 def test_parser_config_trains_one_batch_on_tiny_data(config, upos, tiny_data, tmp_path, monkeypatch):
-    for name, value in tiny_data.items():
-        monkeypatch.setenv(name, value)
+    _environment(monkeypatch, tiny_data, "es")
     overrides = {"trainer.num_epochs": 1, "data_loader.batch_sampler.batch_size": 32}
     if upos:
         overrides.update({"model.upos_embedding_dim": 50, "model.encoder.input_size": 350})
@@ -140,6 +139,30 @@ def test_parser_config_trains_one_batch_on_tiny_data(config, upos, tiny_data, tm
     assert model.vocab.get_vocab_size("dependency_relations") > 5
 
 
+@pytest.mark.parametrize("config", ["parser_word", "parser_delex"])
+def test_a_parser_is_selected_on_a_target_treebank_by_overrides(config, tiny_data, tmp_path, monkeypatch):
+    """XLNER_TARGET names the language whose vectors the model holds; `treebank_selection_overrides`
+    validate on that treebank's dev set, read as the target language."""
+    _environment(monkeypatch, tiny_data, "fr")
+    overrides = {"trainer.num_epochs": 1, "data_loader.batch_sampler.batch_size": 32,
+                 **data_layout.treebank_selection_overrides("fr_gsd", tiny_data["XLNER_DATA"])}
+    path = os.path.join(PROJECT_ROOT, "training_config", f"{config}.jsonnet")
+    params = Params.from_file(path, json.dumps(overrides)).as_dict()
+    assert params["validation_data_path"] == data_layout.treebank("fr_gsd", "dev", tiny_data["XLNER_DATA"])
+    assert params["validation_dataset_reader"]["language"] == "fr" and params["dataset_reader"]["language"] == "en"
+    if config == "parser_word":
+        assert set(params["model"]["text_field_embedder"]["token_embedders"]["tokens"]["languages"]) == {"en", "fr"}
+    train_model_from_file(path, str(tmp_path / "run"), overrides=json.dumps(overrides))
+    metrics = json.loads((tmp_path / "run" / "metrics.json").read_text())
+    assert 0 <= metrics["best_validation_LAS"] <= metrics["best_validation_UAS"] <= 1
+
+
+def test_a_parser_config_names_an_unknown_target_language(tiny_data, tmp_path, monkeypatch):
+    _environment(monkeypatch, tiny_data, "xx")
+    with pytest.raises(RuntimeError, match="XLNER_TARGET must be one of de, es, fr, nl"):
+        Params.from_file(os.path.join(PROJECT_ROOT, "training_config", "parser_word.jsonnet"))
+
+
 def test_every_parser_experiment_has_a_config():
     assert {"parser_word.jsonnet", "parser_word_unaligned.jsonnet", "parser_delex.jsonnet", "parser_elmo.jsonnet"} <= {
         os.path.basename(path) for path in ALL_CONFIGS
@@ -148,8 +171,7 @@ def test_every_parser_experiment_has_a_config():
 
 @pytest.mark.parametrize("name,aligned", [("parser_word", True), ("parser_word_unaligned", False)])
 def test_parser_word_configs_differ_only_in_the_alignment(name, aligned, tiny_data, monkeypatch):
-    for variable, value in tiny_data.items():
-        monkeypatch.setenv(variable, value)
+    _environment(monkeypatch, tiny_data, "es")
     config = Params.from_file(os.path.join(PROJECT_ROOT, "training_config", f"{name}.jsonnet")).as_dict()
     embedder = config["model"]["text_field_embedder"]["token_embedders"]["tokens"]["languages"]
     indexer = config["dataset_reader"]["token_indexers"]["tokens"]["languages"]

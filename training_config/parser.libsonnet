@@ -2,11 +2,18 @@
 // a biaffine parser (Dozat and Manning 2017) trained on English UD EWT only, evaluated on target
 // languages it never saw. Each experiment file states only what differs.
 //
-// Machine paths come from the environment, read here only:
+// Only machine paths and the target language come from the environment (as for the NER configs,
+// common.libsonnet; a missing one is an error naming it):
 //   XLNER_DATA        root of the data (UD treebanks under ud/, fastText vectors under emb/)
+//   XLNER_TARGET      the target language whose vectors (or ELMo) the model holds: es, fr, de or nl
 //   XLNER_ALIGNMENTS  directory of alignment artifacts "<lang>-en" (built by `make` / xlner-align)
 // Every other setting is a plain value of the resulting config, overridable with -o, e.g.
 //   -o '{"trainer.num_epochs": 2, "model.encoder.hidden_size": 100}'
+// Model selection is on the English dev set (zero-resource). To select on a target treebank's dev
+// set (xlner_allennlp.data_layout.treebank_selection_overrides), override the validation data and
+// its reader's language, e.g. for Spanish GSD:
+//   -o '{"validation_data_path": "<data>/ud/es/es_gsd-ud-dev.conllu", "validation_dataset_reader.language": "es"}'
+// Other languages are plugged into a trained model by `allennlp xlner-evaluate --vectors [--alignment]`.
 local data = std.extVar('XLNER_DATA');
 local alignments = std.extVar('XLNER_ALIGNMENTS');
 
@@ -22,20 +29,16 @@ local ud = {
   for name in std.objectFields(layout.treebanks)
 };
 
-// Per language, the treebank trained on (English) or whose dev set selects a model (target
-// selection); target test sets are withheld.
-local treebanks = {
-  en: ud.en_ewt,
-  es: ud.es_gsd,
-  fr: ud.fr_gsd,
-  de: ud.de_gsd,
-  nl: ud.nl_alpino,
-};
+// The target languages: those of the layout's treebanks, other than English.
+local targets = std.set([ud[name].language for name in std.objectFields(ud) if ud[name].language != 'en']);
+local target =
+  local chosen = std.extVar('XLNER_TARGET');
+  if std.member(targets, chosen) then chosen
+  else error 'XLNER_TARGET must be one of ' + std.join(', ', targets) + '; got "' + chosen + '"';
 
 // The vector table of the word indexer and embedder. Aligned: English (taking the artifact's
 // reference-side normalization) and `target`, mapped into English space by the artifact <target>-en.
 // Unaligned: both languages' own vectors, unit-normalized (the no-alignment baseline).
-// Other languages are plugged into a trained model by `allennlp xlner-evaluate --vectors [--alignment]`.
 local languages(target, aligned=true) =
   if aligned then {
     en: { vectors: data + '/emb/en.npy', alignment: alignments + '/' + target + '-en', side: 'reference' },
@@ -66,7 +69,7 @@ local reader(language, input) = {
 
 {
   ud: ud,
-  treebanks: treebanks,
+  target: target,
   languages: languages,
   words: words,
   delexicalised: delexicalised,
@@ -93,20 +96,15 @@ local reader(language, input) = {
     input_dropout: 0.33,
   },
 
-  // Train on English EWT; select the model on English dev (selection 'source', zero-resource) or
-  // on the dev set of `target` ('target').
-  experiment(input, upos_dim, target, selection):: {
-    local validation_language =
-      if selection == 'source' then 'en'
-      else if selection == 'target' then target
-      else error 'selection must be "source" or "target"; got "' + selection + '"',
+  // Train on English EWT; select the model on English dev (the header shows target selection).
+  experiment(input, upos_dim):: {
     random_seed: 13,
     numpy_seed: 13,
     pytorch_seed: 13,
     dataset_reader: reader('en', input),
-    validation_dataset_reader: reader(validation_language, input),
-    train_data_path: treebanks.en.train,
-    validation_data_path: treebanks[validation_language].dev,
+    validation_dataset_reader: reader('en', input),
+    train_data_path: ud.en_ewt.train,
+    validation_data_path: ud.en_ewt.dev,
     datasets_for_vocab_creation: ['train'],
     model: $.parser(input, upos_dim),
     data_loader: { batch_sampler: { type: 'bucket', batch_size: 32, sorting_keys: ['tokens'] } },

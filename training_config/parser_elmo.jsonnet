@@ -6,8 +6,7 @@
 // Other languages are plugged in by `allennlp xlner-evaluate --elmo --anchors [--elmo-alignment]`.
 local elmo = import 'elmo.libsonnet';
 local parser = import 'parser.libsonnet';
-local target = 'es';  // the target language whose ELMo the model holds and whose dev set 'target' selection uses
-local selection = 'source';  // 'source': English dev (zero-resource); 'target': the target dev set
+local target = parser.target;  // XLNER_TARGET: the language whose ELMo the model holds
 
 // Hyperparameters (plain values; override with -o).
 local artifacts = 'artifacts';
@@ -24,4 +23,4 @@ local input = {
   dim: elmo.dim,
 };
 
-parser.experiment(input, upos_dim=0, target=target, selection=selection)
+parser.experiment(input, upos_dim=0)

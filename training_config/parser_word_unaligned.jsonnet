@@ -2,7 +2,6 @@
 // vectors, unit-normalized and not mapped (English's for training, `target`'s plugged in with
 // `allennlp xlner-evaluate --vectors` and no --alignment). Gold UPOS as in parser_word, with -o.
 local parser = import 'parser.libsonnet';
-local target = 'es';  // the language whose vectors the model holds and whose dev set 'target' selection uses
-local selection = 'source';  // 'source': English dev (zero-resource); 'target': the target dev set
+local target = parser.target;  // XLNER_TARGET: the language whose vectors the model holds
 
-parser.experiment(parser.words(target, aligned=false), upos_dim=0, target=target, selection=selection)
+parser.experiment(parser.words(target, aligned=false), upos_dim=0)

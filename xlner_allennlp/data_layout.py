@@ -140,6 +140,15 @@ def selection_overrides(language: str, data: Optional[str] = None) -> Dict[str, 
     }
 
 
+def treebank_selection_overrides(name: str, data: Optional[str] = None) -> Dict[str, str]:
+    """The config overrides (``-o``) that select a parser on the dev set of the UD treebank
+    ``name`` instead of English EWT's (training_config/parser.libsonnet's header shows them)."""
+    return {
+        "validation_data_path": treebank(name, "dev", data),
+        "validation_dataset_reader.language": treebank_language(name),
+    }
+
+
 def main(argv: Optional[List[str]] = None) -> int:
     """Print one path (or encoding) of the layout; ``error: ...`` on stderr and status 1 if unknown."""
     parser = argparse.ArgumentParser(prog="python -m xlner_allennlp.data_layout", description=__doc__,

@@ -137,9 +137,11 @@ def multitask(regime, seed, f1, wall=120.0, **extra):
                   {"f1_per_loc_org": f1, "f1_all_types": f1 - 1, "wall_seconds": wall}, **extra)
 
 
-def parsed(config, seed, dev, **extra):
-    return record("parser", {"kind": "zero_shot_parsing", "config": config, "seed": seed},
-                  {"dev": dev, "epochs": 1, "max_train": 300, "train_wall_s": 60.0}, **extra)
+def parsed(config, seed, dev, selected_on=None, **extra):
+    key = {"kind": "zero_shot_parsing", "config": config, "seed": seed}
+    if selected_on:
+        key["selected_on"] = selected_on
+    return record("parser", key, {"dev": dev, "epochs": 1, "max_train": 300, "train_wall_s": 60.0}, **extra)
 
 
 def scores(uas, note=None):
@@ -160,6 +162,8 @@ def new_benchmarks(tmp_path):
         parsed("parser_word", 13, {"nl_alpino": scores(30.0, note="nl vectors saw UD Dutch"), "en_ewt": scores(80.0),
                                    "de_gsd": {"skipped": "no alignment artifact de-en"}}),
         parsed("parser_word", 42, {"en_ewt": scores(84.0), "nl_alpino": scores(34.0, note="nl vectors saw UD Dutch")}),
+        parsed("parser_word", 13, {"de_gsd": scores(40.0)}, selected_on="de_gsd"),
+        parsed("parser_word", 13, {"nl_alpino": scores(36.0, note="nl vectors saw UD Dutch")}, selected_on="nl_alpino"),
     ])
     return render_results.load_records(str(tmp_path))
 
@@ -186,7 +190,9 @@ def test_parser_table_orders_dev_sets_by_the_layout_and_flags_notes_skips_and_ms
     assert "‡ nl vectors saw UD Dutch." in table
     assert "- parser_word de_gsd: no alignment artifact de-en" in table
     assert "ours 1.3 s, allennlp's `decode_mst` 2.5 s" in table
-    assert "Records shown: 3" in table
+    selected = "| `parser_word` (target-dev selection) | – | 40.00 / 20.00 | 36.00 / 18.00 | 13 | 1 epoch(s), 300 sentences | 1.0 |"
+    assert selected in table
+    assert "Records shown: 5" in table
 
 
 def test_new_blocks_render_no_records_yet_without_records(tmp_path):
