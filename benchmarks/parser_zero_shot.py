@@ -77,6 +77,9 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--runs", default=os.path.join(ROOT, "runs", "parser_zero_shot"))
     parser.add_argument("--output", default=results_path("parser"), help="records file (appended to)")
     parser.add_argument("--mst-only", action="store_true", help="only measure MST decoding speed")
+    parser.add_argument("--breakdown", action="store_true",
+                        help="train nothing: score the finished English-dev-selected runs of --configs and --seeds "
+                             "on --dev-sets by the dependents' gold UPOS (records keyed kind 'breakdown')")
     return parser.parse_args()
 
 
@@ -132,6 +135,17 @@ def plan(name: str, seed: int, selected_on: Optional[str], args: argparse.Namesp
     return os.path.join(args.runs, directory), overrides, target
 
 
+def previous_run(serialization: str, overrides: Dict[str, Any]) -> Optional[Dict[str, Any]]:
+    """What `train` wrote of the run in `serialization` (`benchmark_run.json`: its overrides, and
+    once finished its archive and times), or None if there is none with these `overrides`."""
+    run_file = os.path.join(serialization, "benchmark_run.json")
+    if not os.path.isfile(run_file):
+        return None
+    with open(run_file, encoding="utf-8") as handle:
+        previous = json.load(handle)
+    return previous if previous.get("overrides") == overrides else None
+
+
 def train(name: str, seed: int, selected_on: Optional[str], args: argparse.Namespace) -> Dict[str, Any]:
     """Trains the run `plan` describes, or reuses it: a finished one (same overrides) is not
     retrained, an interrupted one resumes with `--recover` (the run's time is then only that of the
@@ -139,18 +153,13 @@ def train(name: str, seed: int, selected_on: Optional[str], args: argparse.Names
     serialization, overrides, target = plan(name, seed, selected_on, args)
     archive = os.path.join(serialization, "model.tar.gz")
     run_file = os.path.join(serialization, "benchmark_run.json")
-    previous = None
-    if os.path.isfile(run_file):
-        with open(run_file, encoding="utf-8") as handle:
-            previous = json.load(handle)
-        if previous.get("overrides") != overrides:
-            previous = None
+    previous = previous_run(serialization, overrides)
     if previous is not None and "train_wall_s" in previous and os.path.isfile(archive):
         return dict(previous, reused=True)
     resume = previous is not None and os.path.isfile(os.path.join(serialization, "config.json"))
     command = [
         os.path.join(os.path.dirname(sys.executable), "allennlp"), "train",
-        os.path.join(ROOT, "training_config", f"{config}.jsonnet"), "-s", serialization,
+        os.path.join(ROOT, "training_config", f"{CONFIGS[name][0]}.jsonnet"), "-s", serialization,
         "--recover" if resume else "--force",
         "-o", json.dumps(overrides), "--include-package", "xlner_allennlp",
     ]
@@ -178,31 +187,82 @@ def train(name: str, seed: int, selected_on: Optional[str], args: argparse.Names
     return run
 
 
+class Skipped(Exception):
+    """A dev set a run cannot be scored on (a missing or failed artifact): the record says why."""
+
+
+def plug_in(name: str, language: str, args: argparse.Namespace) -> Dict[str, Any]:
+    """The `evaluate_language` arguments that plug `language` into a run of config `name` (or for
+    the ELMo parser a record name of `ELMO_RECORDS`): its vectors and alignment, or its ELMo entry;
+    none for English or a delexicalised parser. `Skipped` if an artifact is missing or failed."""
+    from xlner_allennlp.alignment.artifact import ArtifactError
+
+    if language == "en":
+        return {}
+    if name in ELMO_RECORDS:
+        try:
+            return {"elmo": elmo_entry(language, args, aligned=ELMO_RECORDS[name])}
+        except (FileNotFoundError, ArtifactError) as error:
+            raise Skipped(str(error)) from error
+    if name not in LEXICAL:
+        return {}
+    vectors = os.path.join(args.data, "emb", f"{language}.npy")
+    if name in UNALIGNED:
+        return {"vectors": vectors}
+    alignment = os.path.join(args.alignments, f"{language}-en")
+    if not os.path.isfile(os.path.join(alignment, "meta.json")):
+        raise Skipped(f"no alignment artifact {alignment} (build it with `make {alignment}/meta.json`)")
+    return {"vectors": vectors, "alignment": alignment}
+
+
 def evaluate(archive: str, name: str, dev_set: str, args: argparse.Namespace) -> Dict[str, Any]:
     """UAS/LAS of `archive` (a run of config `name`, or for the ELMo parser a record name of
     `ELMO_RECORDS`) on `dev_set`, or why it was skipped."""
-    from xlner_allennlp.alignment.artifact import ArtifactError
     from xlner_allennlp.commands.evaluate_language import evaluate_language
 
     language = treebank_language(dev_set)
-    vectors = alignment = elmo = None
-    if name in ELMO_RECORDS and language != "en":
-        try:
-            elmo = elmo_entry(language, args, aligned=ELMO_RECORDS[name])
-        except (FileNotFoundError, ArtifactError) as error:
-            return {"skipped": str(error)}
-    if name in LEXICAL and language != "en":
-        vectors = os.path.join(args.data, "emb", f"{language}.npy")
-        if name not in UNALIGNED:
-            alignment = os.path.join(args.alignments, f"{language}-en")
-            if not os.path.isfile(os.path.join(alignment, "meta.json")):
-                return {"skipped": f"no alignment artifact {alignment} (build it with `make {alignment}/meta.json`)"}
+    try:
+        plugged = plug_in(name, language, args)
+    except Skipped as skipped:
+        return {"skipped": str(skipped)}
     start = time.perf_counter()
-    metrics = evaluate_language(archive, language, treebank(dev_set, "dev", args.data), vectors, alignment, elmo=elmo)
+    metrics = evaluate_language(archive, language, treebank(dev_set, "dev", args.data), **plugged)
     result = {key: round(100 * metrics[key], 2) for key in ("UAS", "LAS", "conll18_UAS", "conll18_LAS")}
     result["eval_wall_s"] = round(time.perf_counter() - start, 1)
     if language == "nl" and name in LEXICAL:
         result["note"] = DUTCH_NOTE
+    return result
+
+
+def breakdown(archive: str, name: str, dev_set: str, args: argparse.Namespace) -> Dict[str, Any]:
+    """Per gold UPOS tag of the dependent (`attachment_by_upos`, punctuation left out): UAS, LAS
+    and the relation accuracy where the head is right of `archive` on `dev_set`, in percent; and
+    for a lexical config the share of the treebank's scored words without a vector (the OOV row)."""
+    from xlner_allennlp.analysis import attachment_by_upos, predicted_trees
+    from xlner_allennlp.commands.evaluate_language import load_with_language
+    from xlner_allennlp.language_vectors import lookup_row, word_index
+    from xlner_allennlp.models.biaffine_parser import PUNCTUATION_UPOS
+
+    language = treebank_language(dev_set)
+    try:
+        plugged = plug_in(name, language, args)
+    except Skipped as skipped:
+        return {"skipped": str(skipped)}
+    model, reader = load_with_language(archive, language, **plugged)
+    instances = list(reader.read(treebank(dev_set, "dev", args.data)))
+    trees = predicted_trees(model, instances)
+    gold = [(i["metadata"]["upos"], i["heads"].labels, i["relations"].labels) for i in instances]
+    scores = attachment_by_upos([(*g, heads, relations) for g, (heads, relations) in zip(gold, trees)])
+    result: Dict[str, Any] = {"by_upos": {
+        tag: {key: (value if key == "words" else round(100 * value, 2)) for key, value in values.items()}
+        for tag, values in scores.items()
+    }}
+    if name in LEXICAL:
+        vectors = plugged.get("vectors", os.path.join(args.data, "emb", f"{language}.npy"))
+        index = word_index(vectors)
+        words = [word for i in instances for word, tag in zip(i["metadata"]["words"], i["metadata"]["upos"])
+                 if tag not in PUNCTUATION_UPOS]
+        result["oov_share"] = round(100 * sum(lookup_row(word, index) is None for word in words) / len(words), 2)
     return result
 
 
@@ -237,6 +297,9 @@ def main() -> None:
     import torch
 
     torch.set_num_threads(int(os.environ.get("OMP_NUM_THREADS", "1")))
+    if args.breakdown:
+        record_breakdowns(recorder, args)
+        return
     mst = measure_mst(args)
     recorder.record({"kind": "mst_speed"}, mst)
     print(json.dumps(mst))
@@ -256,6 +319,24 @@ def main() -> None:
                         key["selected_on"] = selected_on
                     record = recorder.record(key, dict(run, dev=dev, max_train=args.max_train, setting=setting))
                     print(json.dumps(record, indent=1))
+
+
+def record_breakdowns(recorder: Recorder, args: argparse.Namespace) -> None:
+    """A `breakdown` record per finished run (config, seed) and dev set; a run not trained yet is
+    named on stderr and skipped."""
+    for name in args.configs:
+        for seed in args.seeds:
+            directory, overrides, _ = plan(name, seed, None, args)
+            run = previous_run(directory, overrides) or {}
+            if "train_wall_s" not in run or not os.path.isfile(run["archive"]):
+                print(f"{name} seed {seed}: no finished run in {directory}: train it first", file=sys.stderr)
+                continue
+            for measure in ELMO_RECORDS if name == "parser_elmo" else [name]:
+                for dev_set in args.dev_sets:
+                    numbers = breakdown(run["archive"], measure, dev_set, args)
+                    recorder.record({"kind": "breakdown", "config": measure, "seed": seed, "treebank": dev_set},
+                                    dict(numbers, max_train=args.max_train))
+                    print(measure, seed, dev_set, json.dumps(numbers.get("by_upos", numbers).get("all", numbers)))
 
 
 def selections(args: argparse.Namespace) -> List[Tuple[Optional[str], List[str]]]:

@@ -544,6 +544,39 @@ def parser_table(records: Records) -> str:
     return with_provenance("\n\n".join(parts), runs + mst[-1:]) if parts else "(no records yet)"
 
 
+def parser_breakdown_table(records: Records) -> str:
+    """Per target treebank: UAS / LAS (punctuation excluded) of each config by the dependent's gold
+    UPOS (tags of at least 1% of the scored words, by their share), means over the seeds; and each
+    lexical config's share of words without a vector."""
+    shown = [r for r in latest_valid(records["parser"]) if r["key"]["kind"] == "breakdown"
+             and "skipped" not in r["numbers"]]
+    parts = []
+    for dev_set in dict.fromkeys(r["key"]["treebank"] for r in shown):
+        mine = [r for r in shown if r["key"]["treebank"] == dev_set]
+        configs = list(dict.fromkeys(r["key"]["config"] for r in mine))
+        by_config = {config: [r["numbers"]["by_upos"] for r in mine if r["key"]["config"] == config] for config in configs}
+        first = by_config[configs[0]][0]
+        tags = ["all"] + sorted((tag for tag in first if tag != "all" and first[tag]["share"] >= 1.0),
+                                key=lambda tag: -first[tag]["share"])
+        rows = []
+        for tag in tags:
+            cells = [tag, number(first[tag]["share"])]
+            for config in configs:
+                runs = [scores[tag] for scores in by_config[config] if tag in scores]
+                cells.append(" / ".join(number(statistics.mean(s[metric] for s in runs)) if runs else "–"
+                                        for metric in ("UAS", "LAS", "label_given_head")))
+            rows.append(cells)
+        seeds = {config: ", ".join(dict.fromkeys(str(r["key"]["seed"]) for r in mine if r["key"]["config"] == config))
+                 for config in configs}
+        header = ["dependent's UPOS", "% of words"] + [f"`{config}` UAS / LAS / label if head right (seeds {seeds[config]})"
+                                                        for config in configs]
+        oov = [f"`{config}` {number(statistics.mean(r['numbers']['oov_share'] for r in mine if r['key']['config'] == config))}%"
+               for config in configs if any("oov_share" in r["numbers"] for r in mine if r["key"]["config"] == config)]
+        parts.append(f"{dev_set} dev:\n\n" + markdown_table(header, rows)
+                     + (f"\n\nWords without a vector (the OOV row): {', '.join(oov)}." if oov else ""))
+    return with_provenance("\n\n".join(parts), shown) if parts else "(no records yet)"
+
+
 # ---------------------------------------------------------------- README headline
 
 # The alignment setting of the README's headline rows (NER and BLI).
@@ -624,6 +657,7 @@ BLOCKS: Dict[str, Callable[[Records], str]] = {
     "anchor_bli": anchor_bli_table,
     "multitask_bwe": multitask_table,
     "parser": parser_table,
+    "parser_breakdown": parser_breakdown_table,
     "alignment_scale": alignment_scale_table,
     "vector_loading": vector_loading_table,
 }

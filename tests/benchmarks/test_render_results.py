@@ -195,6 +195,28 @@ def test_parser_table_orders_dev_sets_by_the_layout_and_flags_notes_skips_and_ms
     assert "Records shown: 5" in table
 
 
+def test_parser_breakdown_orders_tags_by_share_and_means_seeds(tmp_path):
+    def scored(share, uas, las):
+        return {"words": 10, "share": share, "UAS": uas, "LAS": las, "label_given_head": 100 * las / uas}
+
+    def broken_down(config, seed, uas, oov=None):
+        numbers = {"by_upos": {"all": scored(100.0, uas, uas / 2), "NOUN": scored(30.0, uas + 10, uas / 2),
+                               "ADP": scored(50.0, uas - 10, uas / 4), "X": scored(0.5, 1.0, 1.0)}, "max_train": 0}
+        if oov is not None:
+            numbers["oov_share"] = oov
+        return record("parser", {"kind": "breakdown", "config": config, "seed": seed, "treebank": "es_gsd"}, numbers)
+
+    append_records(str(tmp_path / "parser.jsonl"), [
+        broken_down("parser_word", 13, 50.0, oov=4.0), broken_down("parser_word", 42, 60.0, oov=4.0),
+        broken_down("parser_delex", 13, 70.0),
+    ])
+    table = render_results.parser_breakdown_table(render_results.load_records(str(tmp_path)))
+    assert "| dependent's UPOS | % of words | `parser_word` UAS / LAS / label if head right (seeds 13, 42) |" in table
+    assert "| all | 100.0 | 55.0 / 27.5 / 50.0 | 70.0 / 35.0 / 50.0 |" in table
+    assert table.index("| ADP |") < table.index("| NOUN |") and "| X |" not in table
+    assert "Words without a vector (the OOV row): `parser_word` 4.0%." in table and "Records shown: 3" in table
+
+
 def test_new_blocks_render_no_records_yet_without_records(tmp_path):
     empty = render_results.load_records(str(tmp_path))
     assert render_results.bilm_table(empty) == "(no records yet)"

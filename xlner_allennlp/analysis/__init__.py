@@ -1,4 +1,6 @@
-"""Analyses behind `allennlp xlner-plot`: the aligned space and pseudo-label quality by length."""
+"""Analyses behind `allennlp xlner-plot` (the aligned space, pseudo-label quality by length) and
+the parser benchmark's breakdown of attachment errors by word class."""
+from xlner_allennlp.analysis.attachment import attachment_by_upos, predicted_trees
 from xlner_allennlp.analysis.length_accuracy import Bucket, length_buckets, plot_length_accuracy
 from xlner_allennlp.analysis.model_outputs import encoder_word_vectors, predicted_tags
 from xlner_allennlp.analysis.space import (

@@ -104,6 +104,28 @@ def language_overrides(
     return overrides
 
 
+def load_with_language(
+    archive_path: str,
+    language: str,
+    vectors: Optional[str] = None,
+    alignment: Optional[str] = None,
+    encoding: str = "utf-8",
+    elmo: Optional[Dict[str, str]] = None,
+) -> Tuple[Model, DatasetReader]:
+    """The archive's model with ``language`` plugged in (its ``vectors`` and ``alignment``, or its
+    ``elmo`` entry, as `evaluate_language` takes them) and the reader of that language's files."""
+    if alignment is not None and vectors is None:
+        raise ConfigurationError("an alignment needs the vectors it maps (--vectors)")
+    if elmo is not None and elmo.get("alignment") and not elmo.get("anchors"):
+        raise ConfigurationError("an ELMo alignment needs the anchors it was fitted on (--anchors: their mean token norms)")
+    if elmo is not None and not elmo.get("elmo"):
+        raise ConfigurationError("--anchors and --elmo-alignment need the language's ELMo (--elmo)")
+    elmo_key = aligned_elmo_key(archive_path) if elmo is not None else "elmo"
+    overrides = language_overrides(language, vectors, alignment, encoding, elmo, elmo_key)
+    archive = load_archive(archive_path, overrides=json.dumps(overrides))
+    return archive.model, evaluation_reader(archive.config, language, encoding)
+
+
 def evaluate_language(
     archive_path: str,
     language: str,
@@ -126,19 +148,9 @@ def evaluate_language(
     ``"miss"``, such a file is scored by `span_scores` of the model's predicted tags against all
     gold entities, those the model cannot predict counting as missed (span precision, recall and
     F1 only: no loss or token accuracy, which need gold tag ids)."""
-    if alignment is not None and vectors is None:
-        raise ConfigurationError("an alignment needs the vectors it maps (--vectors)")
-    if elmo is not None and elmo.get("alignment") and not elmo.get("anchors"):
-        raise ConfigurationError("an ELMo alignment needs the anchors it was fitted on (--anchors: their mean token norms)")
-    if elmo is not None and not elmo.get("elmo"):
-        raise ConfigurationError("--anchors and --elmo-alignment need the language's ELMo (--elmo)")
     if unseen_types not in UNSEEN_TYPES:
         raise ConfigurationError(f"unseen_types must be one of {UNSEEN_TYPES}, got {unseen_types!r}")
-    elmo_key = aligned_elmo_key(archive_path) if elmo is not None else "elmo"
-    overrides = language_overrides(language, vectors, alignment, encoding, elmo, elmo_key)
-    archive = load_archive(archive_path, overrides=json.dumps(overrides))
-    model = archive.model
-    reader = evaluation_reader(archive.config, language, encoding)
+    model, reader = load_with_language(archive_path, language, vectors, alignment, encoding, elmo)
     if hasattr(model, "label_namespace"):  # a tagger: its gold entity tags are checked first
         sentences = list(read_conll_sentences(cached_path(data_path), encoding))
         labels = set(model.vocab.get_token_to_index_vocabulary(model.label_namespace))

@@ -31,6 +31,10 @@ def bilinear(left: torch.Tensor, right: torch.Tensor, layer: torch.nn.Bilinear) 
     return scores if layer.bias is None else scores + layer.bias
 
 
+# Gold UPOS tags of the dependents that UAS/LAS leave out (Schuster et al.'s scoring; CoNLL 2018 keeps them).
+PUNCTUATION_UPOS = ("PUNCT", "SYM")
+
+
 @Model.register("xlner_biaffine_parser")
 class BiaffineParser(Model):
     """
@@ -99,7 +103,7 @@ class BiaffineParser(Model):
         relation_dim: int = 100,
         dropout: float = 0.33,
         input_dropout: float = 0.33,
-        punctuation_upos: Sequence[str] = ("PUNCT", "SYM"),
+        punctuation_upos: Sequence[str] = PUNCTUATION_UPOS,
         upos_namespace: str = "upos",
         relation_namespace: str = "dependency_relations",
         initializer: InitializerApplicator = InitializerApplicator(),
