@@ -31,7 +31,7 @@ from xlner_allennlp.data_layout import treebanks  # noqa: E402
 DOCUMENTS = [os.path.join(ROOT, "docs", "RESULTS.md"), os.path.join(ROOT, "README.md")]
 BENCHMARKS = ("alignment_bli", "ner_zero_shot", "crf_speed", "self_learning_optima", "english_ner",
               "bilm", "multitask_bwe", "parser", "vecmap_comparison", "alignment_scale", "vector_loading",
-              "anchor_bli", "bilm_training")
+              "anchor_bli", "bilm_training", "failure_check")
 NER_CONFIGS = {
     "source_mono": "Source-Mono", "cross_word": "Cross-Word",
     "cross_shared": "Cross-Shared", "cross_augmented": "Cross-Augmented",
@@ -577,6 +577,23 @@ def parser_breakdown_table(records: Records) -> str:
     return with_provenance("\n\n".join(parts), shown) if parts else "(no records yet)"
 
 
+def failure_check_table(records: Records) -> str:
+    """One row per checked mapping (latest record): the criterion and the nearest-neighbour
+    standout beside their chance levels, the identical-strings agreement and the status."""
+    shown = latest_valid(records["failure_check"])
+    rows = []
+    for r in shown:
+        n = r["numbers"]
+        agreement = f"{100 * n['identical_agreement']:.1f}% of {n['n_identical']:,}" if n["n_identical"] else "none shared"
+        status = n["status"] + (f" (stored: {n['stored_status']})" if n.get("stored_status") else "")
+        rows.append([r["key"]["mapping"], f"{n['criterion']:.3f} / {n['criterion_chance']:.3f}",
+                     f"{n['standout']:.4f} / {n['standout_chance']:.4f}", f"{n['standout_ratio']:.2f}", agreement,
+                     status, number(n.get("fit_s"))])
+    header = ["mapping", "criterion / chance", "standout / chance", "standout ratio", "identical strings kept",
+              "status", "fit (s)"]
+    return with_provenance(markdown_table(header, rows), shown) if rows else "(no records yet)"
+
+
 # ---------------------------------------------------------------- README headline
 
 # The alignment setting of the README's headline rows (NER and BLI).
@@ -658,6 +675,7 @@ BLOCKS: Dict[str, Callable[[Records], str]] = {
     "multitask_bwe": multitask_table,
     "parser": parser_table,
     "parser_breakdown": parser_breakdown_table,
+    "failure_check": failure_check_table,
     "alignment_scale": alignment_scale_table,
     "vector_loading": vector_loading_table,
 }

@@ -8,6 +8,7 @@ import pytest
 
 from xlner_allennlp.alignment import align, index_dictionary
 from xlner_allennlp.alignment.artifact import Alignment
+from xlner_allennlp.alignment.assessment import MIN_STANDOUT_RATIO, assess_alignment
 from xlner_allennlp.alignment.evaluation import evaluate_bli
 from xlner_allennlp.alignment.normalization import Normalization
 
@@ -58,3 +59,22 @@ def test_self_learning_recovers_the_hidden_rotation(pair):
     )
     assert min(aligned_precision(alignment, pair).values()) >= 0.9
     assert alignment.evaluation["status"] == "ok"
+
+
+def test_a_map_that_lines_up_only_the_main_directions_fails_the_standout_check(pair):
+    """The true rotation on the 10 principal directions of the mapped side, a random one on the
+    rest: the spaces' coarse shape matches, so the mean-cosine criterion is far above chance, but
+    few words find their translation; the nearest-neighbour standout says so."""
+    x = Normalization.fit(pair.source.matrix, "unit,center,unit").apply(pair.source.matrix)
+    z = Normalization.fit(pair.target.matrix, "unit,center,unit").apply(pair.target.matrix)
+    directions = np.linalg.svd(x - x.mean(axis=0), full_matrices=False)[2].T
+    scramble = np.eye(300)
+    scramble[10:, 10:] = np.linalg.qr(np.random.default_rng(1).standard_normal((290, 290)))[0]
+    partial = (directions @ scramble @ directions.T @ pair.rotation).astype(np.float32)
+    assert true_pair_precision(x @ partial, z, pair, methods=("nn",))["nn"] < 0.2
+    lined_up = assess_alignment(x, z, partial, None, pair.source.words, pair.target.words)
+    assert lined_up["criterion"] > lined_up["criterion_chance"] + 0.2
+    assert lined_up["status"] == "failed" and "stands out" in lined_up["status_reason"]
+    assert lined_up["standout"] < MIN_STANDOUT_RATIO * lined_up["standout_chance"]
+    true = assess_alignment(x, z, pair.rotation.astype(np.float32), None, pair.source.words, pair.target.words)
+    assert true["status"] == "ok" and true["standout"] > 3 * true["standout_chance"]

@@ -217,6 +217,20 @@ def test_parser_breakdown_orders_tags_by_share_and_means_seeds(tmp_path):
     assert "Words without a vector (the OOV row): `parser_word` 4.0%." in table and "Records shown: 3" in table
 
 
+def test_failure_check_table_shows_both_checks_and_the_stored_status(tmp_path):
+    numbers = {"criterion": 0.4763, "criterion_chance": 0.2085, "standout": 0.0918, "standout_chance": 0.0298,
+               "standout_ratio": 3.08, "identical_agreement": 0.296, "n_identical": 749, "status": "ok",
+               "stored_status": "ok"}
+    append_records(str(tmp_path / "failure_check.jsonl"), [
+        record("failure_check", {"mapping": "artifacts/es-en"}, numbers),
+        record("failure_check", {"mapping": "synthetic: random rotation"},
+               dict(numbers, n_identical=0, status="failed", stored_status=None, standout_ratio=1.0)),
+    ])
+    table = render_results.failure_check_table(render_results.load_records(str(tmp_path)))
+    assert "| artifacts/es-en | 0.476 / 0.208 | 0.0918 / 0.0298 | 3.08 | 29.6% of 749 | ok (stored: ok) | – |" in table
+    assert "| synthetic: random rotation | 0.476 / 0.208 | 0.0918 / 0.0298 | 1.00 | none shared | failed | – |" in table
+
+
 def test_new_blocks_render_no_records_yet_without_records(tmp_path):
     empty = render_results.load_records(str(tmp_path))
     assert render_results.bilm_table(empty) == "(no records yet)"
