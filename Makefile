@@ -9,7 +9,7 @@ LAYOUT = $(PY) -m xlner_allennlp.data_layout $(if $(DATA),--data $(DATA))
 layout = $(or $(shell $(LAYOUT) $(1)),$(error data layout: no "$(1)"))
 DATA_ARG = --data $(call layout,root)
 
-.PHONY: install test test-quick main elmo main-elmo clean benchmark-crf benchmark-bli benchmark-vecmap benchmark-optima benchmark-ner benchmark-parser benchmark-scale benchmark-loading results
+.PHONY: install test test-quick main elmo main-elmo clean benchmark-crf benchmark-bli benchmark-vecmap benchmark-optima benchmark-ner benchmark-parser benchmark-failure benchmark-scale benchmark-loading results
 
 install: .venv/.installed
 
@@ -160,6 +160,11 @@ PARSER_ALIGNMENT ?= procrustes-refine
 PARSER_ALIGNED := $(ALIGNMENTS)/$(PARSER_ALIGNMENT)
 benchmark-parser: install | $(foreach l,es fr de nl,$(PARSER_ALIGNED)/$(l)-en/meta.json)
 	OMP_NUM_THREADS=1 $(PY) benchmarks/parser_zero_shot.py $(DATA_ARG) --alignments $(PARSER_ALIGNED)
+
+# The unsupervised failure checks on the supervised artifacts and on synthetic mappings that work or
+# fail (the adversarial fit on the synthetic pair takes about 10 minutes of one core).
+benchmark-failure: install | $(foreach l,es fr de nl,$(ALIGNMENTS)/procrustes-refine/$(l)-en/meta.json)
+	OMP_NUM_THREADS=1 $(PY) benchmarks/failure_check.py $(DATA_ARG) --alignments $(ALIGNMENTS)/procrustes-refine --adversarial
 
 # Loading a synthetic 2M x 300 fastText-format text file (~4.5 GB in /tmp, deleted afterwards):
 # block parser, cache write, cache hit and the per-line parser, each in a fresh process.
