@@ -23,6 +23,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
 
 from benchmarks.records import Recorder, results_path  # noqa: E402
+from xlner_allennlp import data_layout  # noqa: E402
 from xlner_allennlp.data_layout import data_root  # noqa: E402
 
 
@@ -48,10 +49,9 @@ def summary(assessment: Dict[str, Any]) -> Dict[str, Any]:
 def main() -> None:
     args = parse_args()
     recorder = Recorder("failure_check", vars(args), args.output)
-    from tests.alignment.synthetic import make_synthetic_pair
+    from tests.alignment.synthetic import make_synthetic_pair, normalized_sides, principal_directions_only
     from xlner_allennlp.alignment import align, load_alignment
     from xlner_allennlp.alignment.assessment import ASSESSMENT_RANK, assess_alignment
-    from xlner_allennlp.alignment.normalization import Normalization
     from xlner_allennlp.alignment.vectors import load_vectors
 
     def report(mapping: str, numbers: Dict[str, Any]) -> None:
@@ -59,11 +59,11 @@ def main() -> None:
         print(mapping, json.dumps({k: round(v, 4) if isinstance(v, float) else v for k, v in numbers.items()}), flush=True)
 
     if args.alignments:
-        english = load_vectors(os.path.join(args.data, "emb", "en.npy"), max_vocab=ASSESSMENT_RANK)
+        english = load_vectors(data_layout.path("en", "vectors", args.data), max_vocab=ASSESSMENT_RANK)
         for language in args.languages:
             directory = os.path.join(args.alignments, f"{language}-en")
             alignment = load_alignment(directory)
-            vectors = load_vectors(os.path.join(args.data, "emb", f"{language}.npy"), max_vocab=ASSESSMENT_RANK)
+            vectors = load_vectors(data_layout.path(language, "vectors", args.data), max_vocab=ASSESSMENT_RANK)
             x = alignment.mapped_normalization.apply(vectors.matrix)
             z = alignment.reference_normalization.apply(english.matrix)
             numbers = summary(assess_alignment(x, z, alignment.mapping, alignment.reference_mapping,
@@ -72,16 +72,13 @@ def main() -> None:
             report(f"{os.path.basename(os.path.normpath(args.alignments))}/{language}-en", numbers)
 
     pair = make_synthetic_pair()
-    x = Normalization.fit(pair.source.matrix, "unit,center,unit").apply(pair.source.matrix)
-    z = Normalization.fit(pair.target.matrix, "unit,center,unit").apply(pair.target.matrix)
-    directions = np.linalg.svd(x - x.mean(axis=0), full_matrices=False)[2].T
+    x, z = normalized_sides(pair)
     rng = np.random.default_rng(1)
-    scramble = np.eye(x.shape[1])
-    scramble[10:, 10:] = np.linalg.qr(rng.standard_normal((x.shape[1] - 10,) * 2))[0]
+    partial = principal_directions_only(x, pair.rotation, rng)
     maps = {
         "synthetic: hidden rotation": pair.rotation,
         "synthetic: random rotation": np.linalg.qr(rng.standard_normal((x.shape[1],) * 2))[0],
-        "synthetic: right on the 10 principal directions only": directions @ scramble @ directions.T @ pair.rotation,
+        "synthetic: right on the 10 principal directions only": partial,
     }
     for name, mapping in maps.items():
         report(name, summary(assess_alignment(x, z, mapping.astype(np.float32), None, pair.source.words, pair.target.words)))

@@ -39,7 +39,7 @@ from benchmarks.ner_zero_shot import elmo_entry  # noqa: E402
 from benchmarks.records import Recorder, results_path  # noqa: E402
 from xlner_allennlp.file_utils import atomic_write_text  # noqa: E402
 from xlner_allennlp.data_layout import (  # noqa: E402
-    data_root, treebank, treebank_language, treebank_selection_overrides, treebanks,
+    data_root, path, treebank, treebank_language, treebank_selection_overrides, treebanks,
 )
 
 CONFIGS = {
@@ -206,7 +206,7 @@ def plug_in(name: str, language: str, args: argparse.Namespace) -> Dict[str, Any
             raise Skipped(str(error)) from error
     if name not in LEXICAL:
         return {}
-    vectors = os.path.join(args.data, "emb", f"{language}.npy")
+    vectors = path(language, "vectors", args.data)
     if name in UNALIGNED:
         return {"vectors": vectors}
     alignment = os.path.join(args.alignments, f"{language}-en")
@@ -258,8 +258,7 @@ def breakdown(archive: str, name: str, dev_set: str, args: argparse.Namespace) -
         for tag, values in scores.items()
     }}
     if name in LEXICAL:
-        vectors = plugged.get("vectors", os.path.join(args.data, "emb", f"{language}.npy"))
-        index = word_index(vectors)
+        index = word_index(path(language, "vectors", args.data))
         words = [word for i in instances for word, tag in zip(i["metadata"]["words"], i["metadata"]["upos"])
                  if tag not in PUNCTUATION_UPOS]
         result["oov_share"] = round(100 * sum(lookup_row(word, index) is None for word in words) / len(words), 2)

@@ -15,6 +15,7 @@ from typing import List, Tuple
 
 import numpy as np
 
+from xlner_allennlp.alignment.normalization import Normalization
 from xlner_allennlp.alignment.vectors import WordVectors
 
 
@@ -93,3 +94,20 @@ def make_synthetic_pair(
         spaces[prefix] = WordVectors([f"{prefix}{c}" for c in order], matrix.astype(np.float32), f"{prefix}.npy")
     pairs = [(f"s{c}", f"t{c}") for c in range(n_shared)]
     return SyntheticPair(spaces["s"], spaces["t"], rotation.astype(np.float32), pairs)
+
+
+def normalized_sides(pair: SyntheticPair) -> Tuple[np.ndarray, np.ndarray]:
+    """The source and target matrices after the default unsupervised normalization (unit, center,
+    unit), fitted on each side: what the methods map."""
+    return tuple(Normalization.fit(side.matrix, "unit,center,unit").apply(side.matrix) for side in (pair.source, pair.target))
+
+
+def principal_directions_only(x: np.ndarray, rotation: np.ndarray, rng: np.random.Generator, kept: int = 10) -> np.ndarray:
+    """A ``d × d`` orthogonal map equal to ``rotation`` on the ``kept`` principal directions of the
+    normalized source ``x`` ``(n, d)`` and a random rotation (drawn from ``rng``) on the others: it
+    lines up the spaces' coarse shape but few words, a failure the unsupervised checks must catch."""
+    dim = x.shape[1]
+    directions = np.linalg.svd(x - x.mean(axis=0), full_matrices=False)[2].T
+    scramble = np.eye(dim)
+    scramble[kept:, kept:] = np.linalg.qr(rng.standard_normal((dim - kept, dim - kept)))[0]
+    return directions @ scramble @ directions.T @ rotation

@@ -10,9 +10,8 @@ from xlner_allennlp.alignment import align, index_dictionary
 from xlner_allennlp.alignment.artifact import Alignment
 from xlner_allennlp.alignment.assessment import MIN_STANDOUT_RATIO, assess_alignment
 from xlner_allennlp.alignment.evaluation import evaluate_bli
-from xlner_allennlp.alignment.normalization import Normalization
 
-from tests.alignment.synthetic import SyntheticPair, make_synthetic_pair
+from tests.alignment.synthetic import SyntheticPair, make_synthetic_pair, normalized_sides, principal_directions_only
 
 
 @pytest.fixture(scope="module")
@@ -38,8 +37,7 @@ def aligned_precision(alignment: Alignment, pair: SyntheticPair) -> Dict[str, fl
 def test_the_hidden_rotation_is_identifiable_and_a_wrong_one_is_not(pair):
     assert len(pair.source) == len(pair.target) == 10000 and pair.source.dim == 300
     assert len(pair.pairs) == 8000  # 20% of each side's words have no counterpart
-    x = Normalization.fit(pair.source.matrix, "unit,center,unit").apply(pair.source.matrix)
-    z = Normalization.fit(pair.target.matrix, "unit,center,unit").apply(pair.target.matrix)
+    x, z = normalized_sides(pair)
     assert true_pair_precision(x @ pair.rotation, z, pair, methods=("nn",))["nn"] > 0.99
     assert true_pair_precision(x, z, pair, methods=("nn",))["nn"] < 0.01
     # anisotropic: the top tenth of the principal directions carries most of the variance
@@ -65,12 +63,8 @@ def test_a_map_that_lines_up_only_the_main_directions_fails_the_standout_check(p
     """The true rotation on the 10 principal directions of the mapped side, a random one on the
     rest: the spaces' coarse shape matches, so the mean-cosine criterion is far above chance, but
     few words find their translation; the nearest-neighbour standout says so."""
-    x = Normalization.fit(pair.source.matrix, "unit,center,unit").apply(pair.source.matrix)
-    z = Normalization.fit(pair.target.matrix, "unit,center,unit").apply(pair.target.matrix)
-    directions = np.linalg.svd(x - x.mean(axis=0), full_matrices=False)[2].T
-    scramble = np.eye(300)
-    scramble[10:, 10:] = np.linalg.qr(np.random.default_rng(1).standard_normal((290, 290)))[0]
-    partial = (directions @ scramble @ directions.T @ pair.rotation).astype(np.float32)
+    x, z = normalized_sides(pair)
+    partial = principal_directions_only(x, pair.rotation, np.random.default_rng(1)).astype(np.float32)
     assert true_pair_precision(x @ partial, z, pair, methods=("nn",))["nn"] < 0.2
     lined_up = assess_alignment(x, z, partial, None, pair.source.words, pair.target.words)
     assert lined_up["criterion"] > lined_up["criterion_chance"] + 0.2

@@ -8,6 +8,7 @@ from xlner_allennlp.alignment.refinement import (
     CRITERION_RANK,
     IDENTICAL_RANK,
     chance_criterion,
+    chance_level,
     identical_strings_agreement,
     mean_cosine_criterion,
 )
@@ -47,14 +48,10 @@ def neighbour_standout(mapped: np.ndarray, reference: np.ndarray, max_rank: int 
 
 def chance_standout(x: np.ndarray, reference: np.ndarray, trials: int = 2, max_rank: int = CRITERION_RANK,
                     random_seed: int = 0) -> float:
-    """:func:`neighbour_standout`'s chance level: its mean over ``trials`` random orthogonal
-    mappings of the normalized mapped side ``x`` (only the ``max_rank`` rows it reads are rotated)."""
-    rng = np.random.default_rng(random_seed)
-    values = []
-    for _ in range(trials):
-        rotation, _ = np.linalg.qr(rng.standard_normal((x.shape[1], x.shape[1])))
-        values.append(neighbour_standout(x[:max_rank] @ rotation.astype(np.float32), reference, max_rank))
-    return float(np.mean(values))
+    """:func:`neighbour_standout`'s chance level (:func:`chance_level` over random rotations of the
+    normalized mapped side ``x``)."""
+    return chance_level(lambda mapped, keys: neighbour_standout(mapped, keys, max_rank),
+                        x, reference, trials, max_rank, random_seed)
 
 
 def assess_alignment(

@@ -159,18 +159,27 @@ def mean_cosine_criterion(
     return float(cosines.mean()) if cosines.size else 0.0
 
 
-def chance_criterion(
-    source: np.ndarray, target: np.ndarray, trials: int = 2, max_rank: int = CRITERION_RANK, csls_k: int = 10,
-    random_seed: int = 0,
+def chance_level(
+    statistic: Callable[[np.ndarray, np.ndarray], float], source: np.ndarray, target: np.ndarray, trials: int = 2,
+    max_rank: int = CRITERION_RANK, random_seed: int = 0,
 ) -> float:
-    """The criterion's chance level: its mean over ``trials`` random orthogonal mappings (only the
-    ``max_rank`` rows the criterion reads are rotated)."""
+    """``statistic(mapped_source, target)``'s chance level: its mean over ``trials`` random
+    orthogonal mappings of ``source`` (only the ``max_rank`` rows the statistic reads are rotated)."""
     rng = np.random.default_rng(random_seed)
     values = []
     for _ in range(trials):
         rotation, _ = np.linalg.qr(rng.standard_normal((source.shape[1], source.shape[1])))
-        values.append(mean_cosine_criterion(source[:max_rank] @ rotation.astype(np.float32), target, max_rank, csls_k))
+        values.append(statistic(source[:max_rank] @ rotation.astype(np.float32), target))
     return float(np.mean(values))
+
+
+def chance_criterion(
+    source: np.ndarray, target: np.ndarray, trials: int = 2, max_rank: int = CRITERION_RANK, csls_k: int = 10,
+    random_seed: int = 0,
+) -> float:
+    """The criterion's chance level (:func:`chance_level` of :func:`mean_cosine_criterion`)."""
+    return chance_level(lambda mapped, reference: mean_cosine_criterion(mapped, reference, max_rank, csls_k),
+                        source, target, trials, max_rank, random_seed)
 
 
 @dataclass(frozen=True)
