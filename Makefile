@@ -13,7 +13,7 @@ DATA_ARG = --data $(call layout,root)
 
 install: .venv/.installed
 
-.venv/.installed: requirements.lock setup.py
+.venv/.installed: requirements.lock setup.py xlner_allennlp/alignment/_textparse.c
 	python3 -m pip install -q uv || pip install -q uv
 	uv venv .venv --python 3.11 --allow-existing
 	uv pip install --python $(PY) --no-deps -r requirements.lock

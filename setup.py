@@ -1,5 +1,5 @@
 """Packaging for xlner-allennlp: an AllenNLP plugin for zero-shot cross-lingual NER."""
-from setuptools import find_packages, setup
+from setuptools import Extension, find_packages, setup
 
 setup(
     name="xlner-allennlp",
@@ -9,6 +9,10 @@ setup(
     long_description_content_type="text/markdown",
     packages=find_packages(exclude=["tests", "tests.*", "benchmarks"]),
     package_data={"xlner_allennlp": ["data_layout.json"]},
+    # The compiled word2vec text parser (alignment/vectors.py uses numpy's parser when it is not
+    # built: optional, so an install without a C compiler still works, only slower).
+    ext_modules=[Extension("xlner_allennlp.alignment._textparse", ["xlner_allennlp/alignment/_textparse.c"],
+                           extra_compile_args=["-O2"], optional=True)],
     python_requires=">=3.11",
     # Exact versions live in requirements.lock; allennlp 2.10.1 pins torch<1.13, which has no
     # Python 3.11 build, so the lock is installed with --no-deps (see Makefile).

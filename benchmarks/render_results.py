@@ -623,9 +623,11 @@ def headline(records: Records) -> str:
 
 
 VECTOR_LOADING_MODES = (
-    ("blocks", "block parser (numpy's C parser), no cache"),
-    ("blocks_one_process", "block parser in the loading process alone, no cache"),
-    ("cache_write", "block parser, writing the cache (first load)"),
+    ("compiled", "compiled block parser (the default), no cache"),
+    ("compiled_one_process", "compiled block parser in the loading process alone, no cache"),
+    ("blocks", "numpy's block parser (`loadtxt`), no cache"),
+    ("blocks_one_process", "numpy's block parser in the loading process alone, no cache"),
+    ("cache_write", "default parser, writing the cache (first load)"),
     ("cache_hit", "served by the cache (memory map)"),
     ("lines", "per-line Python parser (the reference)"),
 )

@@ -1,14 +1,16 @@
 """Loading a large word2vec text file: wall time and peak RSS of ``load_vectors``, each in a fresh
-subprocess, for the block parser, the block parser writing the cache, a load served by that cache,
-and the per-line parser (the reference the speed-up is measured against, in the same run).
+subprocess, for the compiled block parser, numpy's block parser, the default parser writing the
+cache, a load served by that cache, and the per-line parser (the reference the speed-up is
+measured against, in the same run).
 
 The file is synthetic, in the shape and format of the published fastText ``cc.*.300.vec`` files:
 a ``rows dim`` header, ``word v1 ... vd `` lines with 4-decimal values in (-1, 1) and a trailing
 space (default 2,000,000 x 300, about 4.5 GB), written into ``--directory`` and deleted afterwards
 unless ``--keep``. The cache goes to a temporary directory beside it, deleted likewise. Every
 mode's matrix is hashed (after its RSS is read) to check the modes load the same numbers.
-``blocks`` parses with one process per usable core (the default), ``blocks_one_process`` in the
-loading process alone. Memory is the larger of the loading process's peak RSS and the peak, sampled
+``compiled`` (the package's C parser, the default when it is built) and ``blocks`` (numpy's
+``loadtxt``) parse with one process per usable core (the default), the ``*_one_process`` modes in
+the loading process alone. Memory is the larger of the loading process's peak RSS and the peak, sampled
 every 0.2 s, of the proportional set size summed over it and its parsing workers (shared pages
 counted once).
 
@@ -35,9 +37,11 @@ from benchmarks.records import Recorder, results_path  # noqa: E402  (first: it 
 
 import numpy as np  # noqa: E402
 
-MODES = ("blocks", "blocks_one_process", "cache_write", "cache_hit", "lines")
-# Each mode's (parser, cache, workers): workers 0 is one parsing process per usable core (the default).
-SETTINGS = {"blocks": ("blocks", "off", 0), "blocks_one_process": ("blocks", "off", 1),
+MODES = ("compiled", "compiled_one_process", "blocks", "blocks_one_process", "cache_write", "cache_hit", "lines")
+# Each mode's (parser, cache, workers): workers 0 is one parsing process per usable core (the
+# default). ``blocks`` keeps its name from before the compiled parser: numpy's block parser.
+SETTINGS = {"compiled": ("blocks", "off", 0), "compiled_one_process": ("blocks", "off", 1),
+            "blocks": ("numpy", "off", 0), "blocks_one_process": ("numpy", "off", 1),
             "cache_write": ("blocks", "CACHE", 0), "cache_hit": ("blocks", "CACHE", 0), "lines": ("lines", "off", 1)}
 # The child: import the loader, load with one mode's settings, report wall time and RSS as JSON.
 CHILD = r"""
@@ -53,7 +57,7 @@ peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 workers_kb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
 digest = hashlib.sha256(memoryview(vectors.matrix)).hexdigest()
 print(json.dumps({"wall_s": wall, "peak_rss_kb": peak_kb, "import_rss_kb": imported_kb, "workers_rss_kb": workers_kb,
-                  "processes": loading.processes if parser == "blocks" else 1,
+                  "processes": loading.processes if parser != "lines" else 1, "compiled": loading.compiled,
                   "rows": len(vectors), "dim": vectors.dim, "sha256": digest}))
 """
 # How often the parent samples the memory of the loading process and its workers.
@@ -152,17 +156,21 @@ def main() -> None:
             if mode == "cache_hit" and "cache_write" not in results:
                 measure(path, *settings["cache_write"])  # the cache must exist before it can be hit
             results[mode] = measure(path, *settings[mode])
+            if mode.startswith("compiled") and not results[mode]["compiled"]:
+                raise SystemExit("the compiled parser is not built (xlner_allennlp/alignment/_textparse.c): "
+                                 "install a C compiler and reinstall the package (make install)")
             print(f"{mode}: {results[mode]['wall_s']:.1f} s, peak RSS {results[mode]['peak_rss_kb'] / 1e6:.2f} GB, "
                   f"peak PSS of its processes {results[mode]['peak_pss_kb'] / 1e6:.2f} GB", flush=True)
         matrix_gb = args.rows * args.dim * 4 / 1e9
         reference = results.get("lines")
-        print(f"\n{'mode':<12} {'wall s':>8} {'x lines':>8} {'peak RSS GB':>12} {'/ matrix':>9} {'- import':>9}  same numbers")
+        print(f"\n{'mode':<20} {'wall s':>8} {'x lines':>8} {'peak RSS GB':>12} {'/ matrix':>9} {'- import':>9}  same numbers")
         for mode, result in results.items():
             # The larger of the loading process's own peak RSS and its process tree's sampled PSS.
             peak = max(result["peak_rss_kb"], result["peak_pss_kb"]) / 1e6
             numbers = {
                 "wall_s": round(result["wall_s"], 2),
                 "processes": result["processes"],
+                "compiled_parser": result["compiled"],
                 "ns_per_value": round(result["wall_s"] * 1e9 / (args.rows * args.dim) * result["processes"], 1),
                 "own_peak_rss_gb": round(result["peak_rss_kb"] / 1e6, 3),
                 "workers_peak_rss_gb": round(result["workers_rss_kb"] / 1e6, 3),
@@ -178,7 +186,7 @@ def main() -> None:
             }
             recorder.record({"rows": args.rows, "dim": args.dim, "mode": mode}, numbers)
             speedup = f"{numbers['speedup_vs_lines']:.1f}" if reference else "-"
-            print(f"{mode:<12} {numbers['wall_s']:>8.1f} {speedup:>8} {peak:>12.2f} "
+            print(f"{mode:<20} {numbers['wall_s']:>8.1f} {speedup:>8} {peak:>12.2f} "
                   f"{numbers['peak_over_matrix']:>9.2f} {numbers['loaded_rss_over_matrix']:>9.2f}  "
                   f"{numbers['same_as_first_mode']}")
         print(f"load average now: {os.getloadavg()}")

@@ -137,21 +137,31 @@ def _bits(matrix):
 
 BLOCKS = TextLoading(parser="blocks", cache="off")
 PER_LINE = TextLoading(parser="lines", cache="off")
+BLOCK_PARSERS = ["blocks", "numpy"]
 
 
+def test_the_compiled_parser_is_built_and_used_by_default():
+    assert vectors_module._textparse is not None, (
+        "xlner_allennlp/alignment/_textparse.c was not built: setup.py builds it when a C compiler is "
+        "present; install one and reinstall the package")
+    assert TextLoading().compiled and not TextLoading(parser="numpy").compiled
+
+
+@pytest.mark.parametrize("parser", BLOCK_PARSERS)
 @pytest.mark.parametrize("block_bytes", [1, 37, 500, 1 << 20])
 @pytest.mark.parametrize("header", [True, False])
-def test_block_boundaries_give_the_rows_of_the_per_line_parser(tmp_path, block_bytes, header):
+def test_block_boundaries_give_the_rows_of_the_per_line_parser(tmp_path, block_bytes, header, parser):
     lines = _vec_lines(53, 7)
     path = _write_text(tmp_path / "v.vec", (["53 7"] if header else []) + lines)
-    blocks = load_vectors(path, loading=TextLoading(block_bytes=block_bytes, cache="off"))
+    blocks = load_vectors(path, loading=TextLoading(parser=parser, block_bytes=block_bytes, cache="off"))
     reference = load_vectors(path, loading=PER_LINE)
     assert blocks.words == reference.words == [f"w{i}" for i in range(53)]
     np.testing.assert_array_equal(_bits(blocks.matrix), _bits(reference.matrix))
     assert blocks.matrix.flags.c_contiguous and blocks.matrix.shape == (53, 7)
 
 
-def test_number_formats_parse_bit_identically_on_both_paths(tmp_path):
+@pytest.mark.parametrize("parser", BLOCK_PARSERS)
+def test_number_formats_parse_bit_identically_on_both_paths(tmp_path, parser):
     rng = np.random.default_rng(1)
     values = rng.standard_normal((200, 5)) * 10.0 ** rng.integers(-8, 8, (200, 5))
     formats = ["{:.4f}", "{:.17g}", "{:e}", "{:.9E}", "{!r}"]
@@ -163,7 +173,7 @@ def test_number_formats_parse_bit_identically_on_both_paths(tmp_path):
     path = tmp_path / "v.vec"
     path.write_bytes(data.encode())
     for block_bytes in (64, 4096, 1 << 20):
-        blocks = load_vectors(str(path), loading=TextLoading(block_bytes=block_bytes, cache="off"))
+        blocks = load_vectors(str(path), loading=TextLoading(parser=parser, block_bytes=block_bytes, cache="off"))
         reference = load_vectors(str(path), loading=PER_LINE)
         assert blocks.words == reference.words
         np.testing.assert_array_equal(_bits(blocks.matrix), _bits(reference.matrix))
@@ -171,8 +181,58 @@ def test_number_formats_parse_bit_identically_on_both_paths(tmp_path):
     assert np.signbit(blocks.matrix[3, 0])
 
 
+def _compiled_parse(text, dim):
+    """The compiled parser's words and values of ``text``, or None where it refuses the block."""
+    block = text.encode()
+    values = np.full((block.count(b"\n") + 1, dim), np.nan, np.float32)
+    words = vectors_module._textparse.parse_block(block, dim, values)
+    return None if words is None else ([word.decode() for word in words], values[: len(words)])
+
+
+# Texts where the fast path (at most 19 significant digits, an integer at most 2**53 and a power of
+# ten at most 10**22) ends and Python's own parser takes over, and the spellings it must accept.
+HARD_NUMBERS = [
+    "9007199254740992", "9007199254740993", "1234567890123456789", "12345678901234567890",
+    "0.000000000000000000000000000001", "1e22", "1e23", "1e-22", "1e-23", "123456789e-30",
+    "1e39", "1e400", "-1e-400", "1.4e-45", "7e-46", "3.4028235e38", "3.4028236e38",
+    "1.00000005960464477539062499", "1.0000000596046447753906250001", "0.1", "-0.3", "+2", ".5",
+    "5.", "-.5e-3", "1E+5", "000123.4500", "0e0", "-0", "1e0000000000000000005", "inf", "-inf",
+    "nan", "Infinity", "-NaN", "0.0000000000000000000000000000000000000000000001234567",
+]
+
+
+def test_the_compiled_parser_rounds_every_number_as_numpy_does():
+    rng = np.random.default_rng(3)
+    fuzz = [f"{v:.{p}g}" for v, p in zip(rng.standard_normal(6000) * 10.0 ** rng.integers(-40, 40, 6000),
+                                         rng.integers(1, 20, 6000))]
+    numbers = HARD_NUMBERS + fuzz
+    numbers += [""] * (-len(numbers) % 6)
+    numbers = [n or "1" for n in numbers]
+    lines = [f"w{i} " + " ".join(numbers[i * 6 : i * 6 + 6]) for i in range(len(numbers) // 6)]
+    words, values = _compiled_parse("\n".join(lines) + "\n", 6)
+    expected = np.loadtxt(lines, dtype=np.float32, delimiter=" ", comments=None, usecols=range(1, 7))
+    assert words == [f"w{i}" for i in range(len(lines))]
+    np.testing.assert_array_equal(_bits(values), _bits(expected))
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["a 1 2 3\n\nb 1 2 3\n", "a 1  2 3\n", "a 1 2\n", "a 1 2 3 4\n", "a 1 x 3\n", "a 1 2 1e\n",
+     " 1 2 3\n", "a\n", "a 1 2 3  \n", "a 1 2 3\r\rb 1 2 3\n", "a 1 2 - \n", "a 1 2 1.5.5\n",
+     "a 1 2 0x10\n", "a 1 2 " + "1" * 200 + "\n"],
+)
+def test_the_compiled_parser_refuses_every_other_shape(text):
+    assert _compiled_parse(text, 3) is None
+
+
+def test_the_compiled_parser_takes_crlf_a_trailing_space_and_a_missing_last_newline():
+    words, values = _compiled_parse("a 1 2 3 \r\nb 4 5 6\r\nc 7 8 9", 3)
+    assert words == ["a", "b", "c"]
+    np.testing.assert_array_equal(values, np.float32([[1, 2, 3], [4, 5, 6], [7, 8, 9]]))
+
+
 def test_a_block_the_c_parser_refuses_is_read_line_by_line(tmp_path):
-    # An underscore in a number and two trailing spaces: Python's float accepts both, numpy's C parser does not.
+    # An underscore in a number and two trailing spaces: Python's float accepts both, the C parsers do not.
     lines = _vec_lines(40, 3)
     lines[20] = "odd 1_0 2 3  "
     path = _write_text(tmp_path / "v.vec", lines)
@@ -181,7 +241,8 @@ def test_a_block_the_c_parser_refuses_is_read_line_by_line(tmp_path):
     np.testing.assert_array_equal(_bits(vectors.matrix), _bits(load_vectors(path, loading=PER_LINE).matrix))
 
 
-@pytest.mark.parametrize("loading", [BLOCKS, TextLoading(block_bytes=300, cache="off"), PER_LINE])
+@pytest.mark.parametrize("loading", [BLOCKS, TextLoading(block_bytes=300, cache="off"),
+                                     TextLoading(parser="numpy", block_bytes=300, cache="off"), PER_LINE])
 @pytest.mark.parametrize(
     "bad, message",
     [
@@ -436,7 +497,7 @@ def test_loading_settings_come_from_the_environment():
     assert TextLoading.from_environment({"XLNER_VECTOR_PARSER": "lines", "XLNER_VECTOR_CACHE": "/x"}) == \
         TextLoading(parser="lines", cache="/x")
     assert TextLoading.from_environment({}) == TextLoading()
-    with pytest.raises(VectorFileError, match=r"XLNER_VECTOR_PARSER.*parser must be one of blocks, lines"):
+    with pytest.raises(VectorFileError, match=r"XLNER_VECTOR_PARSER.*parser must be one of blocks, numpy, lines"):
         TextLoading.from_environment({"XLNER_VECTOR_PARSER": "fast"})
     assert TextLoading.from_environment({"XLNER_VECTOR_WORKERS": "3"}).processes == 3
     assert TextLoading().processes == len(os.sched_getaffinity(0))

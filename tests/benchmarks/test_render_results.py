@@ -283,12 +283,13 @@ def loading(mode, wall, speedup, same=True):
 
 def test_vector_loading_table_orders_modes_and_flags_different_numbers():
     records = {"vector_loading": [loading("lines", 300.0, 1.0), loading("cache_hit", 0.5, 600.0),
-                                  loading("blocks", 150.0, 2.0, same=False)]}
+                                  loading("blocks", 150.0, 2.0, same=False), loading("compiled", 30.0, 10.0)]}
     table = render_results.vector_loading_table(records)
-    blocks = "| 2,000 × 300 | block parser (numpy's C parser), no cache | 1 | 150.0 | 2.0× | 3.10 | 0.70 | 1.00 | **no** | 1.0 |"
+    blocks = "| 2,000 × 300 | numpy's block parser (`loadtxt`), no cache | 1 | 150.0 | 2.0× | 3.10 | 0.70 | 1.00 | **no** | 1.0 |"
     assert blocks in table and "| 600.0× |" in table
-    assert table.index(blocks) < table.index("served by the cache") < table.index("per-line Python parser")
-    assert "Records shown: 3" in table
+    assert (table.index("compiled block parser (the default)") < table.index(blocks) < table.index("served by the cache")
+            < table.index("per-line Python parser"))
+    assert "Records shown: 4" in table
 
 
 def test_ner_rows_are_split_by_alignment_method_only_when_records_hold_several(tmp_path):

@@ -1,11 +1,13 @@
 """Loading word vectors: word2vec text (optionally gzipped, header optional) and ``.npy`` + ``.vocab``.
 
 Files are frequency-sorted, so ``max_vocab`` keeps the first N rows. Text is read in blocks of
-lines: numpy's C parser (``np.loadtxt``) reads the numbers of a whole block into the float32 matrix
-of kept rows, preallocated from the header (checked against the file size) or grown in place, so
-memory stays near one float32 copy of the kept rows. A block the C parser refuses is read again
-line by line in Python, which names the exact bad line; ``TextLoading(parser="lines")`` reads every
-block that way (the reference path, measured by ``benchmarks/vector_loading.py``). Every problem
+lines: a C parser reads the numbers of a whole block into the float32 matrix of kept rows,
+preallocated from the header (checked against the file size) or grown in place, so memory stays
+near one float32 copy of the kept rows. The C parser is the package's own (``_textparse.c``, built
+by ``setup.py`` when a C compiler is present) or else numpy's ``np.loadtxt``; both give the same
+bits. A block the C parser refuses is read again line by line in Python, which names the exact bad
+line; ``TextLoading(parser="lines")`` reads every block that way (the reference path, measured by
+``benchmarks/vector_loading.py``). Every problem
 raises :class:`VectorFileError` naming the file and, where there is one, the line.
 
 A whole text file read once is cached as a memory-mappable ``.npy`` + ``.vocab`` pair (see
@@ -41,9 +43,14 @@ from xlner_allennlp.file_utils import (
     text_lines,
 )
 
+try:
+    from xlner_allennlp.alignment import _textparse
+except ImportError:  # not built: installed without a C compiler
+    _textparse = None
+
 logger = logging.getLogger(__name__)
 
-PARSERS = ("blocks", "lines")
+PARSERS = ("blocks", "numpy", "lines")
 # The on-disk layout of a cache unit; a unit of another version is never read.
 CACHE_FORMAT = 1
 CACHE_SUFFIX = ".xlner-cache"
@@ -62,14 +69,17 @@ class TextLoading:
     """How word2vec text files are read, and whether a parsed file is cached.
 
     Commands take these from the environment (:meth:`from_environment`): ``XLNER_VECTOR_CACHE``
-    (``auto``, ``off`` or a directory), ``XLNER_VECTOR_PARSER`` (``blocks`` or ``lines``) and
+    (``auto``, ``off`` or a directory), ``XLNER_VECTOR_PARSER`` (``blocks``, ``numpy`` or ``lines``) and
     ``XLNER_VECTOR_WORKERS`` (a number).
 
     # Parameters
 
     parser : `str`, optional (default = `"blocks"`)
-        ``blocks``: numpy's C parser reads a block of lines at once, Python only a block it
-        refuses (to name the bad line). ``lines``: every line in Python (slow; the reference).
+        ``blocks``: a C parser reads a block of lines at once, Python only a block it refuses
+        (to name the bad line); the package's compiled parser when it is built
+        (:attr:`compiled`), numpy's ``loadtxt`` otherwise. ``numpy``: blocks, always with
+        ``loadtxt`` (same values, about 10x slower per value). ``lines``: every line in Python
+        (slow; the reference).
     block_bytes : `int`, optional (default = `32 MiB`)
         Text read per block; the parsing temporaries are a few times this.
     cache : `str`, optional (default = `"auto"`)
@@ -82,7 +92,7 @@ class TextLoading:
         Smaller text files are parsed every time (parsing them takes about a second).
     workers : `int`, optional (default = `0`)
         Processes that parse a whole plain text file with a header, each a byte range of it,
-        into one shared matrix (the ``blocks`` parser only; not for ``.gz`` or ``max_vocab``
+        into one shared matrix (block parsers only; not for ``.gz`` or ``max_vocab``
         loads). 0: one per core this process may run on (``os.sched_getaffinity``); 1: in this
         process. Thread settings such as ``OMP_NUM_THREADS`` do not change it: the parser is
         single-threaded C code, so cores are what it can use.
@@ -122,6 +132,11 @@ class TextLoading:
             return cls(**overrides)
         except ValueError as error:
             raise VectorFileError(f"XLNER_VECTOR_PARSER / XLNER_VECTOR_CACHE / XLNER_VECTOR_WORKERS: {error}") from None
+
+    @property
+    def compiled(self) -> bool:
+        """Whether blocks are parsed by the package's compiled parser."""
+        return self.parser == "blocks" and _textparse is not None
 
     @property
     def processes(self) -> int:
@@ -383,10 +398,22 @@ def _line_count(block: bytes) -> int:
     return block.count(b"\n") + (0 if block.endswith(b"\n") else 1)
 
 
-def _parse_block_fast(block: bytes, dim: int, encoding: str) -> Optional[Tuple[List[str], np.ndarray]]:
-    """Words and values of a block of whole lines with numpy's C parser, or ``None`` when any
-    line is not exactly ``word v1 ... v{dim}`` (one space apart, at most one trailing space) or a
-    word does not decode: the caller then reads the block line by line, which names the line."""
+def _parse_block_fast(
+    block: bytes, dim: int, encoding: str, compiled: bool
+) -> Optional[Tuple[List[str], np.ndarray]]:
+    """Words and values ``(lines, dim)`` of a block of whole lines with a C parser (the package's
+    when ``compiled``, else numpy's), or ``None`` when any line is not exactly ``word v1 ... v{dim}``
+    (one space apart, at most one trailing space), a value is not a number or a word does not
+    decode: the caller then reads the block line by line, which names the line."""
+    if compiled:
+        values = np.empty((_line_count(block), dim), np.float32)
+        raw_words = _textparse.parse_block(block, dim, values)
+        if raw_words is None or len(raw_words) != len(values):
+            return None
+        try:
+            return [word.decode(encoding) for word in raw_words], values
+        except UnicodeDecodeError:
+            return None
     lines = block.split(b"\n")
     if not lines[-1]:
         lines.pop()  # the empty piece after the last newline
@@ -483,7 +510,7 @@ def _load_text(path: str, max_vocab: Optional[int], encoding: str, loading: Text
         if max_vocab is not None:
             expected = min(expected, max_vocab) if expected is not None else max_vocab
         most = _check_header_fits(header, path, len(raw)) if header and plain else None
-        if (header is not None and plain and max_vocab is None and loading.parser == "blocks"
+        if (header is not None and plain and max_vocab is None and loading.parser != "lines"
                 and loading.processes > 1 and os.path.getsize(path) >= loading.parallel_min_bytes):
             vectors = _load_text_parallel(path, header, len(raw), encoding, loading)
             progress.update(os.path.getsize(path) - len(raw))
@@ -504,8 +531,8 @@ def _load_text(path: str, max_vocab: Optional[int], encoding: str, loading: Text
             if line_number > 1:
                 progress.update(len(block))
             parsed = None
-            if dim is not None and loading.parser == "blocks":
-                parsed = _parse_block_fast(block, dim, encoding)
+            if dim is not None and loading.parser != "lines":
+                parsed = _parse_block_fast(block, dim, encoding, loading.compiled)
             if parsed is None:
                 parsed = _parse_block_lines(block, dim, path, encoding, line_number)
             block_words, values = parsed
@@ -565,11 +592,11 @@ def _count_range_lines(task: Tuple[str, int, int, int]) -> int:
     return sum(_line_count(block) for block in _range_blocks(path, start, end, block_bytes))
 
 
-def _parse_range(task: Tuple[str, int, int, int, int, str, int]) -> Tuple[List[str], List[int]]:
+def _parse_range(task: Tuple[str, int, int, int, int, str, int, bool]) -> Tuple[List[str], List[int]]:
     """Parse bytes ``start:end`` (whole lines, the first being line ``first_line`` of the file) into
     rows ``first_row:`` of the shared output; returns the words and the line numbers of rows with
     non-finite values. Errors name the file and the line, as in-process parsing does."""
-    path, start, end, first_line, first_row, encoding, block_bytes = task
+    path, start, end, first_line, first_row, encoding, block_bytes, compiled = task
     assert _SHARED_OUTPUT is not None
     memory, dim = _SHARED_OUTPUT
     output = np.frombuffer(memory, dtype=np.float32).reshape(-1, dim)
@@ -577,7 +604,7 @@ def _parse_range(task: Tuple[str, int, int, int, int, str, int]) -> Tuple[List[s
     non_finite: List[int] = []
     line_number, row = first_line, first_row
     for block in _range_blocks(path, start, end, block_bytes):
-        parsed = _parse_block_fast(block, dim, encoding)
+        parsed = _parse_block_fast(block, dim, encoding, compiled)
         if parsed is None:
             parsed = _parse_block_lines(block, dim, path, encoding, line_number)
         block_words, values = parsed
@@ -611,7 +638,7 @@ def _load_text_parallel(
     memory = mmap.mmap(-1, max(1, rows * header.dim * 4))
     first_lines = np.cumsum([2] + counts[:-1]).tolist()
     first_rows = np.cumsum([0] + counts[:-1]).tolist()
-    tasks = [(path, a, b, line, row, encoding, loading.block_bytes)
+    tasks = [(path, a, b, line, row, encoding, loading.block_bytes, loading.compiled)
              for (a, b), line, row in zip(ranges, first_lines, first_rows)]
     _SHARED_OUTPUT = (memory, header.dim)
     try:
