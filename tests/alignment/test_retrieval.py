@@ -148,3 +148,74 @@ def test_mean_topk_similarity_is_knn_mean_to_the_bit(tiles, monkeypatch, request
         for k in (1, 10, 200):
             expected = knn(q, y, k, normalize=False)[0].mean(axis=1)
             np.testing.assert_array_equal(mean_topk_similarity(q, y, k, normalize=False), expected)
+
+
+def _in_space_reference(queries, keys, space, k, csls_k):
+    """CSLS with every key's r measured among the whole space (what BLI asks for)."""
+    return csls_knn(queries, keys, k, csls_k, False, key_r=mean_topk_similarity(keys, space, csls_k, False))
+
+
+def _queries_of(space, rng, n):
+    return np.ascontiguousarray(space[np.sort(rng.choice(space.shape[0], n, replace=False))])
+
+
+@pytest.mark.parametrize("seed", range(4))
+@pytest.mark.parametrize("bound_rows", [1, 40, 400])
+def test_csls_in_space_measures_few_keys_and_equals_measuring_every_key(seed, bound_rows, monkeypatch):
+    rng = np.random.default_rng(seed)
+    # Clustered spaces, as word vectors are: hubs and neighbourhoods of very different density.
+    centres = rng.standard_normal((12, 16))
+    space = _unit(centres[rng.integers(0, 12, 600)] + 0.6 * rng.standard_normal((600, 16))).astype(np.float32)
+    keys = _unit(centres[rng.integers(0, 12, 700)] + 0.6 * rng.standard_normal((700, 16))).astype(np.float32)
+    queries = _queries_of(space, rng, 30)
+    measured = []
+    original = retrieval.mean_topk_similarity
+
+    def counting(rows, *args, **kwargs):
+        if rows.shape[0] != keys.shape[0]:  # not the lower bound's pass over every key
+            measured.append(rows.shape[0])
+        return original(rows, *args, **kwargs)
+
+    monkeypatch.setattr(retrieval, "mean_topk_similarity", counting)
+    monkeypatch.setattr(retrieval, "MIN_CANDIDATES", 8)
+    for k in (1, 5):
+        measured.clear()
+        scores, indices = retrieval.csls_knn_in_space(queries, keys, space, k, csls_k=5, bound_rows=bound_rows)
+        expected_scores, expected = _in_space_reference(queries, keys, space, k, 5)
+        np.testing.assert_array_equal(indices, expected)
+        np.testing.assert_allclose(scores, expected_scores, atol=1e-6)
+        if bound_rows == 400:
+            assert 0 < sum(measured) < keys.shape[0] // 2  # a good bound: few keys measured
+
+
+def test_csls_in_space_retries_and_at_worst_measures_every_key(monkeypatch):
+    """A bound from one row of the space certifies few queries: they are retried with more
+    candidates, and in the end with every key measured; the answer stays exact."""
+    rng = np.random.default_rng(7)
+    space = _unit(rng.standard_normal((300, 4))).astype(np.float32)
+    keys = _unit(rng.standard_normal((200, 4))).astype(np.float32)
+    queries = _queries_of(space, rng, 40)
+    rounds = []
+    original = retrieval._blocked_topk
+
+    def counting(*args, **kwargs):
+        rounds.append((args[0].shape[0], args[2]))
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(retrieval, "_blocked_topk", counting)
+    monkeypatch.setattr(retrieval, "MIN_CANDIDATES", 2)
+    scores, indices = retrieval.csls_knn_in_space(queries, keys, space, 2, csls_k=3, bound_rows=1)
+    exact_passes = [n for n, c in rounds if c == 2]  # the queries still open in each round
+    assert len(exact_passes) == 3 and exact_passes[-1] < 40  # 4 candidates, 16, then every key
+    expected_scores, expected = _in_space_reference(queries, keys, space, 2, 3)
+    np.testing.assert_array_equal(indices, expected)
+    np.testing.assert_allclose(scores, expected_scores, atol=1e-6)
+
+
+def test_csls_in_space_with_a_small_space_measures_every_key():
+    rng = np.random.default_rng(2)
+    space = _unit(rng.standard_normal((50, 6))).astype(np.float32)
+    keys = _unit(rng.standard_normal((60, 6))).astype(np.float32)
+    queries = _queries_of(space, rng, 10)
+    np.testing.assert_array_equal(retrieval.csls_knn_in_space(queries, keys, space, 3)[1],
+                                  _in_space_reference(queries, keys, space, 3, 10)[1])

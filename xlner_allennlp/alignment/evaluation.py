@@ -4,7 +4,8 @@ Each distinct source word of the dictionary (with both words in the vocabularies
 it counts as correct at ``k`` when any of its gold translations is among its ``k`` retrieved
 target words. Precision is the mean over queries. Pairs with a word missing from the vocabulary
 are dropped and counted, and coverage is reported next to the precisions. CSLS uses the whole
-(kept) vocabularies for its neighbourhood terms, as MUSE does.
+(kept) vocabularies for its neighbourhood terms, as MUSE does (measured only for the target words
+that can rank among a query's best: :func:`~xlner_allennlp.alignment.retrieval.csls_knn_in_space`).
 """
 from typing import Dict, Sequence
 
@@ -12,7 +13,7 @@ import numpy as np
 
 from xlner_allennlp.alignment.dictionary import IndexedDictionary
 from xlner_allennlp.alignment.normalization import unit_rows
-from xlner_allennlp.alignment.retrieval import DEFAULT_MEMORY_MB, RETRIEVAL_METHODS, mean_topk_similarity, retrieve
+from xlner_allennlp.alignment.retrieval import DEFAULT_MEMORY_MB, RETRIEVAL_METHODS, csls_knn_in_space, retrieve
 
 
 def bli_precision(
@@ -61,14 +62,13 @@ def evaluate_bli(
     for method in methods:
         if method not in RETRIEVAL_METHODS:
             raise ValueError(f"unknown retrieval method {method!r}; choose from {', '.join(RETRIEVAL_METHODS)}")
-        # CSLS measures each target word's neighbourhood among all source words, not the queries only.
-        key_r = (
-            mean_topk_similarity(target_unit, source_unit, csls_k, False, memory_mb, "CSLS r(target)")
-            if method == "csls" else None
-        )
-        _, retrieved = retrieve(
-            source_unit[queries], target_unit, top, method, csls_k, False, memory_mb, f"BLI {method}", key_r
-        )
+        if method == "csls":
+            # CSLS measures each target word's neighbourhood among all source words, not the queries only.
+            _, retrieved = csls_knn_in_space(
+                source_unit[queries], target_unit, source_unit, top, csls_k, memory_mb, desc="CSLS r(target)"
+            )
+        else:
+            _, retrieved = retrieve(source_unit[queries], target_unit, top, method, csls_k, False, memory_mb, "BLI nn")
         for k, value in bli_precision(retrieved, dictionary, queries, ks).items():
             results[f"precision_at_{k}_{method}"] = value
     return results

@@ -28,7 +28,7 @@ from xlner_allennlp.alignment.dictionary import IndexedDictionary, coverage_warn
 from xlner_allennlp.alignment.evaluation import evaluate_bli
 from xlner_allennlp.alignment.methods import AlignmentError, AlignmentMethod
 from xlner_allennlp.alignment.normalization import Normalization, unit_rows
-from xlner_allennlp.alignment.retrieval import RETRIEVAL_METHODS, csls_knn, knn, mean_topk_similarity
+from xlner_allennlp.alignment.retrieval import RETRIEVAL_METHODS, csls_knn_in_space, knn, mean_topk_similarity
 from xlner_allennlp.alignment.vectors import WordVectors, load_vectors
 
 logger = logging.getLogger(__name__)
@@ -178,14 +178,17 @@ def translate_words(
     source_unit, target_unit = (shared["mapped"], shared["reference"]) if side == "mapped" else (
         shared["reference"], shared["mapped"])
     queries = source_unit[[source.index[w] for w in known]]
-    key_r = mean_topk_similarity(target_unit, source_unit, csls_k, False)
     if method == "csls":
-        scores, rows = csls_knn(queries, target_unit, k, csls_k, False, key_r=key_r)
+        scores, rows = csls_knn_in_space(queries, target_unit, source_unit, k, csls_k)
         cosines = np.einsum("qd,qkd->qk", queries, target_unit[rows])
     else:
         cosines, rows = knn(queries, target_unit, max(k, csls_k), False)
         query_r = cosines[:, :csls_k].mean(axis=1)
         cosines, rows = cosines[:, :k], rows[:, :k]
+        # r of the retrieved target words only, each among all source words.
+        retrieved = np.unique(rows)
+        key_r = np.zeros(target_unit.shape[0], np.float32)
+        key_r[retrieved] = mean_topk_similarity(target_unit[retrieved], source_unit, csls_k, False)
         scores = (2 * cosines - key_r[rows]) - query_r[:, None]
     translations = {
         word: [

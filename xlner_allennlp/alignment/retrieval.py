@@ -39,6 +39,10 @@ QUERY_TILE = 4096
 THRESHOLD_SAMPLE = 1024
 # CSLS keeps this many nearest keys per query (at least 2k and csls_k) to certify its answer.
 MIN_CANDIDATES = 64
+# csls_knn_in_space: the rows of the space that bound each key's r from below, and the margin
+# taken off that bound.
+BOUND_ROWS = 10000
+BOUND_MARGIN = 1e-4
 
 
 def _check_dimensions(queries: np.ndarray, keys: np.ndarray) -> None:
@@ -271,6 +275,71 @@ def csls_knn(
             scores[uncertain], indices[uncertain], _ = _blocked_topk(
                 queries[uncertain], keys, k, 0, memory_mb, key_bias=key_r, query_bias=query_r[uncertain]
             )
+    return scores, indices
+
+
+def csls_knn_in_space(
+    queries: np.ndarray,
+    keys: np.ndarray,
+    space: np.ndarray,
+    k: int,
+    csls_k: int = 10,
+    memory_mb: float = DEFAULT_MEMORY_MB,
+    bound_rows: int = BOUND_ROWS,
+    desc: Optional[str] = None,
+) -> Tuple[np.ndarray, np.ndarray]:
+    """:func:`csls_knn` of unit ``queries`` ``(n, d)`` against unit ``keys`` ``(m, d)`` with each
+    key's ``r`` measured among all rows of the unit ``space`` ``(N, d)`` that the queries come from
+    (BLI: the dictionary's source words among the whole mapped vocabulary), ``(scores, indices)``
+    ``(n, k)`` as ``csls_knn(queries, keys, k, csls_k, False, key_r=mean_topk_similarity(keys,
+    space, csls_k, False))`` returns them, without measuring ``r`` of every key (an ``m x N`` pass).
+
+    ``r`` of a key among the first ``bound_rows`` rows of ``space`` (a frequency-sorted
+    vocabulary's most frequent words) is a lower bound of its ``r`` among all rows, so ``2 cos -
+    lower - r(query)`` bounds each key's score from above. A pass over ``queries @ keysᵀ`` with
+    those bounds gives each query's ``C`` keys of highest bound; ``r`` is measured exactly for
+    them only, and a second pass scores exactly the keys whose ``r`` is known. A query whose
+    ``k``-th exact score is above its ``C``-th bound has its answer (a key outside its candidates
+    scores at most that bound); the others are retried with ``4 C`` candidates, and after that
+    with every key measured.
+    """
+    _check_dimensions(queries, keys)
+    _check_dimensions(queries, space)
+    queries, keys, space = _float32(queries), _float32(keys), _float32(space)
+    n, m = queries.shape[0], keys.shape[0]
+    k = min(k, m)
+    if space.shape[0] <= bound_rows or n == 0:
+        return csls_knn(queries, keys, k, csls_k, False, memory_mb, desc,
+                        key_r=mean_topk_similarity(keys, space, csls_k, False, memory_mb))
+    cosines, _, _ = _blocked_topk(queries, keys, min(csls_k, m), 0, memory_mb)
+    query_r = cosines.mean(axis=1)
+    # Cosines of one key computed in another pass can differ in the last bits: a margin far above
+    # float32 rounding keeps the bound below the exact r.
+    lower = mean_topk_similarity(keys, space[:bound_rows], csls_k, False, memory_mb) - BOUND_MARGIN
+    key_r = np.zeros(m, np.float32)
+    measured = np.zeros(m, bool)
+    scores = np.empty((n, k), np.float32)
+    indices = np.empty((n, k), np.int64)
+    pending = np.arange(n)
+    candidates = max(MIN_CANDIDATES, 2 * k)
+    while pending.size:
+        every_key = candidates >= m // 4
+        if every_key:
+            new = np.flatnonzero(~measured)
+        else:
+            # Exact scores where r is known, upper bounds elsewhere: each query's best candidates.
+            bound, chosen, _ = _blocked_topk(queries[pending], keys, candidates, 0, memory_mb,
+                                             key_bias=np.where(measured, key_r, lower), query_bias=query_r[pending])
+            new = np.setdiff1d(chosen, np.flatnonzero(measured))
+        if new.size:
+            key_r[new] = mean_topk_similarity(keys[new], space, csls_k, False, memory_mb, desc)
+            measured[new] = True
+        # Keys whose r is not known score -inf here (2 cos - inf).
+        found, rows, _ = _blocked_topk(queries[pending], keys, k, 0, memory_mb,
+                                       key_bias=np.where(measured, key_r, np.inf), query_bias=query_r[pending])
+        done = np.ones(pending.size, bool) if every_key else found[:, -1] > bound[:, -1]
+        scores[pending[done]], indices[pending[done]] = found[done], rows[done]
+        pending, candidates = pending[~done], 4 * candidates
     return scores, indices
 
 
