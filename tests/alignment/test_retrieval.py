@@ -177,7 +177,7 @@ def test_csls_in_space_measures_few_keys_and_equals_measuring_every_key(seed, bo
         return original(rows, *args, **kwargs)
 
     monkeypatch.setattr(retrieval, "mean_topk_similarity", counting)
-    monkeypatch.setattr(retrieval, "MIN_CANDIDATES", 8)
+    monkeypatch.setattr(retrieval, "IN_SPACE_CANDIDATES", 8)
     for k in (1, 5):
         measured.clear()
         scores, indices = retrieval.csls_knn_in_space(queries, keys, space, k, csls_k=5, bound_rows=bound_rows)
@@ -203,7 +203,7 @@ def test_csls_in_space_retries_and_at_worst_measures_every_key(monkeypatch):
         return original(*args, **kwargs)
 
     monkeypatch.setattr(retrieval, "_blocked_topk", counting)
-    monkeypatch.setattr(retrieval, "MIN_CANDIDATES", 2)
+    monkeypatch.setattr(retrieval, "IN_SPACE_CANDIDATES", 2)
     scores, indices = retrieval.csls_knn_in_space(queries, keys, space, 2, csls_k=3, bound_rows=1)
     exact_passes = [n for n, c in rounds if c == 2]  # the queries still open in each round
     assert len(exact_passes) == 3 and exact_passes[-1] < 40  # 4 candidates, 16, then every key

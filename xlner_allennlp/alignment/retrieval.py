@@ -39,10 +39,12 @@ QUERY_TILE = 4096
 THRESHOLD_SAMPLE = 1024
 # CSLS keeps this many nearest keys per query (at least 2k and csls_k) to certify its answer.
 MIN_CANDIDATES = 64
-# csls_knn_in_space: the rows of the space that bound each key's r from below, and the margin
-# taken off that bound.
+# csls_knn_in_space: the rows of the space that bound each key's r from below, the margin taken
+# off that bound, and the candidates per query of its first round (at least 2k). Measured on en-es
+# BLI (1,071 queries, 50k keys, 52k rows): P@1 in 23 s against 36 s measuring every key.
 BOUND_ROWS = 10000
 BOUND_MARGIN = 1e-4
+IN_SPACE_CANDIDATES = 8
 
 
 def _check_dimensions(queries: np.ndarray, keys: np.ndarray) -> None:
@@ -321,7 +323,7 @@ def csls_knn_in_space(
     scores = np.empty((n, k), np.float32)
     indices = np.empty((n, k), np.int64)
     pending = np.arange(n)
-    candidates = max(MIN_CANDIDATES, 2 * k)
+    candidates = max(IN_SPACE_CANDIDATES, 2 * k)
     while pending.size:
         every_key = candidates >= m // 4
         if every_key:
