@@ -7,8 +7,8 @@ near one float32 copy of the kept rows. The C parser is the package's own (``_te
 by ``setup.py`` when a C compiler is present) or else numpy's ``np.loadtxt``; both give the same
 bits. A block the C parser refuses is read again line by line in Python, which names the exact bad
 line; ``TextLoading(parser="lines")`` reads every block that way (the reference path, measured by
-``benchmarks/vector_loading.py``). Every problem
-raises :class:`VectorFileError` naming the file and, where there is one, the line.
+``benchmarks/vector_loading.py``). Every problem raises :class:`VectorFileError` naming the file
+and, where there is one, the line.
 
 A whole text file read once is cached as a memory-mappable ``.npy`` + ``.vocab`` pair (see
 :class:`TextLoading`): next to the file in ``NAME.xlner-cache/``, or under the user's cache
@@ -78,7 +78,7 @@ class TextLoading:
         ``blocks``: a C parser reads a block of lines at once, Python only a block it refuses
         (to name the bad line); the package's compiled parser when it is built
         (:attr:`compiled`), numpy's ``loadtxt`` otherwise. ``numpy``: blocks, always with
-        ``loadtxt`` (same values, about 10x slower per value). ``lines``: every line in Python
+        ``loadtxt`` (same values, about 6x slower per value). ``lines``: every line in Python
         (slow; the reference).
     block_bytes : `int`, optional (default = `32 MiB`)
         Text read per block; the parsing temporaries are a few times this.
