@@ -68,7 +68,7 @@ def evaluate_bli(
                 source_unit[queries], target_unit, source_unit, top, csls_k, memory_mb, desc="CSLS r(target)"
             )
         else:
-            _, retrieved = retrieve(source_unit[queries], target_unit, top, method, csls_k, False, memory_mb, "BLI nn")
+            _, retrieved = retrieve(source_unit[queries], target_unit, top, "nn", csls_k, False, memory_mb, "BLI nn")
         for k, value in bli_precision(retrieved, dictionary, queries, ks).items():
             results[f"precision_at_{k}_{method}"] = value
     return results

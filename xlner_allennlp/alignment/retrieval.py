@@ -354,15 +354,14 @@ def retrieve(
     normalize: bool = True,
     memory_mb: float = DEFAULT_MEMORY_MB,
     desc: Optional[str] = None,
-    key_r: Optional[np.ndarray] = None,
 ) -> Tuple[np.ndarray, np.ndarray]:
     """``k`` best keys per query by cosine (``"nn"``) or CSLS (``"csls"``), ``(scores, indices)``.
 
-    ``key_r`` (CSLS only) is passed to :func:`csls_knn`: give it when the queries are a subset of
-    the space the keys' neighbourhoods should be measured in (as BLI does).
+    When the queries are a subset of the space the keys' neighbourhoods should be measured in (as
+    in BLI), use :func:`csls_knn_in_space`.
     """
     if method == "nn":
         return knn(queries, keys, k, normalize, memory_mb, desc)
     if method == "csls":
-        return csls_knn(queries, keys, k, csls_k, normalize, memory_mb, desc, key_r=key_r)
+        return csls_knn(queries, keys, k, csls_k, normalize, memory_mb, desc)
     raise ValueError(f"unknown retrieval method {method!r}; choose from {', '.join(RETRIEVAL_METHODS)}")
