@@ -37,6 +37,7 @@ from xlner_allennlp.multitask import (  # noqa: E402
     MultitaskBweSettings,
     TaggedVocabulary,
     TrainingSettings,
+    export_space,
     read_pairs,
     singleton_rows,
     split_pair,
@@ -56,6 +57,7 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--update-pairs", type=int, default=TrainingSettings.update_pairs)
     parser.add_argument("--data", default=data_root(), help="data root (default: $XLNER_DATA, else the layout's)")
     parser.add_argument("--output", default=results_path("multitask_bwe"), help="records file (appended to)")
+    parser.add_argument("--spaces", help="write each run's learned space (export_space) to SPACES/<language>-d<d>-<regime>-seed<seed>")
     return parser.parse_args()
 
 
@@ -120,6 +122,8 @@ def run(language: str, dim: int, regime: str, seed: int, args: argparse.Namespac
         for tokens, _ in dev:
             ids = torch.from_numpy(vocabulary.encode(tokens, language)).unsqueeze(0)
             predicted.append([tag_names[i] for i in model.predict(ids)[0].tolist()])
+    if args.spaces:
+        export_space(model, os.path.join(args.spaces, f"{language}-d{dim}-{regime}-seed{seed}"), language)
     gold = [tags for _, tags in dev]
     all_types = sorted({s.type for tags in gold for s in tags_to_spans(tags, "IOB2")})
     dev_oov = float(np.mean([i == vocabulary.oov(language) for tokens, _ in dev for i in vocabulary.encode(tokens, language)]))
@@ -146,8 +150,8 @@ def main() -> None:
     table: Dict[Tuple[str, int, str], List[Dict[str, Any]]] = defaultdict(list)
     for language in args.languages:
         for dim in args.dims:
-            for regime in args.regimes:
-                for seed in args.seeds:
+            for seed in args.seeds:  # every regime of a seed before the next seed: a cut grid still compares them
+                for regime in args.regimes:
                     key = {"language": language, **asdict(MultitaskBweSettings(dim=dim, regime=regime, seed=seed)),
                            **asdict(TrainingSettings(update_pairs=args.update_pairs))}
                     if json.dumps(key, sort_keys=True) in done:

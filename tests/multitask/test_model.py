@@ -31,9 +31,7 @@ def _lm_step(model: MultitaskBwe) -> None:
     vocabulary = model.vocabulary
     batch = model.skipgram_batch([(vocabulary.encode(EN, "en"), vocabulary.encode(ES, "es"))])
     assert len(batch) > 0
-    optimizer = torch.optim.SGD(model.parameters(), lr=0.5)
-    model.lm_loss(batch).backward()
-    optimizer.step()
+    model.lm_update(batch, learning_rate=0.5)
 
 
 def _trained_context(model: MultitaskBwe) -> None:
@@ -67,6 +65,23 @@ def test_fj_lm_step_changes_english_rows():
     changed = (model.embeddings.detach() != before).any(dim=1)
     row = model.vocabulary.row
     assert changed[row("en", "said")] and changed[row("en", "paris")]
+
+
+@pytest.mark.parametrize("regime", ["fj", "hfj"])
+def test_lm_update_is_an_sgd_step_on_the_lm_loss(regime):
+    by_hand, by_autograd = _model(regime, subsample=0.0), _model(regime, subsample=0.0)
+    for model in (by_hand, by_autograd):
+        _trained_context(model)
+    vocabulary = by_hand.vocabulary
+    batch = by_hand.skipgram_batch([(vocabulary.encode(EN, "en"), vocabulary.encode(ES, "es"))])
+    loss = by_hand.lm_update(batch, learning_rate=0.5)
+    expected = by_autograd.lm_loss(batch)
+    expected.backward()
+    torch.optim.SGD(by_autograd.parameters(), lr=0.5).step()
+    expected = float(expected.detach())
+    assert abs(loss - expected) < 1e-4 * abs(expected)
+    torch.testing.assert_close(by_hand.embeddings.detach(), by_autograd.embeddings.detach())
+    torch.testing.assert_close(by_hand.context_embeddings.detach(), by_autograd.context_embeddings.detach())
 
 
 @pytest.mark.parametrize("regime,moves_v", [("baseline", False), ("fj", True), ("hfj", True)])
@@ -148,13 +163,13 @@ def test_baseline_pretrains_then_fits_the_tags_over_a_fixed_space():
     ner = [(vocabulary.encode(EN[:3], "en"), np.array([1, 0, 0]))]
     pairs = [(vocabulary.encode(EN, "en"), vocabulary.encode(ES, "es"))]
     seen = []
-    original = model.lm_loss
+    original = model.lm_update
 
-    def recording_lm_loss(batch):
+    def recording_lm_update(batch, learning_rate):
         seen.append(model.tag_weights.detach().clone())
-        return original(batch)
+        return original(batch, learning_rate)
 
-    model.lm_loss = recording_lm_loss
+    model.lm_update = recording_lm_update
     weights = model.tag_weights.detach().clone()
     summary = train_multitask_bwe(model, ner, pairs, TrainingSettings(update_pairs=20))
     assert summary["lm_steps"] == 20 and summary["ner_steps"] == 20

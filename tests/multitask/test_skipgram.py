@@ -1,9 +1,10 @@
 import math
 
 import numpy as np
+import pytest
 import torch
 
-from xlner_allennlp.multitask import NegativeSampler, keep_probabilities, sgns_loss, skipgram_pairs
+from xlner_allennlp.multitask import NegativeSampler, keep_probabilities, sgns_loss, sgns_sgd_update, skipgram_pairs
 
 
 def _brute_force(V, theta, centers, contexts, negatives):
@@ -40,6 +41,26 @@ def test_sgns_loss_and_gradients_equal_brute_force_on_a_tiny_vocabulary():
     np.testing.assert_allclose(t.grad.numpy(), expected_theta, rtol=1e-10, atol=1e-12)
 
 
+@pytest.mark.parametrize("frozen", [None, [True, False, False, True, False]])
+def test_sgd_update_by_hand_equals_brute_force_gradients(frozen):
+    rng = np.random.default_rng(1)
+    V, theta = rng.standard_normal((5, 3)), rng.standard_normal((5, 3))
+    centers, contexts = np.array([0, 1, 1, 4, 3]), np.array([2, 0, 3, 4, 1])
+    negatives = np.array([[1, 3], [4, 4], [0, 2], [3, 1], [0, 0]])
+    v, t = torch.tensor(V), torch.tensor(theta)
+    frozen_rows = None if frozen is None else torch.tensor(frozen)
+    loss = sgns_sgd_update(v, t, torch.from_numpy(centers), torch.from_numpy(contexts), torch.from_numpy(negatives),
+                           learning_rate=0.1, scale=0.5, frozen_rows=frozen_rows)
+    expected_loss, grad_v, grad_theta = _brute_force(V, theta, centers, contexts, negatives)
+    if frozen is not None:
+        grad_v[np.asarray(frozen)] = 0.0
+    assert math.isclose(loss, 0.5 * expected_loss, rel_tol=1e-12)
+    np.testing.assert_allclose(v.numpy(), V - 0.1 * 0.5 * grad_v, rtol=1e-12, atol=1e-14)
+    np.testing.assert_allclose(t.numpy(), theta - 0.1 * 0.5 * grad_theta, rtol=1e-12, atol=1e-14)
+    if frozen is not None:
+        assert np.array_equal(v.numpy()[np.asarray(frozen)], V[np.asarray(frozen)])
+
+
 def test_pairs_cover_the_window_exactly():
     centers, contexts = skipgram_pairs(np.array([10, 11, 12, 13]), window=2)
     pairs = sorted(zip(centers.tolist(), contexts.tolist()))
@@ -73,3 +94,12 @@ def test_negatives_follow_counts_to_the_three_quarters():
     assert set(np.unique(draws).tolist()) == {1, 2}
     expected = 16 ** 0.75 / (16 ** 0.75 + 81 ** 0.75)  # 8 / 35
     assert abs(float((draws == 1).mean()) - expected) < 0.005
+
+
+def test_alias_draws_match_a_skewed_distribution():
+    counts = np.array([1, 0, 5, 1000, 3, 0, 40])
+    draws = NegativeSampler(counts, 0.75).sample((400_000,), np.random.default_rng(1))
+    weights = np.where(counts > 0, counts.astype(float) ** 0.75, 0.0)
+    observed = np.bincount(draws, minlength=len(counts)) / len(draws)
+    np.testing.assert_allclose(observed, weights / weights.sum(), atol=0.003)
+    assert observed[1] == 0 and observed[5] == 0

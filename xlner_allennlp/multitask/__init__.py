@@ -8,6 +8,12 @@ from xlner_allennlp.multitask.export import export_space
 from xlner_allennlp.multitask.merging import stochastic_merge
 from xlner_allennlp.multitask.model import REGIMES, MultitaskBwe, MultitaskBweSettings, SkipGramBatch
 from xlner_allennlp.multitask.pairs import MAX_DOCUMENT_TOKENS, DocumentPair, PairFileError, read_pairs, split_pair
-from xlner_allennlp.multitask.skipgram import NegativeSampler, keep_probabilities, sgns_loss, skipgram_pairs
+from xlner_allennlp.multitask.skipgram import (
+    NegativeSampler,
+    keep_probabilities,
+    sgns_loss,
+    sgns_sgd_update,
+    skipgram_pairs,
+)
 from xlner_allennlp.multitask.training import TrainingSettings, pad_sentences, train_multitask_bwe
 from xlner_allennlp.multitask.vocabulary import OOV, TaggedVocabulary, normalize_word, singleton_rows

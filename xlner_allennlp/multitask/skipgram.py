@@ -54,20 +54,39 @@ def skipgram_pairs(
 
 
 class NegativeSampler:
-    """Draws rows with probability proportional to ``counts ** power`` (rows of count 0 never)."""
+    """Draws rows with probability proportional to ``counts ** power`` (rows of count 0 never).
+
+    Walker's alias method (Vose's construction): one uniform row and one uniform float per draw,
+    O(1) each, exact up to float64 rounding of the probabilities.
+    """
 
     def __init__(self, counts: np.ndarray, power: float = 0.75) -> None:
         weights = np.asarray(counts, dtype=np.float64) ** power
         weights[np.asarray(counts) <= 0] = 0.0
         if weights.sum() <= 0:
             raise ValueError("no row has a positive count to draw negatives from")
-        self._cumulative = np.cumsum(weights / weights.sum())
+        n = len(weights)
+        scaled = weights * (n / weights.sum())
+        self._threshold = np.ones(n, dtype=np.float64)
+        self._alias = np.arange(n, dtype=np.int64)
+        small = [i for i in range(n) if scaled[i] < 1.0]
+        large = [i for i in range(n) if scaled[i] >= 1.0]
+        while small and large:
+            low, high = small.pop(), large.pop()
+            self._threshold[low], self._alias[low] = scaled[low], high
+            scaled[high] -= 1.0 - scaled[low]
+            (small if scaled[high] < 1.0 else large).append(high)
+        # What is left has probability 1 up to rounding: a row of its own, never its alias,
+        # except rows of weight 0 (reached only through rounding), which always defer.
+        for i in small + large:
+            self._threshold[i] = 1.0 if weights[i] > 0 else 0.0
+            if weights[i] <= 0:
+                self._alias[i] = int(np.argmax(weights))
 
     def sample(self, shape: Tuple[int, ...], generator: np.random.Generator) -> np.ndarray:
         """int64 rows of ``shape``."""
-        draws = generator.random(shape)
-        rows = np.searchsorted(self._cumulative, draws, side="right")
-        return np.minimum(rows, len(self._cumulative) - 1).astype(np.int64)
+        rows = generator.integers(0, len(self._alias), size=shape)
+        return np.where(generator.random(shape) < self._threshold[rows], rows, self._alias[rows])
 
 
 def sgns_loss(
@@ -81,3 +100,47 @@ def sgns_loss(
     positive = (center_vectors * context_vectors).sum(-1)
     negative = (negative_vectors * center_vectors.unsqueeze(1)).sum(-1)
     return -(F.logsigmoid(positive).sum() + F.logsigmoid(-negative).sum())
+
+
+def sgns_sgd_update(
+    embeddings: torch.Tensor,
+    context_embeddings: torch.Tensor,
+    centers: torch.Tensor,
+    contexts: torch.Tensor,
+    negatives: torch.Tensor,
+    learning_rate: float,
+    scale: float = 1.0,
+    frozen_rows: Optional[torch.Tensor] = None,
+) -> float:
+    """One SGD step on ``scale * sgns_loss`` in place, with the gradients written out by hand.
+
+    ``embeddings`` V and ``context_embeddings`` Θ are (n, d) float tensors (updated in place,
+    outside autograd); ``centers``, ``contexts`` (P,) and ``negatives`` (P, K) are int64 rows.
+    The step is exactly ``torch.optim.SGD`` on the autograd gradient of
+    ``scale * sgns_loss(V[centers], Θ[contexts], Θ[negatives])`` (all pairs' gradients summed,
+    then applied at once), without autograd's sparse gradients and their coalescing, which cost
+    about as much again as the arithmetic. ``frozen_rows`` (bool, (n,)): rows of V that receive
+    no update (HFJ's English rows); Θ is always updated. Returns the loss before the step.
+    """
+    with torch.no_grad():
+        center = embeddings[centers]  # (P, d)
+        context = context_embeddings[contexts]  # (P, d)
+        negative = context_embeddings[negatives]  # (P, K, d)
+        positive_score = (center * context).sum(-1)  # (P,)
+        negative_score = torch.bmm(negative, center.unsqueeze(-1)).squeeze(-1)  # (P, K)
+        loss = -(F.logsigmoid(positive_score).sum() + F.logsigmoid(-negative_score).sum()) * scale
+        positive_grad = (torch.sigmoid(positive_score) - 1.0) * scale  # d loss / d score
+        negative_grad = torch.sigmoid(negative_score) * scale
+        center_grad = positive_grad.unsqueeze(-1) * context + torch.bmm(negative_grad.unsqueeze(1), negative).squeeze(1)
+        if frozen_rows is not None:
+            center_grad = center_grad.masked_fill(frozen_rows[centers].unsqueeze(-1), 0.0)
+        # Θ's gradient uses V before its update, as autograd does.
+        context_embeddings.index_add_(0, contexts, positive_grad.unsqueeze(-1) * center, alpha=-learning_rate)
+        context_embeddings.index_add_(
+            0,
+            negatives.reshape(-1),
+            (negative_grad.unsqueeze(-1) * center.unsqueeze(1)).reshape(-1, center.shape[-1]),
+            alpha=-learning_rate,
+        )
+        embeddings.index_add_(0, centers, center_grad, alpha=-learning_rate)
+    return float(loss)

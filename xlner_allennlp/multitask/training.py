@@ -86,7 +86,7 @@ def train_multitask_bwe(
         batch = model.skipgram_batch(next(lm_batches))
         if len(batch) == 0:
             return
-        totals["lm_loss"] += step(model.lm_loss(batch)) / len(batch)
+        totals["lm_loss"] += model.lm_update(batch, settings.learning_rate) / len(batch)
         totals["lm_steps"] += 1
         totals["lm_pairs"] += len(batch)
 
