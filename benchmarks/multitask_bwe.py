@@ -32,6 +32,7 @@ from xlner_allennlp.data.dataset_readers.conll import read_conll_sentences  # no
 from xlner_allennlp.tag_encoding import convert_iob, tags_to_spans  # noqa: E402
 from xlner_allennlp.data_layout import data_root, encoding, languages, path as data_path  # noqa: E402
 from xlner_allennlp.multitask import (  # noqa: E402
+    NER_MODELS,
     REGIMES,
     MultitaskBwe,
     MultitaskBweSettings,
@@ -55,6 +56,8 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--regimes", nargs="+", default=list(REGIMES), choices=REGIMES)
     parser.add_argument("--seeds", nargs="+", type=int, default=[13, 42, 7])
     parser.add_argument("--update-pairs", type=int, default=TrainingSettings.update_pairs)
+    parser.add_argument("--ner-model", default=MultitaskBweSettings.ner_model, choices=NER_MODELS,
+                        help="the Ln model: the paper's unigram one or the BiLSTM-CRF")
     parser.add_argument("--data", default=data_root(), help="data root (default: $XLNER_DATA, else the layout's)")
     parser.add_argument("--output", default=results_path("multitask_bwe"), help="records file (appended to)")
     parser.add_argument("--spaces", help="write each run's learned space (export_space) to SPACES/<language>-d<d>-<regime>-seed<seed>")
@@ -78,6 +81,13 @@ def span_f1(gold: Sequence[List[str]], predicted: Sequence[List[str]], types: Se
     recall = true_positive / n_gold if n_gold else 0.0
     f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
     return {"precision": 100 * precision, "recall": 100 * recall, "f1": 100 * f1}
+
+
+def tag(model: MultitaskBwe, vocabulary: TaggedVocabulary, sentences, language: str, tag_names: Sequence[str]) -> List[List[str]]:
+    """The model's tags for each of ``sentences`` ((tokens, tags) pairs) read as ``language``."""
+    with torch.no_grad():
+        return [[tag_names[i] for i in model.predict(torch.from_numpy(vocabulary.encode(tokens, language)).unsqueeze(0))[0].tolist()]
+                for tokens, _ in sentences]
 
 
 def recorded_keys(path: str) -> set:
@@ -108,7 +118,7 @@ def prepare(language: str, settings: MultitaskBweSettings, args: argparse.Namesp
 
 
 def run(language: str, dim: int, regime: str, seed: int, args: argparse.Namespace, english, tag_names) -> Dict[str, Any]:
-    settings = MultitaskBweSettings(dim=dim, regime=regime, seed=seed)
+    settings = MultitaskBweSettings(dim=dim, regime=regime, seed=seed, ner_model=args.ner_model)
     training = TrainingSettings(update_pairs=args.update_pairs)
     start = time.perf_counter()
     vocabulary, ner, corpus, pieces = prepare(language, settings, args, english, tag_names)
@@ -117,22 +127,24 @@ def run(language: str, dim: int, regime: str, seed: int, args: argparse.Namespac
     prepare_seconds = time.perf_counter() - start
     losses = train_multitask_bwe(model, ner, corpus, training, log=lambda m: print(f"  {m}", flush=True))
     dev = iob2_sentences(data_path(language, "dev", args.data), encoding(language, "dev"))
-    predicted = []
-    with torch.no_grad():
-        for tokens, _ in dev:
-            ids = torch.from_numpy(vocabulary.encode(tokens, language)).unsqueeze(0)
-            predicted.append([tag_names[i] for i in model.predict(ids)[0].tolist()])
+    predicted = tag(model, vocabulary, dev, language, tag_names)
     if args.spaces:
         export_space(model, os.path.join(args.spaces, f"{language}-d{dim}-{regime}-seed{seed}"), language)
     gold = [tags for _, tags in dev]
     all_types = sorted({s.type for tags in gold for s in tags_to_spans(tags, "IOB2")})
     dev_oov = float(np.mean([i == vocabulary.oov(language) for tokens, _ in dev for i in vocabulary.encode(tokens, language)]))
+    entity_oov = float(np.mean([i == vocabulary.oov(language) for tokens, tags in dev
+                                for i, t in zip(vocabulary.encode(tokens, language), tags) if t != "O"]))
+    english_dev = iob2_sentences(data_path("en", "dev", args.data), encoding("en", "dev"))
+    english_predicted = tag(model, vocabulary, english_dev, "en", tag_names)
     return {
         "f1_per_loc_org": span_f1(gold, predicted, PAPER_TYPES)["f1"],
         "f1_all_types": span_f1(gold, predicted, all_types)["f1"],
         "scores_all_types": span_f1(gold, predicted, all_types),
         "vocabulary": {"en": int(vocabulary.language_mask("en").sum()), language: int(vocabulary.language_mask(language).sum())},
         "dev_oov_rate": dev_oov,
+        "dev_entity_token_oov_rate": entity_oov,
+        "english_dev_f1_all_types": span_f1([t for _, t in english_dev], english_predicted, all_types)["f1"],
         "document_pieces": pieces,
         "prepare_seconds": prepare_seconds,
         **losses,
@@ -152,7 +164,7 @@ def main() -> None:
         for dim in args.dims:
             for seed in args.seeds:  # every regime of a seed before the next seed: a cut grid still compares them
                 for regime in args.regimes:
-                    key = {"language": language, **asdict(MultitaskBweSettings(dim=dim, regime=regime, seed=seed)),
+                    key = {"language": language, **asdict(MultitaskBweSettings(dim=dim, regime=regime, seed=seed, ner_model=args.ner_model)),
                            **asdict(TrainingSettings(update_pairs=args.update_pairs))}
                     if json.dumps(key, sort_keys=True) in done:
                         print(f"skip {language} d={dim} {regime} seed {seed}: recorded for {recorder.git['commit'][:10]}")

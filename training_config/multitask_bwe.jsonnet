@@ -1,7 +1,8 @@
 // Multi-task bilingual word embeddings from comparable documents (Wang, Peng & Duh 2017): one space
 // learned by skip-gram over stochastically merged English-target document pairs (task "lm") while a
 // unigram NER model is fitted on English CoNLL-2003 labels (task "ner"); regime baseline, fj or hfj.
-// Batches of the two tasks alternate (one SGD step each); an epoch is `pairs_per_epoch` update pairs,
+// Batches of the two tasks alternate (an NER batch is one SGD step, a document pair one SGD step per
+// sgd_pairs skip-gram pairs); an epoch is `pairs_per_epoch` update pairs,
 // so training stops after num_epochs * pairs_per_epoch pairs (the paper's early stop: 10,000).
 // Validation: zero-shot span F1 on the target dev set. The xlner_export_bwe callback writes the space
 // to <serialization dir>/bwe/ (<lang>.npy + .vocab and the identity artifact <target>-en) for
@@ -12,6 +13,7 @@ local target = 'es';
 local pairs_per_epoch = 1000;
 local ner_batch_size = 16;
 local seed = 13;
+local learning_rate = 0.025;  // SGD, both objectives (Vulić & Moens 2015)
 
 local pairs = common.data + '/comparable/en-' + target + '.pairs.jsonl.gz';
 local conll(language) = {
@@ -41,6 +43,7 @@ local conll(language) = {
     pairs_path: pairs,
     target_language: target,
     ner_train_path: common.corpora.en.train,
+    lm_learning_rate: learning_rate,
     settings: {
       dim: 128,
       regime: 'hfj',
@@ -53,7 +56,10 @@ local conll(language) = {
       subsample: 1e-4,
       unigram_power: 0.75,
       min_count: 5,
+      sgd_pairs: 64,
       seed: seed,
+      ner_model: 'unigram',  // or 'bilstm_crf'
+      lstm_hidden: 100,
     },
   },
   data_loader: {
@@ -65,7 +71,7 @@ local conll(language) = {
   },
   validation_data_loader: { batch_size: 64 },
   trainer: {
-    optimizer: { type: 'sgd', lr: 0.025 },
+    optimizer: { type: 'sgd', lr: learning_rate },
     num_epochs: 10,
     validation_metric: '+f1-measure-overall',
     checkpointer: { keep_most_recent_by_count: 1 },

@@ -1,3 +1,4 @@
+import copy
 import itertools
 
 import numpy as np
@@ -7,6 +8,7 @@ import torch
 from xlner_allennlp.multitask import (
     MultitaskBwe,
     MultitaskBweSettings,
+    SkipGramBatch,
     TaggedVocabulary,
     TrainingSettings,
     pad_sentences,
@@ -69,7 +71,7 @@ def test_fj_lm_step_changes_english_rows():
 
 @pytest.mark.parametrize("regime", ["fj", "hfj"])
 def test_lm_update_is_an_sgd_step_on_the_lm_loss(regime):
-    by_hand, by_autograd = _model(regime, subsample=0.0), _model(regime, subsample=0.0)
+    by_hand, by_autograd = _model(regime, subsample=0.0, sgd_pairs=10_000), _model(regime, subsample=0.0)
     for model in (by_hand, by_autograd):
         _trained_context(model)
     vocabulary = by_hand.vocabulary
@@ -80,6 +82,25 @@ def test_lm_update_is_an_sgd_step_on_the_lm_loss(regime):
     torch.optim.SGD(by_autograd.parameters(), lr=0.5).step()
     expected = float(expected.detach())
     assert abs(loss - expected) < 1e-4 * abs(expected)
+    torch.testing.assert_close(by_hand.embeddings.detach(), by_autograd.embeddings.detach())
+    torch.testing.assert_close(by_hand.context_embeddings.detach(), by_autograd.context_embeddings.detach())
+
+
+@pytest.mark.parametrize("regime", ["fj", "hfj"])
+def test_lm_update_takes_one_sgd_step_per_chunk_of_sgd_pairs_in_a_random_order(regime):
+    by_hand, by_autograd = _model(regime, subsample=0.0, sgd_pairs=7), _model(regime, subsample=0.0)
+    for model in (by_hand, by_autograd):
+        _trained_context(model)
+    vocabulary = by_hand.vocabulary
+    batch = by_hand.skipgram_batch([(vocabulary.encode(EN, "en"), vocabulary.encode(ES, "es"))])
+    order = torch.from_numpy(copy.deepcopy(by_hand.rng).permutation(len(batch)))
+    by_hand.lm_update(batch, learning_rate=0.05)  # small: rounding differences are not amplified
+    optimizer = torch.optim.SGD(by_autograd.parameters(), lr=0.05)
+    for chunk in order.split(7):
+        optimizer.zero_grad()
+        by_autograd.lm_loss(SkipGramBatch(batch.centers[chunk], batch.contexts[chunk], batch.negatives[chunk])).backward()
+        optimizer.step()
+    assert len(batch) > 7 * 3
     torch.testing.assert_close(by_hand.embeddings.detach(), by_autograd.embeddings.detach())
     torch.testing.assert_close(by_hand.context_embeddings.detach(), by_autograd.context_embeddings.detach())
 
@@ -120,6 +141,43 @@ def test_per_token_softmax_equals_the_sequence_normaliser_of_eq3_for_a_unigram_s
     assert torch.equal(model.predict(tokens)[0], best)
 
 
+def test_bilstm_crf_loss_and_decoding_equal_brute_force_over_all_tag_sequences():
+    model = _model("fj", dropout=0.0, ner_model="bilstm_crf", lstm_hidden=3)
+    model.eval()
+    tokens = torch.from_numpy(model.vocabulary.encode(["john", "said", "in", "paris"], "en")).unsqueeze(0)
+    tags = torch.tensor([[1, 0, 0, 2]])
+    mask = torch.ones_like(tags, dtype=torch.bool)
+    with torch.no_grad():
+        generator = torch.Generator().manual_seed(0)
+        for parameter in (model.tag_weights, model.tag_bias, model.transitions, model.start_transitions, model.end_transitions):
+            parameter.normal_(generator=generator)
+        emissions = model.tag_scores(tokens, mask)[0].double()  # (length, T)
+        length, num_tags = emissions.shape
+        sequences = torch.tensor(list(itertools.product(range(num_tags), repeat=length)))
+
+        def score(y):
+            return (emissions[torch.arange(length), y].sum() + model.start_transitions[y[0]]
+                    + model.transitions[y[:-1], y[1:]].sum() + model.end_transitions[y[-1]]).double()
+
+        all_scores = torch.stack([score(y) for y in sequences])
+        exact_nll = torch.logsumexp(all_scores, 0) - score(tags[0])
+        loss = model.ner_loss(tokens, tags, mask).double() / model.settings.alpha
+    assert torch.allclose(loss, exact_nll, rtol=1e-5)
+    assert torch.equal(model.predict(tokens, mask)[0], sequences[all_scores.argmax()])
+
+
+def test_bilstm_crf_reads_each_sentence_to_its_own_length():
+    model = _model("fj", dropout=0.0, ner_model="bilstm_crf", lstm_hidden=3)
+    model.eval()
+    short = model.vocabulary.encode(["john", "said"], "en")
+    long = model.vocabulary.encode(["mary", "said", "in", "london"], "en")
+    tokens, _, mask = pad_sentences([(short, np.zeros(2)), (long, np.zeros(4))])
+    with torch.no_grad():
+        batched = model.tag_scores(tokens, mask)
+        alone = model.tag_scores(torch.from_numpy(short).unsqueeze(0))
+    torch.testing.assert_close(batched[0, :2], alone[0])
+
+
 def test_singletons_are_read_as_oov_at_the_configured_rate():
     model = _model("fj", oov_rate=0.5)
     singleton = model.vocabulary.row("en", "mary")
@@ -136,9 +194,9 @@ def test_singletons_are_read_as_oov_at_the_configured_rate():
     assert torch.equal(model_never.replace_singletons(tokens), tokens)
 
 
-@pytest.mark.parametrize("regime", ["fj", "hfj"])
-def test_joint_training_fits_the_english_tags(regime):
-    model = _model(regime, subsample=0.0, dropout=0.0, dim=8, alpha=0.9)
+@pytest.mark.parametrize("regime,ner_model", [("fj", "unigram"), ("hfj", "unigram"), ("hfj", "bilstm_crf")])
+def test_joint_training_fits_the_english_tags(regime, ner_model):
+    model = _model(regime, subsample=0.0, dropout=0.0, dim=8, alpha=0.9, ner_model=ner_model)
     vocabulary = model.vocabulary
     tags = {"john": 1, "mary": 1, "paris": 2, "london": 2}
     sentence = EN[:6]
@@ -155,6 +213,8 @@ def test_settings_reject_bad_values():
         MultitaskBweSettings(regime="joint")
     with pytest.raises(ValueError, match="alpha must be in"):
         MultitaskBweSettings(alpha=1.5)
+    with pytest.raises(ValueError, match="ner_model must be one of"):
+        MultitaskBweSettings(ner_model="crf")
 
 
 def test_baseline_pretrains_then_fits_the_tags_over_a_fixed_space():

@@ -4,6 +4,7 @@ import dataclasses
 from typing import Any, Dict, List, Optional
 
 import torch
+import torch.nn.functional as F
 from allennlp.common.checks import ConfigurationError
 from allennlp.data import TextFieldTensors, Vocabulary
 from allennlp.models.model import Model
@@ -31,7 +32,11 @@ class MultitaskBweTagger(Model):
 
     Trained with AllenNLP's `multitask` reader and data loader: batches of the task `ner`
     (`xlner_conll` instances, IOB2 labels) and of the task `lm` (`xlner_comparable_pairs`
-    instances, one document pair a batch) alternate, each an SGD step of its own objective. Under
+    instances, one document pair a batch) alternate. An `ner` batch is a step of the trainer's
+    optimizer; an `lm` batch is applied in `forward`, in training mode, by `MultitaskBwe.lm_update`
+    (SGD at `lm_learning_rate`, `sgd_pairs` skip-gram pairs per update: one optimizer step over a
+    whole document's gradients diverges), and returns its loss with a zero gradient, so the
+    trainer's step for it changes nothing (plain SGD: no momentum, no weight decay). Under
     `baseline` the two alternate too, with V trained by Lm only (the core's
     `train_multitask_bwe` instead pretrains first, then fits Λ). Words are indexed by the model's
     language-tagged vocabulary, built at construction from the pairs file (counts, `min_count`)
@@ -55,10 +60,12 @@ class MultitaskBweTagger(Model):
     source_language : `str`, optional (default=`"en"`)
         The labelled language.
     label_namespace : `str`, optional (default=`"labels"`)
+    lm_learning_rate : `float`, optional (default=`0.025`)
+        The SGD step of the Lm updates (Vulić & Moens 2015's; state the trainer's lr beside it).
     settings : `Dict[str, Any]`, optional (default=`{}`)
         Fields of `MultitaskBweSettings` (dim, regime, alpha, dropout, oov_rate, window,
-        dynamic_window, negatives, subsample, unigram_power, min_count, seed); missing fields
-        take its defaults, an unknown name is a configuration error.
+        dynamic_window, negatives, subsample, unigram_power, min_count, seed, ner_model,
+        lstm_hidden); missing fields take its defaults, an unknown name is a configuration error.
     """
 
     def __init__(
@@ -70,6 +77,7 @@ class MultitaskBweTagger(Model):
         ner_encoding: str = "utf-8",
         source_language: str = "en",
         label_namespace: str = "labels",
+        lm_learning_rate: float = 0.025,
         settings: Optional[Dict[str, Any]] = None,
         **kwargs,
     ) -> None:
@@ -97,6 +105,7 @@ class MultitaskBweTagger(Model):
         self._label_namespace = label_namespace
         self._source_language = source_language
         self._target_language = target_language
+        self._lm_learning_rate = lm_learning_rate
         self.bwe = MultitaskBwe(vocabulary, vocab.get_vocab_size(label_namespace), parsed, source_language)
         self.bwe.set_singletons(singleton_rows(vocabulary, english, source_language))
         self._f1 = SpanBasedF1Measure(vocab, label_namespace, label_encoding="BIO")
@@ -123,11 +132,12 @@ class MultitaskBweTagger(Model):
         for i, entry in enumerate(metadata):
             encoded = self.bwe.vocabulary.encode(entry["words"], entry.get("language", self._source_language))
             rows[i, : len(encoded)] = torch.from_numpy(encoded)
-        logits = self.bwe.tag_scores(rows)
-        output: Dict[str, torch.Tensor] = {"logits": logits, "mask": mask}
+        logits = self.bwe.tag_scores(rows, mask)
+        predicted = self.bwe.decode(logits, mask)
+        output: Dict[str, torch.Tensor] = {"logits": logits, "mask": mask, "predicted_tags": predicted}
         if tags is not None:
-            output["loss"] = self.bwe.ner_loss(rows, tags, mask.bool()) / mask.size(0)
-            self._f1(logits, tags, mask)
+            output["loss"] = self.bwe.ner_loss(rows, tags, mask) / mask.size(0)
+            self._f1(F.one_hot(predicted, logits.shape[-1]).to(logits.dtype), tags, mask)
         return output
 
     def _lm_loss(self, pairs: List[DocumentPair]) -> torch.Tensor:
@@ -137,17 +147,19 @@ class MultitaskBweTagger(Model):
             for p in pairs
         ]
         batch = self.bwe.skipgram_batch(encoded)
-        if len(batch) == 0:  # every token subsampled away: a step that changes nothing
-            return self.bwe.context_embeddings.sum() * 0.0
+        # A loss with a zero gradient: the trainer's optimizer step leaves every parameter as is.
+        no_step = self.bwe.context_embeddings.sum() * 0.0
+        if len(batch) == 0 or not self.training:  # every token subsampled away, or not training
+            return no_step
         device = self.bwe.embeddings.device
         batch.centers, batch.contexts, batch.negatives = (
             batch.centers.to(device), batch.contexts.to(device), batch.negatives.to(device)
         )
-        return self.bwe.lm_loss(batch)
+        return no_step + self.bwe.lm_update(batch, self._lm_learning_rate) / len(batch)
 
     def make_output_human_readable(self, output_dict: Dict[str, torch.Tensor]) -> Dict[str, Any]:
-        """Adds `tags`: the per-token argmax labels of each instance (exact for a unigram score)."""
-        predictions = output_dict["logits"].argmax(-1).cpu().tolist()
+        """Adds `tags`: the decoded labels of each instance (`MultitaskBwe.decode`)."""
+        predictions = output_dict["predicted_tags"].cpu().tolist()
         lengths = output_dict["mask"].sum(-1).cpu().tolist()
         output_dict["tags"] = [
             [self.vocab.get_token_from_index(t, self._label_namespace) for t in row[:length]]

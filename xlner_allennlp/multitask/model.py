@@ -10,11 +10,14 @@ Regimes, by which parameters each objective's step reaches:
   only NER moves them and the target rows are pulled towards them through the merged contexts.
 """
 from dataclasses import dataclass
-from typing import List, Sequence, Tuple
+from typing import List, Optional, Sequence, Tuple
 
 import numpy as np
 import torch
 import torch.nn.functional as F
+from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
+
+from xlner_allennlp.crf import log_partition, path_score, viterbi_decode
 
 from xlner_allennlp.multitask.merging import stochastic_merge
 from xlner_allennlp.multitask.pairs import MAX_DOCUMENT_TOKENS
@@ -28,6 +31,7 @@ from xlner_allennlp.multitask.skipgram import (
 from xlner_allennlp.multitask.vocabulary import TaggedVocabulary
 
 REGIMES = ("baseline", "fj", "hfj")
+NER_MODELS = ("unigram", "bilstm_crf")
 
 
 @dataclass
@@ -57,11 +61,16 @@ class MultitaskBweSettings:
     min_count: int = 5
     max_document_tokens: int = MAX_DOCUMENT_TOKENS
     seed: int = 13
+    sgd_pairs: int = 64
+    ner_model: str = "unigram"
+    lstm_hidden: int = 100
 
     def __post_init__(self) -> None:
         if self.regime not in REGIMES:
             raise ValueError(f"regime must be one of {', '.join(REGIMES)}; got {self.regime!r}")
-        for name in ("dim", "window", "negatives", "min_count", "max_document_tokens"):
+        if self.ner_model not in NER_MODELS:
+            raise ValueError(f"ner_model must be one of {', '.join(NER_MODELS)}; got {self.ner_model!r}")
+        for name in ("dim", "window", "negatives", "min_count", "max_document_tokens", "sgd_pairs", "lstm_hidden"):
             if getattr(self, name) < 1:
                 raise ValueError(f"{name} must be at least 1; got {getattr(self, name)}")
         for name in ("alpha", "dropout", "oov_rate"):
@@ -82,6 +91,8 @@ class SkipGramBatch:
 class MultitaskBwe(torch.nn.Module):
     """V (n, d), Θ (n, d) and Λ = W (d, T), b (T) over a :class:`TaggedVocabulary` of n rows.
 
+    With ``ner_model="bilstm_crf"``, Λ is a BiLSTM (d -> 2h), W (2h, T), b (T) and the CRF's
+    transition (T, T), start (T) and end (T) scores, all starting at zero.
     ``source_language`` is the labelled language (its rows are the ones HFJ keeps out of Lm).
     V starts uniform in ``[-0.5/d, 0.5/d)`` and Θ at zero (as word2vec); W uniform Xavier.
     """
@@ -101,8 +112,19 @@ class MultitaskBwe(torch.nn.Module):
         init = torch.Generator().manual_seed(settings.seed)
         self.embeddings = torch.nn.Parameter((torch.rand(n, d, generator=init) - 0.5) / d)
         self.context_embeddings = torch.nn.Parameter(torch.zeros(n, d))
-        bound = float(np.sqrt(6.0 / (d + num_tags)))
-        self.tag_weights = torch.nn.Parameter((torch.rand(d, num_tags, generator=init) * 2 - 1) * bound)
+        features = d
+        self.encoder = None
+        if settings.ner_model == "bilstm_crf":
+            self.encoder = torch.nn.LSTM(d, settings.lstm_hidden, batch_first=True, bidirectional=True)
+            with torch.no_grad():  # torch's default LSTM initialisation, drawn from the seeded generator
+                for weight in self.encoder.parameters():
+                    weight.uniform_(-(settings.lstm_hidden ** -0.5), settings.lstm_hidden ** -0.5, generator=init)
+            features = 2 * settings.lstm_hidden
+            self.transitions = torch.nn.Parameter(torch.zeros(num_tags, num_tags))
+            self.start_transitions = torch.nn.Parameter(torch.zeros(num_tags))
+            self.end_transitions = torch.nn.Parameter(torch.zeros(num_tags))
+        bound = float(np.sqrt(6.0 / (features + num_tags)))
+        self.tag_weights = torch.nn.Parameter((torch.rand(features, num_tags, generator=init) * 2 - 1) * bound)
         self.tag_bias = torch.nn.Parameter(torch.zeros(num_tags))
         self.register_buffer(
             "source_rows", torch.from_numpy(vocabulary.language_mask(source_language)), persistent=False
@@ -145,18 +167,25 @@ class MultitaskBwe(torch.nn.Module):
         return (1.0 - self.settings.alpha) * sgns_loss(centers, contexts, negatives)
 
     def lm_update(self, batch: SkipGramBatch, learning_rate: float) -> float:
-        """One SGD step of ``lm_loss`` on ``batch`` in place (:func:`sgns_sgd_update`, the same
-        step as an optimizer over ``lm_loss``'s gradient, about twice as fast); returns the loss."""
-        return sgns_sgd_update(
-            self.embeddings.data,
-            self.context_embeddings.data,
-            batch.centers,
-            batch.contexts,
-            batch.negatives,
-            learning_rate,
-            scale=1.0 - self.settings.alpha,
-            frozen_rows=self.source_rows if self.settings.regime == "hfj" else None,
-        )
+        """SGD on ``lm_loss`` over ``batch`` in place, ``sgd_pairs`` pairs per update in a random
+        order (each update :func:`sgns_sgd_update`, the same step as an optimizer over that
+        chunk's ``lm_loss`` gradient, without autograd); returns the summed loss, each chunk's
+        measured before its update."""
+        order = torch.from_numpy(self.rng.permutation(len(batch)))
+        frozen = self.source_rows if self.settings.regime == "hfj" else None
+        loss = 0.0
+        for chunk in order.split(self.settings.sgd_pairs):
+            loss += sgns_sgd_update(
+                self.embeddings.data,
+                self.context_embeddings.data,
+                batch.centers[chunk],
+                batch.contexts[chunk],
+                batch.negatives[chunk],
+                learning_rate,
+                scale=1.0 - self.settings.alpha,
+                frozen_rows=frozen,
+            )
+        return loss
 
     # Ln -------------------------------------------------------------------------------------
     def replace_singletons(self, tokens: torch.Tensor) -> torch.Tensor:
@@ -166,33 +195,53 @@ class MultitaskBwe(torch.nn.Module):
         replace = singleton & (draws < self.settings.oov_rate)
         return torch.where(replace, torch.full_like(tokens, self.vocabulary.oov(self.source_language)), tokens)
 
-    def tag_scores(self, tokens: torch.Tensor) -> torch.Tensor:
-        """Unigram scores ``V[x_t]·W[:, y] + b[y]``: (batch, length) ids -> (batch, length, T).
+    def tag_scores(self, tokens: torch.Tensor, mask: Optional[torch.Tensor] = None) -> torch.Tensor:
+        """Tag scores (batch, length, T) of (batch, length) ids; ``mask`` (bool, a prefix mask,
+        default all True) bounds the BiLSTM's sequences and is ignored by the unigram model.
 
-        Dropout applies to the rows of V in training mode; under ``baseline`` they are detached.
+        Unigram: ``V[x_t]·W[:, y] + b[y]``. BiLSTM-CRF: ``h_t·W[:, y] + b[y]`` (the emission
+        scores of the CRF), ``h`` the BiLSTM over the rows of V. Dropout applies to the rows of V
+        in training mode; under ``baseline`` they are detached.
         """
         vectors = F.embedding(tokens, self.embeddings, sparse=True)
         if self.settings.regime == "baseline":
             vectors = vectors.detach()
         vectors = F.dropout(vectors, self.settings.dropout, self.training)
+        if self.encoder is not None:
+            lengths = (torch.ones_like(tokens, dtype=torch.bool) if mask is None else mask).sum(1).cpu()
+            packed = pack_padded_sequence(vectors, lengths, batch_first=True, enforce_sorted=False)
+            vectors = pad_packed_sequence(self.encoder(packed)[0], batch_first=True, total_length=tokens.shape[1])[0]
         return vectors @ self.tag_weights + self.tag_bias
 
     def ner_loss(self, tokens: torch.Tensor, tags: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
         """``alpha * Ln``: the negative log-likelihood of the tag sequences, summed over the batch.
 
-        (batch, length) ids, tags and a bool mask. For a unigram score the sequence normaliser of
-        Eq. 3 factorises over tokens, ``log Σ_y' exp Σ_t s(x_t, y'_t) = Σ_t log Σ_y exp s(x_t, y)``,
-        so this is the sum of per-token softmax losses over the unmasked tokens.
+        (batch, length) ids, tags and a bool prefix mask. For a unigram score the sequence
+        normaliser of Eq. 3 factorises over tokens, ``log Σ_y' exp Σ_t s(x_t, y'_t) =
+        Σ_t log Σ_y exp s(x_t, y)``, so this is the sum of per-token softmax losses over the
+        unmasked tokens; the BiLSTM-CRF's is the CRF's ``log Z - score(gold path)``.
         """
         if self.training:
             tokens = self.replace_singletons(tokens)
-        log_probabilities = torch.log_softmax(self.tag_scores(tokens), dim=-1)
-        gold = log_probabilities.gather(-1, tags.unsqueeze(-1)).squeeze(-1)
+        scores = self.tag_scores(tokens, mask)
+        if self.encoder is not None:
+            potentials = (self.transitions, self.start_transitions, self.end_transitions)
+            log_likelihood = path_score(scores, tags, mask, *potentials) - log_partition(scores, mask, *potentials)
+            return -self.settings.alpha * log_likelihood.sum()
+        gold = torch.log_softmax(scores, dim=-1).gather(-1, tags.unsqueeze(-1)).squeeze(-1)
         return -self.settings.alpha * gold.masked_select(mask).sum()
 
-    def predict(self, tokens: torch.Tensor) -> torch.Tensor:
-        """The best tag sequence (batch, length): the per-token argmax, exact for a unigram score."""
-        return self.tag_scores(tokens).argmax(-1)
+    def decode(self, scores: torch.Tensor, mask: Optional[torch.Tensor] = None) -> torch.Tensor:
+        """The best tag sequence (batch, length) under ``tag_scores`` (padded positions: any tag):
+        the per-token argmax, exact for a unigram score; Viterbi decoding for the BiLSTM-CRF."""
+        if self.encoder is None:
+            return scores.argmax(-1)
+        mask = torch.ones(scores.shape[:2], dtype=torch.bool, device=scores.device) if mask is None else mask
+        return viterbi_decode(scores, mask, self.transitions, self.start_transitions, self.end_transitions)[0]
+
+    def predict(self, tokens: torch.Tensor, mask: Optional[torch.Tensor] = None) -> torch.Tensor:
+        """``decode(tag_scores(tokens, mask), mask)``: (batch, length) ids -> tags."""
+        return self.decode(self.tag_scores(tokens, mask), mask)
 
     def vectors(self, language: str) -> Tuple[List[str], np.ndarray]:
         """``language``'s words (no OOV entry) and their rows of V, float32 (n_language, d)."""
