@@ -31,7 +31,7 @@ from xlner_allennlp.data_layout import treebanks  # noqa: E402
 DOCUMENTS = [os.path.join(ROOT, "docs", "RESULTS.md"), os.path.join(ROOT, "README.md")]
 BENCHMARKS = ("alignment_bli", "ner_zero_shot", "crf_speed", "self_learning_optima", "english_ner",
               "bilm", "multitask_bwe", "parser", "vecmap_comparison", "alignment_scale", "vector_loading",
-              "anchor_bli", "bilm_training", "failure_check")
+              "anchor_bli", "bilm_training", "failure_check", "multitask_neighbours")
 NER_CONFIGS = {
     "source_mono": "Source-Mono", "cross_word": "Cross-Word",
     "cross_shared": "Cross-Shared", "cross_augmented": "Cross-Augmented",
@@ -469,22 +469,63 @@ def bilm_table(records: Records) -> str:
 
 
 def multitask_table(records: Records) -> str:
-    """Language × d × regime (× LM/NER update pairs): dev span F1 mean ± sd over seeds, wall time per run."""
+    """Language × d × regime × Ln model (× update pairs, × Lm update size): dev span F1 mean ± sd
+    over seeds, English dev F1, the dev entity tokens without a row, wall time per run."""
     shown = latest_valid(records["multitask_bwe"])
+    groups: Dict[str, List[Dict[str, Any]]] = {}
+    for record in shown:
+        settings = {name: value for name, value in record["key"].items() if name != "seed"}
+        groups.setdefault(key_text(settings), []).append(record)
+    rows = []
+    for mine in groups.values():
+        key = mine[0]["key"]
+        sgd_pairs = key.get("sgd_pairs")
+        optional = [[r["numbers"][name] for r in mine if name in r["numbers"]]
+                    for name in ("english_dev_f1_all_types", "dev_entity_token_oov_rate")]
+        rows.append([key["language"], str(key["dim"]), key["regime"], key.get("ner_model", "unigram"),
+                     f"{key['update_pairs']:,}", f"{sgd_pairs} pairs" if sgd_pairs else "whole document",
+                     mean_sd([r["numbers"]["f1_per_loc_org"] for r in mine]),
+                     mean_sd([r["numbers"]["f1_all_types"] for r in mine]),
+                     mean_sd(optional[0]), number(100 * statistics.mean(optional[1])) if optional[1] else "–",
+                     ", ".join(str(r["key"]["seed"]) for r in mine),
+                     number(statistics.mean(r["numbers"]["wall_seconds"] for r in mine) / 60)])
+    table = markdown_table(["language", "d", "regime", "Ln model", "update pairs", "Lm SGD update",
+                            "dev F1 PER/LOC/ORG", "dev F1 all types", "English dev F1 all types",
+                            "dev entity tokens without a row (%)", "seeds", "wall per run (min)"], rows)
+    table += "\n\nMean ± sample standard deviation over the seeds listed (n=1: one seed)."
+    return with_provenance(table, shown)
+
+
+def multitask_neighbours_table(records: Records) -> str:
+    """Their Table 3: share of the k English nearest neighbours of the target dev entity words that
+    have the word's type, per type (mean ± sd over seeds), then the neighbours of a few words."""
+    shown = latest_valid(records["multitask_neighbours"])
+    if not shown:
+        return "(no records yet)"
     groups: Dict[Tuple[str, int, str, int], List[Dict[str, Any]]] = {}
     for record in shown:
         key = record["key"]
-        groups.setdefault((key["language"], key["dim"], key["regime"], key["update_pairs"]), []).append(record)
+        groups.setdefault((key["language"], key["dim"], key["regime"], key["k"]), []).append(record)
+    types = ("PER", "LOC", "ORG", "MISC", "all")
     rows = []
-    for (language, dim, regime, update_pairs), mine in groups.items():
-        rows.append([language, str(dim), regime, f"{update_pairs:,}",
-                     mean_sd([r["numbers"]["f1_per_loc_org"] for r in mine]),
-                     mean_sd([r["numbers"]["f1_all_types"] for r in mine]),
-                     ", ".join(str(r["key"]["seed"]) for r in mine),
-                     number(statistics.mean(r["numbers"]["wall_seconds"] for r in mine) / 60)])
-    table = markdown_table(["language", "d", "regime", "update pairs", "dev F1 PER/LOC/ORG", "dev F1 all types",
-                            "seeds", "wall per run (min)"], rows)
-    table += "\n\nMean ± sample standard deviation over the seeds listed (n=1: one seed)."
+    for (language, dim, regime, k), mine in groups.items():
+        rows.append([language, str(dim), regime, str(k)]
+                    + [mean_sd([100 * r["numbers"]["shares"][t] for r in mine if t in r["numbers"]["shares"]]) for t in types]
+                    + [f"{mine[0]['numbers']['dev_entity_words_with_a_row']:,} of {mine[0]['numbers']['dev_entity_words']:,}",
+                       ", ".join(str(r["key"]["seed"]) for r in mine)])
+    table = markdown_table(["language", "d", "regime", "k"] + [f"same type, {t} (%)" for t in types]
+                           + ["dev entity words with a row (first seed)", "seeds"], rows)
+    examples = []
+    for record in shown:
+        key = record["key"]
+        if key["seed"] != shown[0]["key"]["seed"]:
+            continue
+        for word, entry in record["numbers"]["shown"].items():
+            neighbours = ", ".join(f"{w} ({t})" for w, t in zip(entry["neighbours"][:5], entry["neighbour_types"][:5]))
+            examples.append([key["language"], str(key["dim"]), key["regime"], f"{word} ({entry['type']})", neighbours])
+    table += ("\n\nThe five nearest English words (their majority label in English train) of the most frequent "
+              f"dev entity words of each type, seed {shown[0]['key']['seed']}:\n\n")
+    table += markdown_table(["language", "d", "regime", "dev word (type)", "nearest English words"], examples)
     return with_provenance(table, shown)
 
 
@@ -675,6 +716,7 @@ BLOCKS: Dict[str, Callable[[Records], str]] = {
     "bilm_training": bilm_training_table,
     "anchor_bli": anchor_bli_table,
     "multitask_bwe": multitask_table,
+    "multitask_neighbours": multitask_neighbours_table,
     "parser": parser_table,
     "parser_breakdown": parser_breakdown_table,
     "failure_check": failure_check_table,

@@ -156,6 +156,10 @@ def new_benchmarks(tmp_path):
     ])
     append_records(str(tmp_path / "multitask_bwe.jsonl"), [
         multitask("fj", 13, 10.0), multitask("fj", 42, 14.0, wall=240.0), multitask("hfj", 13, 50.0, invalid="bug"),
+        record("multitask_bwe", {"language": "es", "dim": 64, "regime": "fj", "seed": 13, "update_pairs": 250,
+                                 "sgd_pairs": 64, "ner_model": "bilstm_crf"},
+               {"f1_per_loc_org": 20.0, "f1_all_types": 19.0, "wall_seconds": 120.0,
+                "english_dev_f1_all_types": 80.0, "dev_entity_token_oov_rate": 0.7}),
     ])
     append_records(str(tmp_path / "parser.jsonl"), [
         record("parser", {"kind": "mst_speed"}, {"sentences": 8, "xlner_decode_mst_s": 1.3, "allennlp_decode_mst_s": 2.5}),
@@ -177,8 +181,24 @@ def test_bilm_table_shows_the_latest_run_of_a_key(new_benchmarks):
 
 def test_multitask_table_means_seeds_per_language_dim_and_regime(new_benchmarks):
     table = render_results.multitask_table(new_benchmarks)
-    assert "| es | 64 | fj | 250 | 12.00 ± 2.83 | 11.00 ± 2.83 | 13, 42 | 3.0 |" in table
-    assert "hfj" not in table and "Records shown: 2" in table
+    assert "| es | 64 | fj | unigram | 250 | whole document | 12.00 ± 2.83 | 11.00 ± 2.83 | – | – | 13, 42 | 3.0 |" in table
+    assert "| es | 64 | fj | bilstm_crf | 250 | 64 pairs | 20.00 (n=1) | 19.00 (n=1) | 80.00 (n=1) | 70.0 | 13 | 2.0 |" in table
+    assert "hfj" not in table and "Records shown: 3" in table
+
+
+def test_multitask_neighbours_table_means_shares_over_seeds_and_shows_the_first_seed(tmp_path):
+    def neighbours(regime, seed, per):
+        key = {"language": "es", "dim": 64, "regime": regime, "seed": seed, "k": 10}
+        return record("multitask_neighbours", key, {
+            "shares": {"PER": per, "LOC": 0.1, "all": 0.2}, "dev_entity_words": 300, "dev_entity_words_with_a_row": 90,
+            "shown": {"madrid": {"type": "LOC", "neighbours": ["paris", "the"], "neighbour_types": ["LOC", "O"]}},
+        })
+    append_records(str(tmp_path / "multitask_neighbours.jsonl"),
+                   [neighbours("hfj", 13, 0.3), neighbours("hfj", 42, 0.5), neighbours("baseline", 13, 0.1)])
+    table = render_results.multitask_neighbours_table(render_results.load_records(str(tmp_path)))
+    assert "| es | 64 | hfj | 10 | 40.00 ± 14.14 | 10.00 ± 0.00 | – | – | 20.00 ± 0.00 | 90 of 300 | 13, 42 |" in table
+    assert "| es | 64 | baseline | madrid (LOC) | paris (LOC), the (O) |" in table
+    assert table.count("madrid (LOC)") == 2  # seed 13 of each regime only
 
 
 def test_parser_table_orders_dev_sets_by_the_layout_and_flags_notes_skips_and_mst(new_benchmarks):
@@ -235,6 +255,7 @@ def test_new_blocks_render_no_records_yet_without_records(tmp_path):
     empty = render_results.load_records(str(tmp_path))
     assert render_results.bilm_table(empty) == "(no records yet)"
     assert render_results.multitask_table(empty) == "(no records yet)"
+    assert render_results.multitask_neighbours_table(empty) == "(no records yet)"
     assert render_results.parser_table(empty) == "(no records yet)"
 
 

@@ -7,6 +7,8 @@ from xlner_allennlp.analysis.space import (
     EntityWords,
     entity_word_vectors,
     entity_words,
+    majority_types,
+    neighbour_type_shares,
     pca_2d,
     plot_views,
     same_type_neighbour_rate,

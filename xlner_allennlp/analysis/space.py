@@ -14,7 +14,7 @@ from typing import Dict, List, Sequence, Tuple
 import numpy as np
 
 from xlner_allennlp.alignment import load_vectors
-from xlner_allennlp.alignment.normalization import unit_rows
+from xlner_allennlp.alignment.retrieval import knn
 from xlner_allennlp.data.dataset_readers.conll import read_conll_sentences
 from xlner_allennlp.tag_encoding import tags_to_spans
 
@@ -28,18 +28,27 @@ class EntityWords:
     types: List[str]
 
 
-def entity_words(path: str, language: str, per_type: int = 40, encoding: str = "utf-8") -> EntityWords:
-    """The ``per_type`` most frequent lowercased single words of each entity type in a labelled file."""
+def _type_counts(path: str, encoding: str, outside: bool) -> Dict[str, Counter]:
+    """Lowercased word (with a letter) -> counts of the entity types of its occurrences in the
+    labelled file ``path``, plus ``"O"`` for its occurrences outside entities when ``outside``."""
     counts: Dict[str, Counter] = defaultdict(Counter)
     for sentence in read_conll_sentences(path, encoding):
         if sentence.tags is None:
             raise ValueError(f"{path}: the file has no tags; entity words need a labelled file")
+        types = ["O"] * len(sentence.tokens)
         for span in tags_to_spans(sentence.tags, "IOB1"):
-            for token in sentence.tokens[span.start:span.end]:
-                if any(c.isalpha() for c in token):
-                    counts[token.lower()][span.type] += 1
+            types[span.start:span.end] = [span.type] * (span.end - span.start)
+        for token, entity_type in zip(sentence.tokens, types):
+            if any(c.isalpha() for c in token) and (outside or entity_type != "O"):
+                counts[token.lower()][entity_type] += 1
+    return counts
+
+
+def entity_words(path: str, language: str, per_type: int = 40, encoding: str = "utf-8") -> EntityWords:
+    """The ``per_type`` most frequent lowercased single words of each entity type in a labelled file
+    (a word's type: the most frequent type of its entity occurrences)."""
     by_type: Dict[str, List[Tuple[int, str]]] = defaultdict(list)
-    for word, types in counts.items():
+    for word, types in _type_counts(path, encoding, outside=False).items():
         entity_type, count = types.most_common(1)[0]
         by_type[entity_type].append((count, word))
     words, types = [], []
@@ -50,6 +59,12 @@ def entity_words(path: str, language: str, per_type: int = 40, encoding: str = "
     return EntityWords(language, words, types)
 
 
+def majority_types(path: str, encoding: str = "utf-8") -> Dict[str, str]:
+    """Lowercased word -> its most frequent label over all its occurrences in a labelled file: an
+    entity type, or ``"O"`` for a word mostly outside entities (ties: the first type seen)."""
+    return {word: types.most_common(1)[0][0] for word, types in _type_counts(path, encoding, outside=True).items()}
+
+
 def pca_2d(points: np.ndarray) -> np.ndarray:
     """Project ``points`` (shape ``(n, d)``) on their two main principal axes, shape ``(n, 2)``."""
     centered = points - points.mean(axis=0)
@@ -57,12 +72,29 @@ def pca_2d(points: np.ndarray) -> np.ndarray:
     return centered @ vt[:2].T
 
 
+def neighbour_type_shares(
+    target: np.ndarray, target_types: Sequence[str], source: np.ndarray, source_types: Sequence[str], k: int = 1
+) -> Dict[str, float]:
+    """For each type of ``target_types``, and ``"all"``: the mean over those target rows of the
+    share of their ``k`` cosine-nearest source rows that have the same type.
+
+    ``target`` (n_target, d) and ``source`` (n_source, d) vectors; ``source_types`` may hold types
+    no target row has (e.g. ``"O"`` for source words that are no entity).
+    """
+    _, nearest = knn(target, source, k)  # (n_target, k)
+    source_types = np.asarray(source_types)
+    target_types = np.asarray(target_types)
+    shares = (source_types[nearest] == target_types[:, None]).mean(axis=1)
+    result = {entity_type: float(shares[target_types == entity_type].mean()) for entity_type in sorted(set(target_types))}
+    result["all"] = float(shares.mean())
+    return result
+
+
 def same_type_neighbour_rate(
     target: np.ndarray, target_types: Sequence[str], source: np.ndarray, source_types: Sequence[str]
 ) -> float:
     """Share of target rows whose cosine-nearest source row has the same entity type."""
-    nearest = np.argmax(unit_rows(target) @ unit_rows(source).T, axis=1)
-    return float(np.mean([target_types[i] == source_types[j] for i, j in enumerate(nearest)]))
+    return neighbour_type_shares(target, target_types, source, source_types, k=1)["all"]
 
 
 def plot_views(
