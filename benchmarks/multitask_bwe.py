@@ -28,6 +28,7 @@ import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
 from benchmarks.records import Recorder, git_state, read_records, results_path  # noqa: E402
+from xlner_allennlp.alignment import load_alignment, load_vectors  # noqa: E402
 from xlner_allennlp.data.dataset_readers.conll import read_conll_sentences  # noqa: E402
 from xlner_allennlp.tag_encoding import convert_iob, tags_to_spans  # noqa: E402
 from xlner_allennlp.data_layout import data_root, encoding, languages, path as data_path  # noqa: E402
@@ -39,6 +40,7 @@ from xlner_allennlp.multitask import (  # noqa: E402
     TaggedVocabulary,
     TrainingSettings,
     export_space,
+    initial_rows,
     read_pairs,
     singleton_rows,
     split_pair,
@@ -58,6 +60,12 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--update-pairs", type=int, default=TrainingSettings.update_pairs)
     parser.add_argument("--ner-model", default=MultitaskBweSettings.ner_model, choices=NER_MODELS,
                         help="the Ln model: the paper's unigram one or the BiLSTM-CRF")
+    parser.add_argument("--init", default="random", choices=["random", "aligned"],
+                        help="V's start: word2vec's random one, or the aligned fastText vectors of the data layout "
+                             "(the artifact --alignment/<language>-en maps the target side) by one joint PCA to d")
+    parser.add_argument("--alignment", default=os.path.join(ROOT, "artifacts", "alignments", "procrustes-refine"),
+                        help="directory of the <language>-en alignment artifacts (with --init aligned)")
+    parser.add_argument("--device", default="cpu", help="torch device of the model, e.g. cuda:0 for the large d")
     parser.add_argument("--data", default=data_root(), help="data root (default: $XLNER_DATA, else the layout's)")
     parser.add_argument("--output", default=results_path("multitask_bwe"), help="records file (appended to)")
     parser.add_argument("--spaces", help="write each run's learned space (export_space) to SPACES/<language>-d<d>-<regime>-seed<seed>")
@@ -83,10 +91,24 @@ def span_f1(gold: Sequence[List[str]], predicted: Sequence[List[str]], types: Se
     return {"precision": 100 * precision, "recall": 100 * recall, "f1": 100 * f1}
 
 
+def aligned_vectors(language: str, args: argparse.Namespace) -> Dict[str, Tuple[List[str], np.ndarray]]:
+    """English and ``language``'s fastText vectors of the data layout in one space: the artifact
+    ``<language>-en`` under ``--alignment`` applied to each side (it must have passed its checks)."""
+    directory = os.path.join(args.alignment, f"{language}-en")
+    alignment = load_alignment(directory)
+    alignment.require_passed(directory)
+    spaces = {}
+    for side_language in ("en", language):
+        vectors = load_vectors(data_path(side_language, "vectors", args.data))
+        spaces[side_language] = (vectors.words, alignment.apply(vectors.matrix, alignment.side_of(side_language, directory)))
+    return spaces
+
+
 def tag(model: MultitaskBwe, vocabulary: TaggedVocabulary, sentences, language: str, tag_names: Sequence[str]) -> List[List[str]]:
     """The model's tags for each of ``sentences`` ((tokens, tags) pairs) read as ``language``."""
     with torch.no_grad():
-        return [[tag_names[i] for i in model.predict(torch.from_numpy(vocabulary.encode(tokens, language)).unsqueeze(0))[0].tolist()]
+        device = model.embeddings.device
+        return [[tag_names[i] for i in model.predict(torch.from_numpy(vocabulary.encode(tokens, language)).unsqueeze(0).to(device))[0].tolist()]
                 for tokens, _ in sentences]
 
 
@@ -122,8 +144,10 @@ def run(language: str, dim: int, regime: str, seed: int, args: argparse.Namespac
     training = TrainingSettings(update_pairs=args.update_pairs)
     start = time.perf_counter()
     vocabulary, ner, corpus, pieces = prepare(language, settings, args, english, tag_names)
-    model = MultitaskBwe(vocabulary, len(tag_names), settings)
+    model = MultitaskBwe(vocabulary, len(tag_names), settings).to(args.device)
     model.set_singletons(singleton_rows(vocabulary, (tokens for tokens, _ in english), "en"))
+    if args.init == "aligned":
+        model.set_rows(*initial_rows(vocabulary, aligned_vectors(language, args), dim))
     prepare_seconds = time.perf_counter() - start
     losses = train_multitask_bwe(model, ner, corpus, training, log=lambda m: print(f"  {m}", flush=True))
     dev = iob2_sentences(data_path(language, "dev", args.data), encoding(language, "dev"))
@@ -166,6 +190,8 @@ def main() -> None:
                 for regime in args.regimes:
                     key = {"language": language, **asdict(MultitaskBweSettings(dim=dim, regime=regime, seed=seed, ner_model=args.ner_model)),
                            **asdict(TrainingSettings(update_pairs=args.update_pairs))}
+                    if args.init != "random":
+                        key["init"] = f"{args.init}:{os.path.basename(os.path.normpath(args.alignment))}"
                     if json.dumps(key, sort_keys=True) in done:
                         print(f"skip {language} d={dim} {regime} seed {seed}: recorded for {recorder.git['commit'][:10]}")
                         continue

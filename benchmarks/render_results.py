@@ -482,17 +482,18 @@ def multitask_table(records: Records) -> str:
         sgd_pairs = key.get("sgd_pairs")
         optional = [[r["numbers"][name] for r in mine if name in r["numbers"]]
                     for name in ("english_dev_f1_all_types", "dev_entity_token_oov_rate")]
-        rows.append([key["language"], str(key["dim"]), key["regime"], key.get("ner_model", "unigram"),
+        rows.append([key["language"], str(key["dim"]), key["regime"], key.get("ner_model", "unigram"), key.get("init", "random"),
                      f"{key['update_pairs']:,}", f"{sgd_pairs} pairs" if sgd_pairs else "whole document",
                      mean_sd([r["numbers"]["f1_per_loc_org"] for r in mine]),
                      mean_sd([r["numbers"]["f1_all_types"] for r in mine]),
                      mean_sd(optional[0]), number(100 * statistics.mean(optional[1])) if optional[1] else "–",
                      ", ".join(str(r["key"]["seed"]) for r in mine),
                      number(statistics.mean(r["numbers"]["wall_seconds"] for r in mine) / 60)])
-    table = markdown_table(["language", "d", "regime", "Ln model", "update pairs", "Lm SGD update",
+    table = markdown_table(["language", "d", "regime", "Ln model", "V init", "update pairs", "Lm SGD update",
                             "dev F1 PER/LOC/ORG", "dev F1 all types", "English dev F1 all types",
                             "dev entity tokens without a row (%)", "seeds", "wall per run (min)"], rows)
-    table += "\n\nMean ± sample standard deviation over the seeds listed (n=1: one seed)."
+    table += ("\n\nMean ± sample standard deviation over the seeds listed (n=1: one seed). V init `aligned:<method>`: "
+              "V started from the aligned fastText vectors (that alignment method's artifacts) by one joint PCA to d.")
     return with_provenance(table, shown)
 
 

@@ -11,6 +11,7 @@ from xlner_allennlp.multitask import (
     SkipGramBatch,
     TaggedVocabulary,
     TrainingSettings,
+    initial_rows,
     pad_sentences,
     train_multitask_bwe,
 )
@@ -235,3 +236,26 @@ def test_baseline_pretrains_then_fits_the_tags_over_a_fixed_space():
     assert summary["lm_steps"] == 20 and summary["ner_steps"] == 20
     assert all(torch.equal(w, weights) for w in seen)  # every Lm step came before any Ln step
     assert not torch.equal(model.tag_weights.detach(), weights)
+
+
+def test_initial_rows_project_both_languages_with_one_pca_and_keep_their_alignment():
+    vocabulary = _vocabulary()
+    rng = np.random.default_rng(0)
+    english_words = ["john", "John", "said", "paris", "unseen"]
+    english = rng.standard_normal((5, 6))
+    rotation = np.linalg.qr(rng.standard_normal((6, 6)))[0]
+    spanish_words = ["john", "dijo", "paris"]
+    spanish = english[[0, 2, 3]] + 0.0  # the same points: perfectly aligned
+    rows, values = initial_rows(vocabulary, {"en": (english_words, english @ rotation), "es": (spanish_words, spanish @ rotation)}, 3)
+    row = vocabulary.row
+    assert rows.tolist() == [row("en", "john"), row("en", "said"), row("en", "paris"),
+                             row("es", "john"), row("es", "dijo"), row("es", "paris")]  # "John": a second spelling, skipped
+    assert values.shape == (6, 3) and values.dtype == np.float32
+    np.testing.assert_allclose(values[:3], values[3:], atol=1e-6)  # aligned words stay together
+    model = _model("hfj", dim=3)
+    model.set_rows(rows, values)
+    np.testing.assert_array_equal(model.embeddings.detach().numpy()[rows], values)
+    with pytest.raises(ValueError, match="shape"):
+        model.set_rows(rows, values[:, :2])
+    with pytest.raises(ValueError, match="no vocabulary word"):
+        initial_rows(vocabulary, {"en": (["unseen"], english[:1])}, 1)

@@ -16,6 +16,7 @@ import numpy as np
 from xlner_allennlp.alignment import load_vectors
 from xlner_allennlp.alignment.retrieval import knn
 from xlner_allennlp.data.dataset_readers.conll import read_conll_sentences
+from xlner_allennlp.multitask.initial_space import principal_axes
 from xlner_allennlp.tag_encoding import tags_to_spans
 
 
@@ -67,9 +68,8 @@ def majority_types(path: str, encoding: str = "utf-8") -> Dict[str, str]:
 
 def pca_2d(points: np.ndarray) -> np.ndarray:
     """Project ``points`` (shape ``(n, d)``) on their two main principal axes, shape ``(n, 2)``."""
-    centered = points - points.mean(axis=0)
-    _, _, vt = np.linalg.svd(centered, full_matrices=False)
-    return centered @ vt[:2].T
+    mean, axes = principal_axes(points, 2)
+    return (points - mean) @ axes.T
 
 
 def neighbour_type_shares(

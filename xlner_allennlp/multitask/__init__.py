@@ -1,10 +1,12 @@
 """Multi-task bilingual word embeddings from comparable documents (Wang, Peng & Duh 2017).
 
-Plain numpy/torch (the BiLSTM-CRF option reuses the package's CRF functions): the pairs file, stochastic merging, the language-tagged
-vocabulary, skip-gram with negative sampling, the unigram NER model with its Baseline / FJ / HFJ
-regimes, the training loop and the export of the learned space.
+Plain numpy/torch (the BiLSTM-CRF option reuses the package's CRF functions, also plain torch):
+the pairs file, stochastic merging, the language-tagged vocabulary, skip-gram with negative
+sampling, the unigram NER model with its Baseline / FJ / HFJ regimes, the training loop, an
+initial V from an existing bilingual space and the export of the learned space.
 """
 from xlner_allennlp.multitask.export import export_space
+from xlner_allennlp.multitask.initial_space import initial_rows, principal_axes
 from xlner_allennlp.multitask.merging import stochastic_merge
 from xlner_allennlp.multitask.model import NER_MODELS, REGIMES, MultitaskBwe, MultitaskBweSettings, SkipGramBatch
 from xlner_allennlp.multitask.pairs import MAX_DOCUMENT_TOKENS, DocumentPair, PairFileError, read_pairs, split_pair

@@ -139,6 +139,14 @@ class MultitaskBwe(torch.nn.Module):
         self.singleton_rows.zero_()
         self.singleton_rows[torch.as_tensor(list(rows), dtype=torch.long)] = True
 
+    def set_rows(self, rows: np.ndarray, values: np.ndarray) -> None:
+        """Overwrite rows (m,) of V with ``values`` (m, d), e.g. from :func:`initial_rows`."""
+        if values.shape != (len(rows), self.settings.dim):
+            raise ValueError(f"{len(rows)} rows need values of shape ({len(rows)}, {self.settings.dim}); got {values.shape}")
+        with torch.no_grad():
+            index = torch.as_tensor(rows, dtype=torch.long, device=self.embeddings.device)
+            self.embeddings[index] = torch.as_tensor(values, dtype=self.embeddings.dtype, device=self.embeddings.device)
+
     # Lm -------------------------------------------------------------------------------------
     def skipgram_batch(self, pairs: Sequence[Tuple[np.ndarray, np.ndarray]]) -> SkipGramBatch:
         """Merge each ``(source ids, target ids)`` pair anew, subsample, and draw the negatives."""
@@ -169,18 +177,20 @@ class MultitaskBwe(torch.nn.Module):
     def lm_update(self, batch: SkipGramBatch, learning_rate: float) -> float:
         """SGD on ``lm_loss`` over ``batch`` in place, ``sgd_pairs`` pairs per update in a random
         order (each update :func:`sgns_sgd_update`, the same step as an optimizer over that
-        chunk's ``lm_loss`` gradient, without autograd); returns the summed loss, each chunk's
-        measured before its update."""
-        order = torch.from_numpy(self.rng.permutation(len(batch)))
+        chunk's ``lm_loss`` gradient, without autograd) on the device of V; returns the summed
+        loss, each chunk's measured before its update."""
+        device = self.embeddings.device
+        order = torch.from_numpy(self.rng.permutation(len(batch))).to(device)
+        centers, contexts, negatives = (rows.to(device) for rows in (batch.centers, batch.contexts, batch.negatives))
         frozen = self.source_rows if self.settings.regime == "hfj" else None
         loss = 0.0
         for chunk in order.split(self.settings.sgd_pairs):
             loss += sgns_sgd_update(
                 self.embeddings.data,
                 self.context_embeddings.data,
-                batch.centers[chunk],
-                batch.contexts[chunk],
-                batch.negatives[chunk],
+                centers[chunk],
+                contexts[chunk],
+                negatives[chunk],
                 learning_rate,
                 scale=1.0 - self.settings.alpha,
                 frozen_rows=frozen,

@@ -65,6 +65,7 @@ def train_multitask_bwe(
     if not ner_sentences or not document_pairs:
         raise ValueError("training needs NER sentences and document pairs")
     optimizer = torch.optim.SGD(model.parameters(), lr=settings.learning_rate)
+    device = model.embeddings.device  # every batch goes where the model is (CPU or a GPU)
     ner_batches = _epochs(ner_sentences, settings.ner_batch_size, model.rng)
     lm_batches = _epochs(document_pairs, 1, model.rng)
     totals = {"ner_loss": 0.0, "lm_loss": 0.0, "ner_steps": 0, "lm_steps": 0, "lm_pairs": 0}
@@ -78,7 +79,7 @@ def train_multitask_bwe(
         return float(loss.detach())
 
     def ner_step() -> None:
-        tokens, tags, mask = pad_sentences(next(ner_batches))
+        tokens, tags, mask = (t.to(device) for t in pad_sentences(next(ner_batches)))
         totals["ner_loss"] += step(model.ner_loss(tokens, tags, mask)) / max(int(mask.sum()), 1)
         totals["ner_steps"] += 1
 
