@@ -63,6 +63,8 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--init", default="random", choices=["random", "aligned"],
                         help="V's start: word2vec's random one, or the aligned fastText vectors of the data layout "
                              "(the artifact --alignment/<language>-en maps the target side) by one joint PCA to d")
+    parser.add_argument("--pretrain-pairs", type=int, default=TrainingSettings.pretrain_pairs,
+                        help="Lm steps alone before the regime's schedule (an Lm-only start for FJ / HFJ)")
     parser.add_argument("--alignment", default=os.path.join(ROOT, "artifacts", "alignments", "procrustes-refine"),
                         help="directory of the <language>-en alignment artifacts (with --init aligned)")
     parser.add_argument("--device", default="cpu", help="torch device of the model, e.g. cuda:0 for the large d")
@@ -141,7 +143,7 @@ def prepare(language: str, settings: MultitaskBweSettings, args: argparse.Namesp
 
 def run(language: str, dim: int, regime: str, seed: int, args: argparse.Namespace, english, tag_names) -> Dict[str, Any]:
     settings = MultitaskBweSettings(dim=dim, regime=regime, seed=seed, ner_model=args.ner_model)
-    training = TrainingSettings(update_pairs=args.update_pairs)
+    training = TrainingSettings(update_pairs=args.update_pairs, pretrain_pairs=args.pretrain_pairs)
     start = time.perf_counter()
     vocabulary, ner, corpus, pieces = prepare(language, settings, args, english, tag_names)
     model = MultitaskBwe(vocabulary, len(tag_names), settings).to(args.device)
@@ -189,7 +191,9 @@ def main() -> None:
             for seed in args.seeds:  # every regime of a seed before the next seed: a cut grid still compares them
                 for regime in args.regimes:
                     key = {"language": language, **asdict(MultitaskBweSettings(dim=dim, regime=regime, seed=seed, ner_model=args.ner_model)),
-                           **asdict(TrainingSettings(update_pairs=args.update_pairs))}
+                           **asdict(TrainingSettings(update_pairs=args.update_pairs, pretrain_pairs=args.pretrain_pairs))}
+                    if not key["pretrain_pairs"]:
+                        del key["pretrain_pairs"]  # the keys of runs without pretraining stay those they had
                     if args.init != "random":
                         key["init"] = f"{args.init}:{os.path.basename(os.path.normpath(args.alignment))}"
                     if json.dumps(key, sort_keys=True) in done:

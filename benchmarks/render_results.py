@@ -482,7 +482,7 @@ def multitask_table(records: Records) -> str:
         sgd_pairs = key.get("sgd_pairs")
         optional = [[r["numbers"][name] for r in mine if name in r["numbers"]]
                     for name in ("english_dev_f1_all_types", "dev_entity_token_oov_rate")]
-        rows.append([key["language"], str(key["dim"]), key["regime"], key.get("ner_model", "unigram"), key.get("init", "random"),
+        rows.append([key["language"], str(key["dim"]), key["regime"], key.get("ner_model", "unigram"), key.get("init", "random") + (f", then {key['pretrain_pairs']:,} Lm-only pairs" if key.get("pretrain_pairs") else ""),
                      f"{key['update_pairs']:,}", f"{sgd_pairs} pairs" if sgd_pairs else "whole document",
                      mean_sd([r["numbers"]["f1_per_loc_org"] for r in mine]),
                      mean_sd([r["numbers"]["f1_all_types"] for r in mine]),

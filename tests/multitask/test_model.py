@@ -259,3 +259,23 @@ def test_initial_rows_project_both_languages_with_one_pca_and_keep_their_alignme
         model.set_rows(rows, values[:, :2])
     with pytest.raises(ValueError, match="no vocabulary word"):
         initial_rows(vocabulary, {"en": (["unseen"], english[:1])}, 1)
+
+
+def test_pretraining_takes_lm_steps_alone_before_the_joint_schedule():
+    model = _model("hfj", subsample=0.0, dropout=0.0)
+    vocabulary = model.vocabulary
+    ner = [(vocabulary.encode(EN[:3], "en"), np.array([1, 0, 0]))]
+    pairs = [(vocabulary.encode(EN, "en"), vocabulary.encode(ES, "es"))]
+    weights_at_lm_steps = []
+    original = model.lm_update
+
+    def recording_lm_update(batch, learning_rate):
+        weights_at_lm_steps.append(model.tag_weights.detach().clone())
+        return original(batch, learning_rate)
+
+    model.lm_update = recording_lm_update
+    weights = model.tag_weights.detach().clone()
+    summary = train_multitask_bwe(model, ner, pairs, TrainingSettings(update_pairs=5, pretrain_pairs=7))
+    assert summary["lm_steps"] == 12 and summary["ner_steps"] == 5
+    assert all(torch.equal(w, weights) for w in weights_at_lm_steps[:7])  # the 7 Lm steps alone come first
+    assert not torch.equal(weights_at_lm_steps[7], weights)  # the first joint Lm step follows an Ln step

@@ -1,6 +1,7 @@
 """The training loop of the numerical core: alternating Ln / Lm steps with plain SGD.
 
-``fj`` and ``hfj`` alternate one Ln step (a batch of English NER sentences) and one Lm step (one
+With ``pretrain_pairs``, that many Lm steps alone come first, whatever the regime. Then ``fj``
+and ``hfj`` alternate one Ln step (a batch of English NER sentences) and one Lm step (one
 merged document pair) for ``update_pairs`` pairs. ``baseline`` first takes the ``update_pairs``
 Lm steps alone (pretraining V and Θ), then ``update_pairs`` Ln steps that train Λ over the
 pretrained, no longer changing V. Pairs are re-merged each time they are visited, so every pass
@@ -21,11 +22,14 @@ Sentence = Tuple[np.ndarray, np.ndarray]  # token rows, tag ids (int64, same len
 @dataclass
 class TrainingSettings:
     """learning_rate: SGD step (Vulić & Moens 2015's 0.025) for every parameter. update_pairs: the
-    early stop, in alternating (Ln, Lm) update pairs. ner_batch_size: sentences per Ln step."""
+    early stop, in alternating (Ln, Lm) update pairs. ner_batch_size: sentences per Ln step.
+    pretrain_pairs: Lm steps alone before the regime's schedule (V and Θ start Lm-only, as the
+    Baseline's space, instead of at random; 0: no pretraining)."""
 
     learning_rate: float = 0.025
     update_pairs: int = 10_000
     ner_batch_size: int = 16
+    pretrain_pairs: int = 0
 
 
 def pad_sentences(sentences: Sequence[Sentence]) -> Tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
@@ -98,6 +102,9 @@ def train_multitask_bwe(
                 f"lm {totals['lm_loss'] / max(totals['lm_steps'], 1):.4f} ({time.perf_counter() - start:.0f} s)"
             )
 
+    for done in range(1, settings.pretrain_pairs + 1):
+        lm_step()
+        report(done, "lm pretraining")
     if model.settings.regime == "baseline":
         for done in range(1, settings.update_pairs + 1):
             lm_step()
