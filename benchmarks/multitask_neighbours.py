@@ -1,8 +1,9 @@
 """Multi-task bilingual embeddings (Wang, Peng & Duh 2017), their Table 3 on our data.
 
 Reads the spaces ``benchmarks/multitask_bwe.py --spaces DIR`` wrote (``DIR/<language>-d<d>-<regime>-
-seed<seed>/``). For every entity word of the target dev set that has a row in the space (lowercased,
-digits as 0; its type the majority type of its entity occurrences), finds its ``k`` cosine-nearest
+seed<seed>/``). For every entity word of the target dev set (a word mostly inside entities, such as
+"madrid" but not "de"; its type the majority type of its entity occurrences) that has a row in the
+space (lowercased, digits as 0), finds its ``k`` cosine-nearest
 English words among all English rows of the space, each typed by its majority label in English
 CoNLL-2003 train (``O`` when it is mostly outside entities; words not in train are ``O`` too), and
 reports the share of neighbours of the word's own type, per type and over all words, with how many
@@ -48,9 +49,11 @@ def parse_args() -> argparse.Namespace:
 def measure(space: str, language: str, english_types: Dict[str, str], args: argparse.Namespace) -> Dict[str, Any]:
     english = load_vectors(os.path.join(space, "en.npy"))
     target = load_vectors(os.path.join(space, f"{language}.npy"))
-    dev = entity_words(data_path(language, "dev", args.data), language, per_type=10**9, encoding=encoding(language, "dev"))
+    dev_path, dev_encoding = data_path(language, "dev", args.data), encoding(language, "dev")
+    dev = entity_words(dev_path, language, per_type=10**9, encoding=dev_encoding)
+    outside = {word for word, label in majority_types(dev_path, dev_encoding).items() if label == "O"}
     rows = [(word, entity_type, target.index[normalize_word(word)]) for word, entity_type in zip(dev.words, dev.types)
-            if normalize_word(word) in target.index]
+            if word not in outside and normalize_word(word) in target.index]
     if not rows:
         raise ValueError(f"{space}: no {language} dev entity word has a row in the space")
     words, types, indices = zip(*rows)
@@ -66,7 +69,7 @@ def measure(space: str, language: str, english_types: Dict[str, str], args: argp
                                "neighbour_types": [neighbour_types[j] for j in neighbours]}
     return {
         "shares": shares,
-        "dev_entity_words": len(dev.words),
+        "dev_entity_words": sum(1 for word in dev.words if word not in outside),
         "dev_entity_words_with_a_row": len(words),
         "per_type_with_a_row": {t: int(sum(1 for x in types if x == t)) for t in sorted(set(types))},
         "shown": shown,
