@@ -70,7 +70,9 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--device", default="cpu", help="torch device of the model, e.g. cuda:0 for the large d")
     parser.add_argument("--data", default=data_root(), help="data root (default: $XLNER_DATA, else the layout's)")
     parser.add_argument("--output", default=results_path("multitask_bwe"), help="records file (appended to)")
-    parser.add_argument("--spaces", help="write each run's learned space (export_space) to SPACES/<language>-d<d>-<regime>-seed<seed>")
+    parser.add_argument("--spaces", help="write each run's learned space (export_space) to "
+                        "SPACES/<language>-d<d>-<regime>-seed<seed><variant>, <variant> -init-aligned and/or "
+                        "-pretrain<N> when --init / --pretrain-pairs are set (see space_variant)")
     return parser.parse_args()
 
 
@@ -91,6 +93,11 @@ def span_f1(gold: Sequence[List[str]], predicted: Sequence[List[str]], types: Se
     recall = true_positive / n_gold if n_gold else 0.0
     f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
     return {"precision": 100 * precision, "recall": 100 * recall, "f1": 100 * f1}
+
+
+def space_variant(args: argparse.Namespace) -> str:
+    """The suffix of a run's space directory that tells its start apart ("" for word2vec's)."""
+    return ("-init-aligned" if args.init == "aligned" else "") + (f"-pretrain{args.pretrain_pairs}" if args.pretrain_pairs else "")
 
 
 def aligned_vectors(language: str, args: argparse.Namespace) -> Dict[str, Tuple[List[str], np.ndarray]]:
@@ -155,7 +162,7 @@ def run(language: str, dim: int, regime: str, seed: int, args: argparse.Namespac
     dev = iob2_sentences(data_path(language, "dev", args.data), encoding(language, "dev"))
     predicted = tag(model, vocabulary, dev, language, tag_names)
     if args.spaces:
-        export_space(model, os.path.join(args.spaces, f"{language}-d{dim}-{regime}-seed{seed}"), language)
+        export_space(model, os.path.join(args.spaces, f"{language}-d{dim}-{regime}-seed{seed}{space_variant(args)}"), language)
     gold = [tags for _, tags in dev]
     all_types = sorted({s.type for tags in gold for s in tags_to_spans(tags, "IOB2")})
     dev_oov = float(np.mean([i == vocabulary.oov(language) for tokens, _ in dev for i in vocabulary.encode(tokens, language)]))

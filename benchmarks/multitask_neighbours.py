@@ -39,6 +39,8 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--dims", nargs="+", type=int, default=[64])
     parser.add_argument("--regimes", nargs="+", default=list(REGIMES), choices=REGIMES)
     parser.add_argument("--seeds", nargs="+", type=int, default=[13, 42, 7])
+    parser.add_argument("--variant", default="", help="the spaces' directory suffix (multitask_bwe.py's space_variant, "
+                        "e.g. -pretrain10000)")
     parser.add_argument("--k", type=int, default=10, help="English neighbours per target word")
     parser.add_argument("--show", type=int, default=3, help="dev entity words per type whose neighbours are kept")
     parser.add_argument("--data", default=data_root(), help="data root (default: $XLNER_DATA, else the layout's)")
@@ -86,12 +88,15 @@ def main() -> None:
         for dim in args.dims:
             for regime in args.regimes:
                 for seed in args.seeds:
-                    space = os.path.join(args.spaces, f"{language}-d{dim}-{regime}-seed{seed}")
+                    space = os.path.join(args.spaces, f"{language}-d{dim}-{regime}-seed{seed}{args.variant}")
                     if not os.path.isdir(space):
                         print(f"(no space {space}: skipped)")
                         continue
                     numbers = measure(space, language, english_types, args)
-                    recorder.record({"language": language, "dim": dim, "regime": regime, "seed": seed, "k": args.k}, numbers)
+                    key = {"language": language, "dim": dim, "regime": regime, "seed": seed, "k": args.k}
+                    if args.variant:
+                        key["variant"] = args.variant
+                    recorder.record(key, numbers)
                     cells = [f"{100 * numbers['shares'].get(t, float('nan')):.1f}" for t in ("PER", "LOC", "ORG", "MISC", "all")]
                     print(f"| {language} | {dim} | {regime} | {seed} | " + " | ".join(cells)
                           + f" | {numbers['dev_entity_words_with_a_row']} of {numbers['dev_entity_words']} |", flush=True)

@@ -497,24 +497,34 @@ def multitask_table(records: Records) -> str:
     return with_provenance(table, shown)
 
 
+def start_name(variant: str) -> str:
+    """How V started, from a space directory's suffix (``multitask_bwe.py``'s ``space_variant``)."""
+    parts = ["aligned fastText" if "-init-aligned" in variant else "random"]
+    pretrain = re.search(r"-pretrain(\d+)", variant)
+    if pretrain:
+        parts.append(f"then {int(pretrain.group(1)):,} Lm-only pairs")
+    return ", ".join(parts)
+
+
 def multitask_neighbours_table(records: Records) -> str:
     """Their Table 3: share of the k English nearest neighbours of the target dev entity words that
     have the word's type, per type (mean ± sd over seeds), then the neighbours of a few words."""
     shown = latest_valid(records["multitask_neighbours"])
     if not shown:
         return "(no records yet)"
-    groups: Dict[Tuple[str, int, str, int], List[Dict[str, Any]]] = {}
+    groups: Dict[Tuple[str, int, str, str, int], List[Dict[str, Any]]] = {}
     for record in shown:
         key = record["key"]
-        groups.setdefault((key["language"], key["dim"], key["regime"], key["k"]), []).append(record)
+        start = start_name(key.get("variant", ""))
+        groups.setdefault((key["language"], key["dim"], key["regime"], start, key["k"]), []).append(record)
     types = ("PER", "LOC", "ORG", "MISC", "all")
     rows = []
-    for (language, dim, regime, k), mine in groups.items():
-        rows.append([language, str(dim), regime, str(k)]
+    for (language, dim, regime, start, k), mine in groups.items():
+        rows.append([language, str(dim), regime, start, str(k)]
                     + [mean_sd([100 * r["numbers"]["shares"][t] for r in mine if t in r["numbers"]["shares"]]) for t in types]
                     + [f"{mine[0]['numbers']['dev_entity_words_with_a_row']:,} of {mine[0]['numbers']['dev_entity_words']:,}",
                        ", ".join(str(r["key"]["seed"]) for r in mine)])
-    table = markdown_table(["language", "d", "regime", "k"] + [f"same type, {t} (%)" for t in types]
+    table = markdown_table(["language", "d", "regime", "V start", "k"] + [f"same type, {t} (%)" for t in types]
                            + ["dev entity words with a row (first seed)", "seeds"], rows)
     examples = []
     for record in shown:
@@ -523,10 +533,11 @@ def multitask_neighbours_table(records: Records) -> str:
             continue
         for word, entry in record["numbers"]["shown"].items():
             neighbours = ", ".join(f"{w} ({t})" for w, t in zip(entry["neighbours"][:5], entry["neighbour_types"][:5]))
-            examples.append([key["language"], str(key["dim"]), key["regime"], f"{word} ({entry['type']})", neighbours])
+            examples.append([key["language"], str(key["dim"]), key["regime"], start_name(key.get("variant", "")),
+                             f"{word} ({entry['type']})", neighbours])
     table += ("\n\nThe five nearest English words (their majority label in English train) of the most frequent "
               f"dev entity words of each type, seed {shown[0]['key']['seed']}:\n\n")
-    table += markdown_table(["language", "d", "regime", "dev word (type)", "nearest English words"], examples)
+    table += markdown_table(["language", "d", "regime", "V start", "dev word (type)", "nearest English words"], examples)
     return with_provenance(table, shown)
 
 

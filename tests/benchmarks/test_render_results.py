@@ -187,18 +187,20 @@ def test_multitask_table_means_seeds_per_language_dim_and_regime(new_benchmarks)
 
 
 def test_multitask_neighbours_table_means_shares_over_seeds_and_shows_the_first_seed(tmp_path):
-    def neighbours(regime, seed, per):
-        key = {"language": "es", "dim": 64, "regime": regime, "seed": seed, "k": 10}
+    def neighbours(regime, seed, per, variant=""):
+        key = {"language": "es", "dim": 64, "regime": regime, "seed": seed, "k": 10, **({"variant": variant} if variant else {})}
         return record("multitask_neighbours", key, {
             "shares": {"PER": per, "LOC": 0.1, "all": 0.2}, "dev_entity_words": 300, "dev_entity_words_with_a_row": 90,
             "shown": {"madrid": {"type": "LOC", "neighbours": ["paris", "the"], "neighbour_types": ["LOC", "O"]}},
         })
     append_records(str(tmp_path / "multitask_neighbours.jsonl"),
-                   [neighbours("hfj", 13, 0.3), neighbours("hfj", 42, 0.5), neighbours("baseline", 13, 0.1)])
+                   [neighbours("hfj", 13, 0.3), neighbours("hfj", 42, 0.5), neighbours("baseline", 13, 0.1),
+                    neighbours("hfj", 13, 0.9, variant="-pretrain10000")])
     table = render_results.multitask_neighbours_table(render_results.load_records(str(tmp_path)))
-    assert "| es | 64 | hfj | 10 | 40.00 ± 14.14 | 10.00 ± 0.00 | – | – | 20.00 ± 0.00 | 90 of 300 | 13, 42 |" in table
-    assert "| es | 64 | baseline | madrid (LOC) | paris (LOC), the (O) |" in table
-    assert table.count("madrid (LOC)") == 2  # seed 13 of each regime only
+    assert "| es | 64 | hfj | random | 10 | 40.00 ± 14.14 | 10.00 ± 0.00 | – | – | 20.00 ± 0.00 | 90 of 300 | 13, 42 |" in table
+    assert "| es | 64 | hfj | random, then 10,000 Lm-only pairs | 10 | 90.00 (n=1) |" in table
+    assert "| es | 64 | baseline | random | madrid (LOC) | paris (LOC), the (O) |" in table
+    assert table.count("madrid (LOC)") == 3  # seed 13 of each regime and start only
 
 
 def test_parser_table_orders_dev_sets_by_the_layout_and_flags_notes_skips_and_mst(new_benchmarks):
