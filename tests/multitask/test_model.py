@@ -58,6 +58,10 @@ def test_hfj_lm_step_leaves_every_english_row_bit_identical():
     english = model.source_rows
     assert torch.equal(model.embeddings.detach()[english], before[english])
     assert not torch.equal(model.embeddings.detach()[~english], before[~english])  # target rows learn
+    vocabulary = model.vocabulary
+    batch = model.skipgram_batch([(vocabulary.encode(EN, "en"), vocabulary.encode(ES, "es"))])
+    model.lm_update(batch, learning_rate=0.5, pretraining=True)
+    assert not torch.equal(model.embeddings.detach()[english], before[english])  # the Lm-only start trains them
 
 
 def test_fj_lm_step_changes_english_rows():
@@ -226,9 +230,9 @@ def test_baseline_pretrains_then_fits_the_tags_over_a_fixed_space():
     seen = []
     original = model.lm_update
 
-    def recording_lm_update(batch, learning_rate):
+    def recording_lm_update(batch, learning_rate, pretraining=False):
         seen.append(model.tag_weights.detach().clone())
-        return original(batch, learning_rate)
+        return original(batch, learning_rate, pretraining)
 
     model.lm_update = recording_lm_update
     weights = model.tag_weights.detach().clone()
@@ -269,13 +273,20 @@ def test_pretraining_takes_lm_steps_alone_before_the_joint_schedule():
     weights_at_lm_steps = []
     original = model.lm_update
 
-    def recording_lm_update(batch, learning_rate):
+    def recording_lm_update(batch, learning_rate, pretraining=False):
         weights_at_lm_steps.append(model.tag_weights.detach().clone())
-        return original(batch, learning_rate)
+        pretraining_flags.append(pretraining)
+        return original(batch, learning_rate, pretraining)
 
+    pretraining_flags = []
+    _trained_context(model)
+    english = model.source_rows
+    english_before = model.embeddings.detach()[english].clone()
     model.lm_update = recording_lm_update
     weights = model.tag_weights.detach().clone()
     summary = train_multitask_bwe(model, ner, pairs, TrainingSettings(update_pairs=5, pretrain_pairs=7))
+    assert pretraining_flags == [True] * 7 + [False] * 5
+    assert not torch.equal(model.embeddings.detach()[english], english_before)  # pretraining trains English rows
     assert summary["lm_steps"] == 12 and summary["ner_steps"] == 5
     assert all(torch.equal(w, weights) for w in weights_at_lm_steps[:7])  # the 7 Lm steps alone come first
     assert not torch.equal(weights_at_lm_steps[7], weights)  # the first joint Lm step follows an Ln step

@@ -174,15 +174,16 @@ class MultitaskBwe(torch.nn.Module):
         negatives = F.embedding(batch.negatives, self.context_embeddings, sparse=True)
         return (1.0 - self.settings.alpha) * sgns_loss(centers, contexts, negatives)
 
-    def lm_update(self, batch: SkipGramBatch, learning_rate: float) -> float:
+    def lm_update(self, batch: SkipGramBatch, learning_rate: float, pretraining: bool = False) -> float:
         """SGD on ``lm_loss`` over ``batch`` in place, ``sgd_pairs`` pairs per update in a random
         order (each update :func:`sgns_sgd_update`, the same step as an optimizer over that
         chunk's ``lm_loss`` gradient, without autograd) on the device of V; returns the summed
-        loss, each chunk's measured before its update."""
+        loss, each chunk's measured before its update. Under ``hfj`` the English rows of V stay
+        as they are, except in ``pretraining`` (the Lm-only start, which trains every row)."""
         device = self.embeddings.device
         order = torch.from_numpy(self.rng.permutation(len(batch))).to(device)
         centers, contexts, negatives = (rows.to(device) for rows in (batch.centers, batch.contexts, batch.negatives))
-        frozen = self.source_rows if self.settings.regime == "hfj" else None
+        frozen = self.source_rows if self.settings.regime == "hfj" and not pretraining else None
         loss = 0.0
         for chunk in order.split(self.settings.sgd_pairs):
             loss += sgns_sgd_update(

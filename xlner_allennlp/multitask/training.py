@@ -1,6 +1,7 @@
 """The training loop of the numerical core: alternating Ln / Lm steps with plain SGD.
 
-With ``pretrain_pairs``, that many Lm steps alone come first, whatever the regime. Then ``fj``
+With ``pretrain_pairs``, that many Lm steps alone come first, whatever the regime, training every
+row of V (HFJ's English rows too: this is the Lm-only start its joint phase adapts). Then ``fj``
 and ``hfj`` alternate one Ln step (a batch of English NER sentences) and one Lm step (one
 merged document pair) for ``update_pairs`` pairs. ``baseline`` first takes the ``update_pairs``
 Lm steps alone (pretraining V and Θ), then ``update_pairs`` Ln steps that train Λ over the
@@ -87,11 +88,11 @@ def train_multitask_bwe(
         totals["ner_loss"] += step(model.ner_loss(tokens, tags, mask)) / max(int(mask.sum()), 1)
         totals["ner_steps"] += 1
 
-    def lm_step() -> None:
+    def lm_step(pretraining: bool = False) -> None:
         batch = model.skipgram_batch(next(lm_batches))
         if len(batch) == 0:
             return
-        totals["lm_loss"] += model.lm_update(batch, settings.learning_rate) / len(batch)
+        totals["lm_loss"] += model.lm_update(batch, settings.learning_rate, pretraining) / len(batch)
         totals["lm_steps"] += 1
         totals["lm_pairs"] += len(batch)
 
@@ -103,7 +104,7 @@ def train_multitask_bwe(
             )
 
     for done in range(1, settings.pretrain_pairs + 1):
-        lm_step()
+        lm_step(pretraining=True)
         report(done, "lm pretraining")
     if model.settings.regime == "baseline":
         for done in range(1, settings.update_pairs + 1):
