@@ -75,37 +75,25 @@ def test_fj_lm_step_changes_english_rows():
 
 
 @pytest.mark.parametrize("regime", ["fj", "hfj"])
-def test_lm_update_is_an_sgd_step_on_the_lm_loss(regime):
-    by_hand, by_autograd = _model(regime, subsample=0.0, sgd_pairs=10_000), _model(regime, subsample=0.0)
+@pytest.mark.parametrize("sgd_pairs", [10_000, 7])  # one update for the whole batch, or one per 7 pairs
+def test_lm_update_takes_one_sgd_step_per_chunk_of_sgd_pairs_in_a_random_order(regime, sgd_pairs):
+    by_hand, by_autograd = _model(regime, subsample=0.0, sgd_pairs=sgd_pairs), _model(regime, subsample=0.0)
     for model in (by_hand, by_autograd):
         _trained_context(model)
     vocabulary = by_hand.vocabulary
     batch = by_hand.skipgram_batch([(vocabulary.encode(EN, "en"), vocabulary.encode(ES, "es"))])
-    loss = by_hand.lm_update(batch, learning_rate=0.5)
-    expected = by_autograd.lm_loss(batch)
-    expected.backward()
-    torch.optim.SGD(by_autograd.parameters(), lr=0.5).step()
-    expected = float(expected.detach())
-    assert abs(loss - expected) < 1e-4 * abs(expected)
-    torch.testing.assert_close(by_hand.embeddings.detach(), by_autograd.embeddings.detach())
-    torch.testing.assert_close(by_hand.context_embeddings.detach(), by_autograd.context_embeddings.detach())
-
-
-@pytest.mark.parametrize("regime", ["fj", "hfj"])
-def test_lm_update_takes_one_sgd_step_per_chunk_of_sgd_pairs_in_a_random_order(regime):
-    by_hand, by_autograd = _model(regime, subsample=0.0, sgd_pairs=7), _model(regime, subsample=0.0)
-    for model in (by_hand, by_autograd):
-        _trained_context(model)
-    vocabulary = by_hand.vocabulary
-    batch = by_hand.skipgram_batch([(vocabulary.encode(EN, "en"), vocabulary.encode(ES, "es"))])
-    order = torch.from_numpy(copy.deepcopy(by_hand.rng).permutation(len(batch)))
-    by_hand.lm_update(batch, learning_rate=0.05)  # small: rounding differences are not amplified
-    optimizer = torch.optim.SGD(by_autograd.parameters(), lr=0.05)
-    for chunk in order.split(7):
-        optimizer.zero_grad()
-        by_autograd.lm_loss(SkipGramBatch(batch.centers[chunk], batch.contexts[chunk], batch.negatives[chunk])).backward()
-        optimizer.step()
     assert len(batch) > 7 * 3
+    order = torch.from_numpy(copy.deepcopy(by_hand.rng).permutation(len(batch)))
+    loss = by_hand.lm_update(batch, learning_rate=0.05)  # small: rounding differences are not amplified
+    optimizer = torch.optim.SGD(by_autograd.parameters(), lr=0.05)
+    expected = 0.0
+    for chunk in order.split(sgd_pairs):
+        optimizer.zero_grad()
+        chunk_loss = by_autograd.lm_loss(SkipGramBatch(batch.centers[chunk], batch.contexts[chunk], batch.negatives[chunk]))
+        chunk_loss.backward()
+        optimizer.step()
+        expected += float(chunk_loss.detach())
+    assert abs(loss - expected) < 1e-4 * abs(expected)
     torch.testing.assert_close(by_hand.embeddings.detach(), by_autograd.embeddings.detach())
     torch.testing.assert_close(by_hand.context_embeddings.detach(), by_autograd.context_embeddings.detach())
 
@@ -222,23 +210,29 @@ def test_settings_reject_bad_values():
         MultitaskBweSettings(ner_model="crf")
 
 
+def _record_lm_updates(model: MultitaskBwe) -> list:
+    """Make ``model.lm_update`` append (Λ's W as it stands, the pretraining flag) at every call."""
+    seen = []
+    original = model.lm_update
+
+    def recording_lm_update(batch, learning_rate, pretraining=False):
+        seen.append((model.tag_weights.detach().clone(), pretraining))
+        return original(batch, learning_rate, pretraining)
+
+    model.lm_update = recording_lm_update
+    return seen
+
+
 def test_baseline_pretrains_then_fits_the_tags_over_a_fixed_space():
     model = _model("baseline", subsample=0.0, dropout=0.0)
     vocabulary = model.vocabulary
     ner = [(vocabulary.encode(EN[:3], "en"), np.array([1, 0, 0]))]
     pairs = [(vocabulary.encode(EN, "en"), vocabulary.encode(ES, "es"))]
-    seen = []
-    original = model.lm_update
-
-    def recording_lm_update(batch, learning_rate, pretraining=False):
-        seen.append(model.tag_weights.detach().clone())
-        return original(batch, learning_rate, pretraining)
-
-    model.lm_update = recording_lm_update
+    seen = _record_lm_updates(model)
     weights = model.tag_weights.detach().clone()
     summary = train_multitask_bwe(model, ner, pairs, TrainingSettings(update_pairs=20))
     assert summary["lm_steps"] == 20 and summary["ner_steps"] == 20
-    assert all(torch.equal(w, weights) for w in seen)  # every Lm step came before any Ln step
+    assert all(torch.equal(w, weights) for w, _ in seen)  # every Lm step came before any Ln step
     assert not torch.equal(model.tag_weights.detach(), weights)
 
 
@@ -270,22 +264,14 @@ def test_pretraining_takes_lm_steps_alone_before_the_joint_schedule():
     vocabulary = model.vocabulary
     ner = [(vocabulary.encode(EN[:3], "en"), np.array([1, 0, 0]))]
     pairs = [(vocabulary.encode(EN, "en"), vocabulary.encode(ES, "es"))]
-    weights_at_lm_steps = []
-    original = model.lm_update
-
-    def recording_lm_update(batch, learning_rate, pretraining=False):
-        weights_at_lm_steps.append(model.tag_weights.detach().clone())
-        pretraining_flags.append(pretraining)
-        return original(batch, learning_rate, pretraining)
-
-    pretraining_flags = []
     _trained_context(model)
     english = model.source_rows
     english_before = model.embeddings.detach()[english].clone()
-    model.lm_update = recording_lm_update
+    seen = _record_lm_updates(model)
     weights = model.tag_weights.detach().clone()
     summary = train_multitask_bwe(model, ner, pairs, TrainingSettings(update_pairs=5, pretrain_pairs=7))
-    assert pretraining_flags == [True] * 7 + [False] * 5
+    weights_at_lm_steps = [w for w, _ in seen]
+    assert [pretraining for _, pretraining in seen] == [True] * 7 + [False] * 5
     assert not torch.equal(model.embeddings.detach()[english], english_before)  # pretraining trains English rows
     assert summary["lm_steps"] == 12 and summary["ner_steps"] == 5
     assert all(torch.equal(w, weights) for w in weights_at_lm_steps[:7])  # the 7 Lm steps alone come first
