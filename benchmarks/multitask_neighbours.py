@@ -40,7 +40,7 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--regimes", nargs="+", default=list(REGIMES), choices=REGIMES)
     parser.add_argument("--seeds", nargs="+", type=int, default=[13, 42, 7])
     parser.add_argument("--variant", default="", help="the spaces' directory suffix (multitask_bwe.py's space_variant, "
-                        "e.g. -pretrain10000)")
+                        "e.g. --variant=-pretrain10000)")
     parser.add_argument("--k", type=int, default=10, help="English neighbours per target word")
     parser.add_argument("--show", type=int, default=3, help="dev entity words per type whose neighbours are kept")
     parser.add_argument("--data", default=data_root(), help="data root (default: $XLNER_DATA, else the layout's)")
