@@ -148,7 +148,7 @@ def prepare(language: str, settings: MultitaskBweSettings, args: argparse.Namesp
     return _PREPARED[key]
 
 
-def run(language: str, dim: int, regime: str, seed: int, args: argparse.Namespace, english, tag_names) -> Dict[str, Any]:
+def run(language: str, dim: int, regime: str, seed: int, args: argparse.Namespace, english, english_dev, tag_names) -> Dict[str, Any]:
     settings = MultitaskBweSettings(dim=dim, regime=regime, seed=seed, ner_model=args.ner_model)
     training = TrainingSettings(update_pairs=args.update_pairs, pretrain_pairs=args.pretrain_pairs)
     start = time.perf_counter()
@@ -168,7 +168,6 @@ def run(language: str, dim: int, regime: str, seed: int, args: argparse.Namespac
     dev_oov = float(np.mean([i == vocabulary.oov(language) for tokens, _ in dev for i in vocabulary.encode(tokens, language)]))
     entity_oov = float(np.mean([i == vocabulary.oov(language) for tokens, tags in dev
                                 for i, t in zip(vocabulary.encode(tokens, language), tags) if t != "O"]))
-    english_dev = iob2_sentences(data_path("en", "dev", args.data), encoding("en", "dev"))
     english_predicted = tag(model, vocabulary, english_dev, "en", tag_names)
     return {
         "f1_per_loc_org": span_f1(gold, predicted, PAPER_TYPES)["f1"],
@@ -190,6 +189,7 @@ def main() -> None:
     recorder = Recorder("multitask_bwe", vars(args), args.output)
     torch.set_num_threads(1)
     english = iob2_sentences(data_path("en", "train", args.data), encoding("en", "train"))
+    english_dev = iob2_sentences(data_path("en", "dev", args.data), encoding("en", "dev"))
     tag_names = sorted({t for _, tags in english for t in tags})
     done = recorded_keys(args.output)
     table: Dict[Tuple[str, int, str], List[Dict[str, Any]]] = defaultdict(list)
@@ -207,7 +207,7 @@ def main() -> None:
                         print(f"skip {language} d={dim} {regime} seed {seed}: recorded for {recorder.git['commit'][:10]}")
                         continue
                     print(f"run {language} d={dim} {regime} seed {seed}", flush=True)
-                    numbers = run(language, dim, regime, seed, args, english, tag_names)
+                    numbers = run(language, dim, regime, seed, args, english, english_dev, tag_names)
                     recorder.record(key, numbers)
                     table[(language, dim, regime)].append(numbers)
                     print(f"  F1 PER/LOC/ORG {numbers['f1_per_loc_org']:.2f}  all {numbers['f1_all_types']:.2f}  "

@@ -141,21 +141,19 @@ class MultitaskBweTagger(Model):
         return output
 
     def _lm_loss(self, pairs: List[DocumentPair]) -> torch.Tensor:
+        # A loss with a zero gradient: the trainer's optimizer step leaves every parameter as is.
+        no_step = self.bwe.context_embeddings.sum() * 0.0
+        if not self.training:
+            return no_step
         vocabulary = self.bwe.vocabulary
         encoded = [
             (vocabulary.encode(p.source, self._source_language), vocabulary.encode(p.target, self._target_language))
             for p in pairs
         ]
         batch = self.bwe.skipgram_batch(encoded)
-        # A loss with a zero gradient: the trainer's optimizer step leaves every parameter as is.
-        no_step = self.bwe.context_embeddings.sum() * 0.0
-        if len(batch) == 0 or not self.training:  # every token subsampled away, or not training
+        if len(batch) == 0:  # every token subsampled away
             return no_step
-        device = self.bwe.embeddings.device
-        batch.centers, batch.contexts, batch.negatives = (
-            batch.centers.to(device), batch.contexts.to(device), batch.negatives.to(device)
-        )
-        return no_step + self.bwe.lm_update(batch, self._lm_learning_rate) / len(batch)
+        return no_step + self.bwe.lm_update(batch, self._lm_learning_rate) / len(batch)  # on V's device
 
     def make_output_human_readable(self, output_dict: Dict[str, torch.Tensor]) -> Dict[str, Any]:
         """Adds `tags`: the decoded labels of each instance (`MultitaskBwe.decode`)."""
